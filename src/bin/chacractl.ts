@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The executable: wires the process to main() and owns process exit.
+import { main } from '../cli/main.js';
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  interrupts++;
+  // A second Ctrl-C does not wait for in-flight requests to wind down.
+  if (interrupts > 1) process.exit(130);
+  controller.abort(signal);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+// `chacractl ... | head` closes stdout early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+
+const code = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  cwd: process.cwd(),
+}, controller.signal);
+process.exitCode = code;

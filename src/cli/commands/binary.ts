@@ -1,0 +1,97 @@
+import { parseBinaryRef, parseBinaryTarget, TARGET_SHAPE } from '../../client/paths.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { deleteBinary } from '../../operations/simple.js';
+import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
+import { parseCount, type Context } from '../context.js';
+import type { CommandSpec, Invocation } from '../grammar.js';
+import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
+
+/** Paths from standard input: one per line (or NUL-separated), blank lines passed over. */
+async function readFileList(ctx: Context, nul: boolean): Promise<string[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  const text = Buffer.concat(chunks).toString('utf8');
+  const entries = nul ? text.split('\0') : text.split('\n').map((l) => l.replace(/\r$/, ''));
+  return entries.filter((e) => e.trim() !== '');
+}
+
+export const binaryCreate: CommandSpec = {
+  path: ['binary', 'create'],
+  summary: 'upload files to PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]',
+  description: [
+    'Files come from the arguments, or, when none is given, from standard input, one path per',
+    'line (NUL-separated with -0); directories in such a list are passed over. The target is read',
+    'once; files it already holds with the same sha512 are left alone, files that differ are',
+    'skipped with a warning (replaced with --force). Every upload is checked against the sha512',
+    'the server lists afterwards; a file the server holds wrongly is sent again, and reported.',
+  ].join('\n'),
+  args: [
+    { name: 'URLPART', required: true },
+    { name: 'FILE', variadic: true },
+  ],
+  options: ['force', 'jobs', 'dry-run', 'null'],
+  examples: [
+    'chacractl binary create ceph/main/1a2b3c/centos/9/x86_64 dist/RPMS/*.rpm',
+    "find dist/RPMS -name '*.rpm' | chacractl binary create ceph/main/1a2b3c/centos/9/x86_64/flavors/crimson",
+    'find release -print0 | chacractl binary create --force -0 ceph/main/1a2b3c/ubuntu/jammy/amd64',
+  ],
+  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
+    const target = parseBinaryTarget(args[0]!);
+    let files = args.slice(1);
+    const fromStdin = files.length === 0;
+    const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
+    if (fromStdin) {
+      // Defect 1 of the Python client: stdin was read even when FILEs were named.
+      if (ctx.io.stdin.isTTY) throw new UsageError('no FILE given and standard input is a terminal', { hint: `name files, or pipe a list: find DIR -name '*.rpm' | chacractl binary create ${TARGET_SHAPE}` });
+      files = await readFileList(ctx, values.null === true);
+      if (files.length === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
+    }
+    const client = await ctx.client({ needsCredentials: !values['dry-run'], connections: jobs + 1 });
+    const view = new UploadView(ctx);
+    let summary;
+    try {
+      summary = await uploadBinaries(client, [{ target, files, lenient: fromStdin }], {
+        force: values.force === true,
+        jobs,
+        dryRun: values['dry-run'] === true,
+        signal: ctx.signal,
+        logger: ctx.logger,
+        onEvent: view.onEvent,
+        cwd: ctx.io.cwd,
+      });
+    } finally {
+      view.stop();
+    }
+    const exitCode = summary.interrupted
+      ? ExitCode.interrupted
+      : summary.fatal
+        ? summary.fatal.exitCode
+        : uploadSucceeded(summary)
+          ? ExitCode.ok
+          : ExitCode.failed;
+    if (summary.fatal) {
+      ctx.logger.error(summary.fatal.message);
+      if (summary.fatal.hint) ctx.logger.error(summary.fatal.hint);
+    }
+    if (ctx.json) ctx.printJson(summaryJson(summary, exitCode));
+    else ctx.print(summaryLine(ctx, summary));
+    return exitCode;
+  },
+};
+
+export const binaryDelete: CommandSpec = {
+  path: ['binary', 'delete'],
+  summary: 'delete one binary: PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]/NAME',
+  args: [{ name: 'URLPART', required: true }],
+  options: [],
+  examples: ['chacractl binary delete ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm'],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseBinaryRef(args[0]!);
+    const client = await ctx.client();
+    const outcome = await deleteBinary(client, ref, ctx.signal);
+    if (outcome === 'absent') ctx.logger.warn(`${args[0]} is not on the server (deleted already?)`);
+    if (ctx.json) ctx.printJson({ path: args[0], deleted: outcome === 'deleted' });
+    else if (outcome === 'deleted') ctx.print(`deleted ${args[0]}`);
+    return ExitCode.ok;
+  },
+};

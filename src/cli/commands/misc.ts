@@ -1,0 +1,46 @@
+import { parseProjectName } from '../../client/paths.js';
+import { ExitCode, HttpError, NetworkError } from '../../errors.js';
+import { createProject, pathExists } from '../../operations/simple.js';
+import type { Context } from '../context.js';
+import type { CommandSpec, Invocation } from '../grammar.js';
+
+export const projectCreate: CommandSpec = {
+  path: ['project', 'create'],
+  summary: 'create an empty project',
+  args: [{ name: 'NAME', required: true }],
+  options: [],
+  examples: ['chacractl project create ceph'],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const name = parseProjectName(args[0]!);
+    const client = await ctx.client();
+    const outcome = await createProject(client, name, ctx.signal);
+    if (outcome === 'exists') ctx.logger.warn(`project ${name} exists already`);
+    if (ctx.json) ctx.printJson({ project: name, created: outcome === 'created' });
+    else if (outcome === 'created') ctx.print(`created project ${name}`);
+    return ExitCode.ok;
+  },
+};
+
+export const exists: CommandSpec = {
+  path: ['exists'],
+  summary: 'exit 0 when PATH (binaries/... or repos/...) exists, 1 when it does not, 3 when the server cannot tell',
+  args: [{ name: 'PATH', required: true }],
+  options: [],
+  examples: ['chacractl exists binaries/ceph/main/1a2b3c/centos/9/x86_64', 'chacractl exists repos/ceph/main/1a2b3c/centos/9'],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const path = args[0]!;
+    const client = await ctx.client({ needsCredentials: false });
+    let found: boolean;
+    try {
+      found = await pathExists(client, path, ctx.signal);
+    } catch (err) {
+      if (err instanceof HttpError || err instanceof NetworkError) {
+        ctx.logger.error(`could not tell whether ${path} exists`);
+      }
+      throw err;
+    }
+    if (ctx.json) ctx.printJson({ path, exists: found });
+    else if (!ctx.quiet) ctx.print(found ? `${path} exists` : `${path} does not exist`);
+    return found ? ExitCode.ok : ExitCode.failed;
+  },
+};

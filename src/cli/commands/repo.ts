@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { formatRepo, parseRepoRef, type RepoRef } from '../../client/paths.js';
+import { ExitCode, FileError, UsageError } from '../../errors.js';
+import { waitForRepo } from '../../operations/repo-wait.js';
+import { deleteRepo, NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
+import { repoState, type RepoDocument } from '../../types.js';
+import { parseDuration, type Context } from '../context.js';
+import type { CommandSpec, Invocation } from '../grammar.js';
+
+const REPO_ARG = [{ name: 'PATH', required: true }];
+
+function describe(doc: RepoDocument): string {
+  const flavor = doc.flavor === 'default' ? '' : `/flavors/${doc.flavor}`;
+  return `${doc.project_name}/${doc.ref}/${doc.sha1}/${doc.distro}/${doc.distro_version}${flavor}: ${repoState(doc)} (${doc.type}, archs ${doc.archs.join(' ') || '-'})`;
+}
+
+async function maybeWait(ctx: Context, ref: RepoRef, doc: RepoDocument, values: Invocation['values']): Promise<RepoDocument> {
+  if (values.wait !== true) return doc;
+  const client = await ctx.client({ needsCredentials: false });
+  return waitForRepo(client, ref, {
+    // With --wait, --timeout bounds the wait, as in `repo wait --timeout 30m`.
+    timeoutMs: parseDuration((values.timeout as string | undefined) ?? '30m', 'timeout'),
+    intervalMs: parseDuration((values.interval as string | undefined) ?? '5s', 'interval'),
+    signal: ctx.signal,
+    onState: (state) => ctx.logger.info(`${formatRepo(ref)}: ${state}`),
+  });
+}
+
+function report(ctx: Context, doc: RepoDocument, verb: string): void {
+  if (ctx.json) ctx.printJson({ ...doc, state: repoState(doc) });
+  else ctx.print(`${verb} ${describe(doc)}`);
+}
+
+export const repoUpdate: CommandSpec = {
+  path: ['repo', 'update'],
+  summary: 'ask the server to rebuild a repo',
+  args: REPO_ARG,
+  options: ['wait', 'interval'],
+  examples: ['chacractl repo update ceph/main/1a2b3c/centos/9', 'chacractl repo update --wait ceph/main/1a2b3c/centos/9/flavors/crimson'],
+  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    const client = await ctx.client();
+    const doc = await updateRepo(client, ref, ctx.signal);
+    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? 'ready:' : 'update requested:');
+    return ExitCode.ok;
+  },
+};
+
+export const repoRecreate: CommandSpec = {
+  path: ['repo', 'recreate'],
+  summary: 'remove a built repo and build it again (an update when it was never built)',
+  args: REPO_ARG,
+  options: ['wait', 'interval'],
+  examples: ['chacractl repo recreate ceph/main/1a2b3c/centos/9'],
+  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    const client = await ctx.client();
+    const { doc, updatedInstead } = await recreateRepo(client, ref, ctx.signal);
+    if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
+    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? 'ready:' : updatedInstead ? 'update requested:' : 'recreate requested:');
+    return ExitCode.ok;
+  },
+};
+
+export const repoSetRaw: CommandSpec = {
+  path: ['repo', 'set-raw'],
+  summary: 'make a repo "raw": its binaries are served as they are, without yum or apt metadata',
+  args: REPO_ARG,
+  options: [],
+  examples: ['chacractl repo set-raw ceph/main/1a2b3c/centos/9'],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    const doc = await setRepoType(await ctx.client(), ref, 'raw', ctx.signal);
+    report(ctx, doc, 'set to raw:');
+    return ExitCode.ok;
+  },
+};
+
+export const repoDelete: CommandSpec = {
+  path: ['repo', 'delete'],
+  summary: 'delete a repo and its binaries',
+  args: REPO_ARG,
+  options: [],
+  examples: ['chacractl repo delete ceph/main/1a2b3c/centos/9'],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    await deleteRepo(await ctx.client(), ref, ctx.signal);
+    if (ctx.json) ctx.printJson({ repo: formatRepo(ref), deleted: true });
+    else ctx.print(`deleted repo ${formatRepo(ref)}`);
+    return ExitCode.ok;
+  },
+};
+
+export const repoShow: CommandSpec = {
+  path: ['repo', 'show'],
+  summary: "show a repo's document and state (requested, queued, building, ready, never built)",
+  args: REPO_ARG,
+  options: [],
+  examples: ['chacractl repo show ceph/main/1a2b3c/centos/9', 'chacractl repo show --json ceph/main/1a2b3c/centos/9 | jq .path'],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    const client = await ctx.client({ needsCredentials: false });
+    const doc = await client.getRepo(ref, ctx.signal);
+    if (!doc) throw new NoSuchRepoError(client, ref);
+    if (ctx.json) {
+      ctx.printJson({ ...doc, state: repoState(doc) });
+      return ExitCode.ok;
+    }
+    ctx.print(describe(doc));
+    for (const key of ['type', 'path', 'needs_update', 'is_queued', 'is_updating', 'modified', 'size', 'signed'] as const)
+      ctx.print(`  ${key.padEnd(13)} ${String(doc[key])}`);
+    if (Object.keys(doc.extra).length) ctx.print(`  ${'extra'.padEnd(13)} ${JSON.stringify(doc.extra)}`);
+    return ExitCode.ok;
+  },
+};
+
+export const repoWait: CommandSpec = {
+  path: ['repo', 'wait'],
+  summary: 'wait until a repo is built (exit 0), or give up at --timeout, 30m by default (exit 1)',
+  args: REPO_ARG,
+  options: ['interval'],
+  examples: ['chacractl repo wait --timeout 30m --interval 10s ceph/main/1a2b3c/centos/9'],
+  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    const client = await ctx.client({ needsCredentials: false });
+    const doc = await client.getRepo(ref, ctx.signal);
+    if (!doc) throw new NoSuchRepoError(client, ref);
+    report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }), 'ready:');
+    return ExitCode.ok;
+  },
+};
+
+export const repoExtra: CommandSpec = {
+  path: ['repo', 'extra'],
+  summary: "store a JSON object (from FILE, or - for standard input) as a repo's extra metadata",
+  args: [
+    { name: 'PATH', required: true },
+    { name: 'FILE', required: true },
+  ],
+  options: [],
+  examples: [`echo '{"version": "18.2.0"}' | chacractl repo extra ceph/main/1a2b3c/centos/9 -`],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    const source = args[1]!;
+    let text: string;
+    if (source === '-') {
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.io.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+      text = Buffer.concat(chunks).toString('utf8');
+    } else {
+      text = await readFile(source, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new FileError(`cannot read ${source}: ${err.code}`);
+      });
+    }
+    let extra: unknown;
+    try {
+      extra = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`${source === '-' ? 'standard input' : source} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new UsageError('the extra metadata must be a JSON object, such as {"version": "18.2.0"}');
+    const client = await ctx.client();
+    if (!(await client.getRepo(ref, ctx.signal))) throw new NoSuchRepoError(client, ref);
+    const doc = await client.setRepoExtra(ref, extra as Record<string, unknown>, ctx.signal);
+    report(ctx, doc, 'extra stored:');
+    return ExitCode.ok;
+  },
+};
+
+export const repoFile: CommandSpec = {
+  path: ['repo', 'file'],
+  summary: 'print the text that installs a repo: a yum .repo file or an apt sources line',
+  args: REPO_ARG,
+  options: [],
+  examples: ['chacractl repo file ceph/main/1a2b3c/centos/9 > /etc/yum.repos.d/ceph.repo'],
+  async run({ args }: Invocation, ctx: Context): Promise<number> {
+    const ref = parseRepoRef(args[0]!);
+    const client = await ctx.client({ needsCredentials: false });
+    const text = await client.getRepoFile(ref, ctx.signal);
+    if (text === undefined) throw new NoSuchRepoError(client, ref);
+    if (ctx.json) ctx.printJson({ repo: formatRepo(ref), text });
+    else if (text === '') ctx.logger.warn(`${formatRepo(ref)} is a raw repo: there is no repo file`);
+    else ctx.io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    return ExitCode.ok;
+  },
+};

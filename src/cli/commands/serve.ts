@@ -1,0 +1,57 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { parseFaultSpec, startServer } from '../../server/index.js';
+import { parseCount, parseDuration, type Context } from '../context.js';
+import type { CommandSpec, Invocation } from '../grammar.js';
+
+export const serve: CommandSpec = {
+  path: ['serve'],
+  summary: 'run a local chacra server (for trials, tests and benchmarks) until interrupted',
+  description: [
+    'Binaries are kept under --data in chacra\'s layout and survive a restart. Repos move from',
+    'requested to ready on a timer (--repo-step). --delay and --workers make it as slow as a real',
+    'chacra; --fault METHOD:PATH-REGEX:ACTION[:COUNT] injects failures (ACTION: a status such',
+    'as 503, reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html, garbage).',
+  ].join('\n'),
+  args: [],
+  options: ['port', 'host', 'data', 'tls-cert', 'tls-key', 'delay', 'workers', 'repo-step', 'fault'],
+  examples: [
+    'chacractl serve --port 8080 --data /tmp/chacra --user admin --key secret',
+    'chacractl serve --port 8443 --tls-cert cert.pem --tls-key key.pem',
+    "chacractl serve --fault 'POST:/binaries/:503:3'",
+  ],
+  async run({ values }: Invocation, ctx: Context): Promise<number> {
+    const str = (n: string) => values[n] as string | undefined;
+    if ((str('tls-cert') === undefined) !== (str('tls-key') === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+    const dataDir = str('data') ?? (await mkdtemp(join(tmpdir(), 'chacra-data-')));
+    const server = await startServer({
+      dataDir,
+      host: str('host') ?? '127.0.0.1',
+      port: str('port') === undefined ? 8080 : parseCount(str('port')!, 'port'),
+      user: str('user') ?? 'admin',
+      key: str('key') ?? 'secret',
+      tls: str('tls-cert') ? { cert: await readFile(str('tls-cert')!), key: await readFile(str('tls-key')!) } : undefined,
+      delayMs: str('delay') === undefined ? 0 : parseDuration(str('delay')!, 'delay'),
+      workers: str('workers') === undefined ? 0 : parseCount(str('workers')!, 'workers'),
+      repoStepMs: str('repo-step') === undefined ? 1000 : parseDuration(str('repo-step')!, 'repo-step'),
+      faults: ((values.fault as string[] | undefined) ?? []).map((spec) => {
+        try {
+          return parseFaultSpec(spec);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }),
+    });
+    ctx.logger.info(`chacra listening on ${server.url} (data in ${dataDir}; user ${str('user') ?? 'admin'}); Ctrl-C stops it`);
+    ctx.print(server.url);
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) return resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await server.close();
+    ctx.logger.info('chacra stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,102 @@
+// main(argv) parses, runs one command and returns its exit status. It never
+// calls process.exit, so tests can run it; bin/chacractl.ts is the only caller
+// that touches the process.
+import { ChacraError, ExitCode, InterruptedError, UsageError } from '../errors.js';
+import { binaryCreate, binaryDelete } from './commands/binary.js';
+import { exists, projectCreate } from './commands/misc.js';
+import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
+import { serve } from './commands/serve.js';
+import { createContext } from './context.js';
+import { Grammar, type OptionSpec } from './grammar.js';
+import { colorEnabled, paint, type Io } from './io.js';
+import { CliLogger, LOG_LEVELS, parseLogLevel } from './log.js';
+import { VERSION } from '../version.js';
+
+const OPTIONS: Record<string, OptionSpec> = {
+  url: { type: 'string', value: 'URL', description: 'chacra API root (else CHACRA_URL, else url in the config file)' },
+  user: { type: 'string', value: 'USER', description: 'API user (else CHACRA_USER, else the config file)' },
+  key: { type: 'string', value: 'KEY', description: 'API key (else CHACRA_KEY, else the config file)' },
+  config: { type: 'string', value: 'PATH', description: 'config file (else CHACRACTL_CONFIG, else ~/.chacractl)' },
+  insecure: { type: 'boolean', description: 'do not verify the server\'s TLS certificate' },
+  ca: { type: 'string', value: 'PATH', description: 'verify the server against this PEM CA bundle' },
+  log: { type: 'string', alias: 'logging', value: 'LEVEL', description: `log level: ${LOG_LEVELS.join(', ')} (default info)` },
+  json: { type: 'boolean', description: 'print one JSON document on stdout' },
+  quiet: { type: 'boolean', short: 'q', description: 'print only errors and the summary' },
+  timeout: { type: 'string', value: 'DURATION', description: 'how long to wait for the server\'s next byte (default 300s); with repo wait, how long to wait' },
+  retries: { type: 'string', value: 'N', description: 'retries of a failed request (default 3)' },
+  'retry-delay': { type: 'string', value: 'DURATION', description: 'first backoff between retries, doubled each time (default 500ms)' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+  version: { type: 'boolean', short: 'V', description: 'print the version' },
+  force: { type: 'boolean', description: 'replace binaries whose contents differ' },
+  jobs: { type: 'string', short: 'j', value: 'N', description: 'uploads at once (default 4)' },
+  'dry-run': { type: 'boolean', description: 'show what would be uploaded, replaced or skipped; send no write' },
+  null: { type: 'boolean', short: '0', description: 'file names on standard input are NUL-separated (find -print0)' },
+  wait: { type: 'boolean', description: 'then wait until the repo is built (see --timeout, --interval)' },
+  interval: { type: 'string', value: 'DURATION', description: 'time between polls (default 5s)' },
+  port: { type: 'string', value: 'N', description: 'port to listen on (default 8080; 0 picks a free one)' },
+  host: { type: 'string', value: 'ADDRESS', description: 'address to listen on (default 127.0.0.1)' },
+  data: { type: 'string', value: 'DIR', description: 'data directory (default: a new temporary one)' },
+  'tls-cert': { type: 'string', value: 'PEM', description: 'serve HTTPS with this certificate' },
+  'tls-key': { type: 'string', value: 'PEM', description: 'the private key of --tls-cert' },
+  delay: { type: 'string', value: 'DURATION', description: 'time each request takes, such as 30ms (default 0)' },
+  workers: { type: 'string', value: 'N', description: 'requests handled at once, like gunicorn workers (default: no limit)' },
+  'repo-step': { type: 'string', value: 'DURATION', description: 'time between repo states; 0 stops the repo worker (default 1s)' },
+  fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
+};
+
+const GLOBAL_OPTIONS = ['url', 'user', 'key', 'config', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];
+
+export const grammar = new Grammar(
+  [binaryCreate, binaryDelete, projectCreate, exists, repoUpdate, repoRecreate, repoSetRaw, repoDelete, repoShow, repoWait, repoExtra, repoFile, serve],
+  OPTIONS,
+  GLOBAL_OPTIONS,
+);
+
+export async function main(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const colors = paint(colorEnabled(io.stderr, io.env));
+  const logger = new CliLogger((text) => io.stderr.write(text), 'info', colors);
+  const ctxRef: { close?: () => Promise<void> } = {};
+  try {
+    const parsed = grammar.parse(argv);
+    if (parsed.version) {
+      io.stdout.write(`${VERSION}\n`);
+      return ExitCode.ok;
+    }
+    if (parsed.help !== undefined) {
+      io.stdout.write(parsed.help + '\n');
+      return ExitCode.ok;
+    }
+    const { command, values } = parsed.invocation!;
+    const level = values.log === undefined ? (values.quiet ? 'error' : 'info') : parseLogLevel(values.log as string);
+    if (level === undefined) throw new UsageError(`--log takes one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(values.log)}`);
+    logger.level = level;
+    logger.addSecret(values.key as string | undefined);
+    logger.addSecret(io.env.CHACRA_KEY);
+    const waits = command.path.join(' ') === 'repo wait' || values.wait === true;
+    const ctx = createContext(io, logger, colors, signal, values, !waits);
+    ctxRef.close = ctx.close;
+    return await command.run(parsed.invocation!, ctx);
+  } catch (err) {
+    return reportError(err, logger, signal);
+  } finally {
+    await ctxRef.close?.().catch(() => undefined);
+  }
+}
+
+function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): number {
+  if (signal.aborted || err instanceof InterruptedError) {
+    logger.error('interrupted');
+    return ExitCode.interrupted;
+  }
+  if (err instanceof ChacraError) {
+    // Expected failures: the message and what to do, no stack.
+    logger.error(err.message);
+    if (err.hint) logger.error(err.hint);
+    if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);
+    return err.exitCode;
+  }
+  logger.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
+  logger.error('this is a bug in chacractl; please report it with the output of --log debug');
+  logger.debug((err as Error)?.stack ?? '');
+  return ExitCode.failed;
+}

@@ -1,0 +1,135 @@
+// How an upload run looks: a live status line on a terminal, one line per file
+// otherwise, and always a summary; or one JSON document with --json.
+import { clearLine, cursorTo } from 'node:readline';
+import type { FileReport, UploadEvent, UploadSummary } from '../operations/upload.js';
+import type { Context } from './context.js';
+import { formatBytes, formatRate, formatSeconds } from './format.js';
+
+const LABEL: Record<FileReport['outcome'], string> = {
+  uploaded: 'uploaded',
+  replaced: 'replaced',
+  unchanged: 'unchanged',
+  skipped: 'skipped',
+  failed: 'FAILED',
+  missing: 'MISSING',
+  interrupted: 'interrupted',
+  planned: 'planned',
+};
+
+export function fileLine(ctx: Context, r: FileReport): string {
+  const p = ctx.paint;
+  const color = r.outcome === 'failed' || r.outcome === 'missing' ? p.red : r.outcome === 'skipped' || r.outcome === 'interrupted' ? p.yellow : r.outcome === 'unchanged' ? p.dim : p.green;
+  const label = r.outcome === 'planned' ? (r.action === 'replace' ? 'would replace' : 'would upload') : LABEL[r.outcome];
+  const size = r.size !== null ? `  ${formatBytes(r.size)}` : '';
+  const time = r.durationMs > 0 && (r.outcome === 'uploaded' || r.outcome === 'replaced') ? `  ${formatSeconds(r.durationMs)}` : '';
+  const note = r.message && r.outcome !== 'unchanged' ? `: ${r.message}` : '';
+  return `${color(label.padEnd(13))} ${r.target}/${r.name}${size}${time}${note}`;
+}
+
+export function summaryLine(ctx: Context, s: UploadSummary): string {
+  const c = s.counts;
+  const parts = s.dryRun
+    ? [`${c.planned} to upload or replace (${formatBytes(s.plannedBytes)})`, `${c.unchanged} unchanged`, `${c.skipped} skipped (differs)`, `${c.failed + c.missing} failed`]
+    : [
+        `${c.uploaded} uploaded`,
+        `${c.replaced} replaced`,
+        `${c.unchanged} unchanged`,
+        `${c.skipped} skipped (differs)`,
+        `${c.failed + c.missing} failed`,
+        ...(c.interrupted ? [`${c.interrupted} interrupted`] : []),
+      ];
+  const tail = s.dryRun ? `${s.requests} requests, nothing written` : `${formatBytes(s.bytesSent)} in ${formatSeconds(s.elapsedMs)} (${formatRate(s.bytesSent, s.elapsedMs)}), ${s.requests} requests`;
+  return `${s.dryRun ? 'dry run: ' : ''}${parts.join(', ')}; ${tail}`;
+}
+
+export function summaryJson(s: UploadSummary, exitCode: number): unknown {
+  return {
+    command: 'binary create',
+    ok: exitCode === 0,
+    exitCode,
+    dryRun: s.dryRun,
+    interrupted: s.interrupted,
+    error: s.fatal ? { kind: s.fatal.name, message: s.fatal.message } : null,
+    elapsedMs: s.elapsedMs,
+    requests: s.requests,
+    plannedBytes: s.plannedBytes,
+    bytesSent: s.bytesSent,
+    counts: s.counts,
+    files: s.files,
+  };
+}
+
+/** Listens to upload events and draws them. */
+export class UploadView {
+  private readonly progress: boolean;
+  private total = { files: 0, bytes: 0 };
+  private done = { files: 0, bytes: 0 };
+  private readonly inFlight = new Set<string>();
+  private readonly started = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  private drawn = false;
+
+  constructor(private readonly ctx: Context) {
+    this.progress = ctx.io.stderr.isTTY === true && !ctx.json && !ctx.quiet;
+    if (this.progress) {
+      ctx.logger.beforeWrite = () => this.erase();
+      ctx.logger.afterWrite = () => this.draw();
+    }
+  }
+
+  onEvent = (e: UploadEvent): void => {
+    switch (e.type) {
+      case 'planned':
+        this.total = { files: e.files, bytes: e.bytes };
+        for (const r of e.settled) {
+          if (!this.ctx.json && !this.ctx.quiet) this.ctx.print(fileLine(this.ctx, r));
+          else if (r.outcome === 'skipped' && r.message) this.ctx.logger.warn(r.message);
+        }
+        if (this.progress) this.timer = setInterval(() => this.draw(), 100);
+        break;
+      case 'start':
+        this.inFlight.add(e.file.name);
+        break;
+      case 'bytes':
+        this.done.bytes += e.bytes;
+        break;
+      case 'done':
+        this.inFlight.delete(e.file.name);
+        this.done.files++;
+        if (!this.ctx.json && !this.ctx.quiet) this.ctx.print(fileLine(this.ctx, e.file));
+        break;
+      case 'verify':
+        if (!this.ctx.json) this.ctx.logger.debug(`verifying ${e.files} file(s) of ${e.target} against the server's listing`);
+        break;
+    }
+  };
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.erase();
+    this.ctx.logger.beforeWrite = undefined;
+    this.ctx.logger.afterWrite = undefined;
+  }
+
+  private erase(): void {
+    if (!this.drawn) return;
+    clearLine(this.ctx.io.stderr, 0);
+    cursorTo(this.ctx.io.stderr, 0);
+    this.drawn = false;
+  }
+
+  private draw(): void {
+    if (!this.progress || this.total.files === 0) return;
+    const elapsed = performance.now() - this.started;
+    const rate = elapsed > 0 ? (this.done.bytes * 1000) / elapsed : 0;
+    const left = this.total.bytes - this.done.bytes;
+    const eta = rate > 0 && left > 0 ? ` ETA ${formatSeconds((left / rate) * 1000)}` : '';
+    const names = [...this.inFlight].slice(0, 3).join(', ');
+    let line = `[${this.done.files}/${this.total.files}] ${formatBytes(this.done.bytes)}/${formatBytes(this.total.bytes)} ${formatRate(this.done.bytes, elapsed)}${eta}${names ? `  ${names}` : ''}`;
+    const width = (this.ctx.io.stderr.columns ?? 80) - 1;
+    if (line.length > width) line = line.slice(0, width - 1) + '…';
+    this.erase();
+    this.ctx.io.stderr.write(line);
+    this.drawn = true;
+  }
+}

@@ -1,0 +1,249 @@
+// ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
+// and chacra's quirks, nothing of argv or terminals.
+import type { Readable } from 'node:stream';
+import { HttpError } from '../errors.js';
+import type {
+  BinaryListing,
+  RepoDocument,
+  RepoFieldsUpdate,
+  RootDocument,
+  BinaryMetadata,
+  SearchQuery,
+} from '../types.js';
+import { multipartUpload, type MultipartFile } from './multipart.js';
+import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
+import { headerValue, httpErrorOf, Transport, type TransportOptions } from './transport.js';
+
+export type ChacraClientOptions = TransportOptions;
+
+export interface UploadOptions {
+  /** Replace a binary of the same name (chacra's multipart `force` field). */
+  force?: boolean;
+  signal?: AbortSignal | undefined;
+  onBytes?: ((n: number) => void) | undefined;
+}
+
+export type UploadResult =
+  | { outcome: 'created' | 'replaced'; sha512: string; bytesSent: number }
+  | { outcome: 'exists'; bytesSent: number };
+
+export interface Download {
+  body: Readable;
+  size: number | undefined;
+  filename: string | undefined;
+}
+
+function binaryPath(ref: BinaryRef): string {
+  return 'binaries/' + encodePath([...targetSegments(ref), ref.name]);
+}
+
+function repoPath(ref: RepoRef, action?: string): string {
+  return 'repos/' + encodePath(action ? [...repoSegments(ref), action] : repoSegments(ref));
+}
+
+export class ChacraClient {
+  readonly transport: Transport;
+
+  constructor(options: ChacraClientOptions) {
+    this.transport = new Transport(options);
+  }
+
+  get baseUrl(): string {
+    return this.transport.baseUrl;
+  }
+
+  /** Requests sent so far, retries included. */
+  get requestCount(): number {
+    return this.transport.requestCount;
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  /** GET / : the server's description and its projects. */
+  async root(signal?: AbortSignal): Promise<RootDocument> {
+    return (await this.transport.json<RootDocument>({ method: 'GET', path: '', signal })).data;
+  }
+
+  /**
+   * GET a listing under binaries/ or repos/ at any depth (segments not yet
+   * encoded). Returns undefined when the path does not exist.
+   */
+  async listing<T = unknown>(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<T | undefined> {
+    const res = await this.transport.json<T>({ method: 'GET', path: `${root}/` + encodePath(segments), signal }, [200, 404]);
+    return res.status === 404 ? undefined : res.data;
+  }
+
+  /** The binaries of an upload target (arch or flavor level); undefined when it does not exist yet. */
+  async listTarget(target: BinaryTarget, signal?: AbortSignal): Promise<BinaryListing | undefined> {
+    return this.listing<BinaryListing>('binaries', targetSegments(target), signal);
+  }
+
+  /** The flavors of an arch and the names under each. */
+  async listFlavors(target: Omit<BinaryTarget, 'flavor'>, signal?: AbortSignal): Promise<Record<string, string[]> | undefined> {
+    return this.listing('binaries', [...targetSegments({ ...target, flavor: undefined }), 'flavors'], signal);
+  }
+
+  /** HEAD a path below the API root (segments not yet encoded): true on 200, false on 404. */
+  async exists(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<boolean> {
+    const res = await this.transport.send({ method: 'HEAD', path: `${root}/` + encodePath(segments), signal });
+    await res.body.dump();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw await httpErrorOf(res, 'HEAD');
+  }
+
+  /** HEAD one binary. */
+  async binaryExists(ref: BinaryRef, signal?: AbortSignal): Promise<boolean> {
+    return this.exists('binaries', [...targetSegments(ref), ref.name], signal);
+  }
+
+  /**
+   * POST one file to a target, streamed from disk and hashed on the way. Sent
+   * once: whether a failed upload may be sent again depends on what the server
+   * kept, which the caller checks (see operations/upload).
+   */
+  async uploadBinary(target: BinaryTarget, file: MultipartFile, options: UploadOptions = {}): Promise<UploadResult> {
+    const upload = multipartUpload(file, options.force ? { force: 'true' } : {}, options.onBytes);
+    const res = await this.transport.send({
+      method: 'POST',
+      path: 'binaries/' + encodePath(targetSegments(target)),
+      headers: { 'content-type': upload.contentType, 'content-length': String(upload.length) },
+      body: () => upload.body,
+      auth: true,
+      retry: 'never',
+      signal: options.signal,
+    });
+    if (res.status === 201 || res.status === 200) {
+      await res.body.dump();
+      return { outcome: res.status === 201 ? 'created' : 'replaced', sha512: upload.sha512 as string, bytesSent: upload.bytesSent };
+    }
+    const error = await httpErrorOf(res, 'POST');
+    // #12: the name is taken and force was not used.
+    if (res.status === 400 && /already exists/.test(error.serverMessage ?? '')) return { outcome: 'exists', bytesSent: upload.bytesSent };
+    throw error;
+  }
+
+  /** GET one binary's bytes as a stream; the caller must consume or destroy it. */
+  async downloadBinary(ref: BinaryRef, signal?: AbortSignal): Promise<Download> {
+    const res = await this.transport.send({ method: 'GET', path: binaryPath(ref), signal });
+    if (res.status !== 200) throw await httpErrorOf(res, 'GET');
+    const length = headerValue(res.headers['content-length']);
+    const disposition = headerValue(res.headers['content-disposition']);
+    return {
+      body: res.body,
+      size: length === undefined ? undefined : Number(length),
+      filename: disposition ? /filename=(.*)$/.exec(disposition)?.[1] : undefined,
+    };
+  }
+
+  /** DELETE one binary: true when deleted, false when it was not there (#89). */
+  async deleteBinary(ref: BinaryRef, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.transport.send({ method: 'DELETE', path: binaryPath(ref), auth: true, retry: 'idempotent', signal });
+    await res.body.dump();
+    if (res.status === 204 || res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw await httpErrorOf(res, 'DELETE');
+  }
+
+  /** POST /binaries/NAME/: creates an empty project; also 200 when it exists (#52, #53). */
+  async createProject(name: string, signal?: AbortSignal): Promise<void> {
+    await this.transport.json({ method: 'POST', path: 'binaries/' + encodePath([name]), auth: true, retry: 'idempotent', signal });
+  }
+
+  /** The repo document; undefined when there is no such repo. */
+  async getRepo(ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument | undefined> {
+    return this.listing<RepoDocument>('repos', repoSegments(ref), signal);
+  }
+
+  /** The flavors of a repo's distro version. */
+  async listRepoFlavors(ref: Omit<RepoRef, 'flavor'>, signal?: AbortSignal): Promise<string[] | undefined> {
+    return this.listing<string[]>('repos', [...repoSegments({ ...ref, flavor: undefined }), 'flavors'], signal);
+  }
+
+  private async repoAction(ref: RepoRef, action: 'update' | 'recreate' | 'extra' | undefined, body: unknown, signal?: AbortSignal): Promise<RepoDocument> {
+    const json = body === undefined ? undefined : JSON.stringify(body);
+    const res = await this.transport.json<RepoDocument>({
+      method: 'POST',
+      path: repoPath(ref, action),
+      headers: json === undefined ? {} : { 'content-type': 'application/json' },
+      body: json === undefined ? undefined : () => json,
+      auth: true,
+      // Marking a repo for an update, or setting its fields, is the same the second time.
+      retry: 'unsafe',
+      signal,
+    });
+    return res.data;
+  }
+
+  /** Asks for a rebuild (#71). On a repo that does not exist the server crashes (#68): check with getRepo first. */
+  updateRepo(ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument> {
+    return this.repoAction(ref, 'update', undefined, signal);
+  }
+
+  /** Removes the built tree and rebuilds (#77). Crashes on a repo never built (#70). */
+  recreateRepo(ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument> {
+    return this.repoAction(ref, 'recreate', undefined, signal);
+  }
+
+  /** Stores a JSON object as the repo's `extra` (#78). */
+  setRepoExtra(ref: RepoRef, extra: Record<string, unknown>, signal?: AbortSignal): Promise<RepoDocument> {
+    return this.repoAction(ref, 'extra', extra, signal);
+  }
+
+  /** Changes a repo's fields, such as its type (#74). Unknown keys are refused by the server (#75). */
+  updateRepoFields(ref: RepoRef, fields: RepoFieldsUpdate, signal?: AbortSignal): Promise<RepoDocument> {
+    return this.repoAction(ref, undefined, fields, signal);
+  }
+
+  /** DELETE a repo and its binaries: true when deleted, false when there was no such repo. */
+  async deleteRepo(ref: RepoRef, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.transport.send({ method: 'DELETE', path: repoPath(ref), auth: true, retry: 'unsafe', signal });
+    if (res.status === 204 || res.status === 200) {
+      await res.body.dump();
+      return true;
+    }
+    if (res.status === 404) {
+      await res.body.dump();
+      return false;
+    }
+    throw await httpErrorOf(res, 'DELETE');
+  }
+
+  /** The text that installs a repo: a yum .repo file or an apt line; empty for raw repos (#80). */
+  async getRepoFile(ref: RepoRef, signal?: AbortSignal): Promise<string | undefined> {
+    const res = await this.transport.send({ method: 'GET', path: repoPath(ref, 'repo'), signal });
+    if (res.status === 404) {
+      await res.body.dump();
+      return undefined;
+    }
+    if (res.status !== 200 && res.status !== 204) throw await httpErrorOf(res, 'GET');
+    return res.body.text();
+  }
+
+  /** GET /search/ with the server's keys; an empty query answers nothing (#85). */
+  async search(query: SearchQuery, signal?: AbortSignal): Promise<BinaryMetadata[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.append(k, v);
+    if ([...params.keys()].length === 0) return [];
+    // URLSearchParams writes spaces as "+", which a server may read as a plus sign.
+    const qs = params.toString().replace(/\+/g, '%20');
+    const res = await this.transport.json<BinaryMetadata[] | Record<string, never>>({ method: 'GET', path: `search/?${qs}`, signal });
+    return Array.isArray(res.data) ? res.data : [];
+  }
+
+  /** GET /health/: true when the server says it is healthy (200), false on 500 (#93). */
+  async health(signal?: AbortSignal): Promise<{ healthy: boolean; message?: string | undefined }> {
+    const res = await this.transport.send({ method: 'GET', path: 'health/', retry: 'never', signal });
+    if (res.status === 200) {
+      await res.body.dump();
+      return { healthy: true };
+    }
+    const err = await httpErrorOf(res, 'GET');
+    if (res.status === 500) return { healthy: false, message: err.serverMessage };
+    throw err;
+  }
+}
+
+export { HttpError };

@@ -1,0 +1,103 @@
+// A multipart/form-data body that streams one file from disk and hashes it on
+// the way, so a file of any size is read once and never held in memory.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { FileError } from '../errors.js';
+
+export interface MultipartFile {
+  path: string;
+  /** The name chacra stores: the multipart filename. */
+  name: string;
+  size: number;
+  /** Modification time seen when the file was planned, to notice a file rewritten under us. */
+  mtimeMs?: number | undefined;
+  contentType: string;
+}
+
+export interface StreamedUpload {
+  contentType: string;
+  length: number;
+  body: AsyncIterable<Uint8Array>;
+  /** The sha512 of the bytes sent; set once the body has been read to its end. */
+  readonly sha512: string | undefined;
+  readonly bytesSent: number;
+}
+
+// WHATWG's multipart encoding of names: quotes and newlines are escaped, the rest is UTF-8.
+function quoteName(name: string): string {
+  return name.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+}
+
+export function multipartUpload(
+  file: MultipartFile,
+  fields: Record<string, string> = {},
+  onBytes?: (n: number) => void,
+): StreamedUpload {
+  const boundary = '----chacractl' + randomBytes(12).toString('hex');
+  let head = '';
+  for (const [name, value] of Object.entries(fields))
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${quoteName(name)}"\r\n\r\n${value}\r\n`;
+  head +=
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoteName(file.name)}"\r\n` +
+    `Content-Type: ${file.contentType}\r\n\r\n`;
+  const headBytes = Buffer.from(head, 'utf8');
+  const tailBytes = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
+  let sha512: string | undefined;
+  let bytesSent = 0;
+
+  async function* body(): AsyncGenerator<Uint8Array> {
+    const hash = createHash('sha512');
+    yield headBytes;
+    for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+      bytesSent += chunk.length;
+      if (bytesSent > file.size) break;
+      hash.update(chunk);
+      onBytes?.(chunk.length);
+      yield chunk;
+    }
+    const after = await stat(file.path).catch(() => undefined);
+    // A file that grows, shrinks or is rewritten while it streams must not be stored as good.
+    if (bytesSent !== file.size || after?.size !== file.size || (file.mtimeMs !== undefined && after.mtimeMs !== file.mtimeMs))
+      throw new FileError(`${file.path} changed while it was being uploaded`, {
+        hint: 'upload files once the build that writes them has finished',
+      });
+    sha512 = hash.digest('hex');
+    yield tailBytes;
+  }
+
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    length: headBytes.length + file.size + tailBytes.length,
+    body: body(),
+    get sha512() {
+      return sha512;
+    },
+    get bytesSent() {
+      return bytesSent;
+    },
+  };
+}
+
+/** Content types by extension: the Python client sent text/plain for everything (defect 13). */
+export function contentTypeOf(name: string): string {
+  const ext = name.toLowerCase().split('.').pop() ?? '';
+  return CONTENT_TYPES[ext] ?? 'application/octet-stream';
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  rpm: 'application/x-rpm',
+  deb: 'application/vnd.debian.binary-package',
+  ddeb: 'application/vnd.debian.binary-package',
+  udeb: 'application/vnd.debian.binary-package',
+  dsc: 'text/plain',
+  changes: 'text/plain',
+  buildinfo: 'text/plain',
+  gz: 'application/gzip',
+  xz: 'application/x-xz',
+  bz2: 'application/x-bzip2',
+  zst: 'application/zstd',
+  tar: 'application/x-tar',
+  json: 'application/json',
+  txt: 'text/plain',
+};

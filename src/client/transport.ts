@@ -1,0 +1,302 @@
+// The HTTP transport: one keep-alive pool per run, credentials applied in one
+// place, retries by a single policy, and every failure turned into a typed
+// error that names the request without its credentials.
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.js';
+
+export interface TlsOptions {
+  verify: boolean;
+  caFile?: string | undefined;
+}
+
+export interface TransportOptions {
+  /** The API root, such as https://chacra.ceph.com. Credentials in it are ignored. */
+  url: string;
+  user?: string | undefined;
+  key?: string | undefined;
+  tls?: TlsOptions | undefined;
+  /** Connections kept open to the server; uploads run at most this many at once. */
+  connections?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  /** How long a request may wait for the server's next byte (headers or body). */
+  timeoutMs?: number | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  logger?: Logger | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** For tests and embedding: a dispatcher of the caller's own. */
+  dispatcher?: Dispatcher | undefined;
+}
+
+/**
+ * When a request may be sent again:
+ * - `idempotent`: after network errors, 429, and 5xx (500 included);
+ * - `unsafe`: only when the request cannot have reached the application
+ *   (connection refused, 429, 502/503/504 which a proxy or an overloaded
+ *   server answers before acting);
+ * - `never`: the caller decides (uploads check the server before re-sending).
+ */
+export type RetryMode = 'idempotent' | 'unsafe' | 'never';
+
+export interface RequestSpec {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  /** Path below the API root, already encoded, such as "binaries/ceph/". */
+  path: string;
+  headers?: Record<string, string>;
+  /** A function so that every try gets a fresh body. */
+  body?: (() => string | Buffer | AsyncIterable<Uint8Array>) | undefined;
+  auth?: boolean;
+  retry?: RetryMode;
+  signal?: AbortSignal | undefined;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable & { text(): Promise<string>; dump(): Promise<void> };
+  url: string;
+}
+
+const RETRY_STATUSES_UNSAFE = new Set([429, 502, 503, 504]);
+const RETRY_STATUSES_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
+// Errors raised before any byte of the request reached the server.
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_NOT_YET_VALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+export class Transport {
+  readonly baseUrl: string;
+  readonly logger: Logger;
+  readonly retryPolicy: RetryPolicy;
+  private readonly authorization: string | undefined;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  /** Requests sent, tries included: the figure the benchmarks and tests count. */
+  requestCount = 0;
+
+  constructor(options: TransportOptions) {
+    const url = new URL(options.url);
+    url.username = '';
+    url.password = '';
+    this.baseUrl = url.toString().replace(/\/+$/, '') + '/';
+    this.logger = options.logger ?? silentLogger;
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    if (options.user !== undefined && options.key !== undefined)
+      this.authorization = 'Basic ' + Buffer.from(`${options.user}:${options.key}`).toString('base64');
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher = options.dispatcher ?? createDispatcher(options);
+  }
+
+  /** The URL of a path, for messages: it never holds credentials. */
+  urlOf(path: string): string {
+    return this.baseUrl + path;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** Sends a request, retrying as its mode allows; any status comes back to the caller. */
+  async send(spec: RequestSpec): Promise<RawResponse> {
+    const url = this.urlOf(spec.path);
+    const mode = spec.retry ?? (spec.method === 'GET' || spec.method === 'HEAD' ? 'idempotent' : 'unsafe');
+    for (let attempt = 1; ; attempt++) {
+      if (spec.signal?.aborted) throw new InterruptedError();
+      let response: RawResponse;
+      try {
+        response = await this.sendOnce(spec, url);
+      } catch (err) {
+        // A local failure (a file changed under the upload, an interruption) is not the network's.
+        if (err instanceof ChacraError && !(err instanceof NetworkError)) throw err;
+        const failure = toNetworkError(err, spec.method, url);
+        const retryable =
+          mode !== 'never' &&
+          !TLS_CODES.has(failure.code ?? '') &&
+          (mode === 'idempotent' || NOT_SENT_CODES.has(failure.code ?? ''));
+        if (!retryable || attempt >= this.retryPolicy.tries) throw failure;
+        const delay = backoffDelay(this.retryPolicy, attempt);
+        this.logger.info(`retrying ${spec.method} ${url} in ${formatDelay(delay)} (try ${attempt + 1} of ${this.retryPolicy.tries}): ${failure.message.replace(`${spec.method} ${url} failed: `, '')}`);
+        await sleep(delay, spec.signal);
+        continue;
+      }
+      const statuses = mode === 'idempotent' ? RETRY_STATUSES_IDEMPOTENT : mode === 'unsafe' ? RETRY_STATUSES_UNSAFE : undefined;
+      if (statuses?.has(response.status) && attempt < this.retryPolicy.tries) {
+        const retryAfter = headerValue(response.headers['retry-after']);
+        const message = await readServerMessage(response).catch(() => undefined);
+        const delay = backoffDelay(this.retryPolicy, attempt, retryAfter);
+        this.logger.info(
+          `retrying ${spec.method} ${url} in ${formatDelay(delay)} (try ${attempt + 1} of ${this.retryPolicy.tries}): answered ${response.status}${message ? ` (${message})` : ''}`,
+        );
+        await sleep(delay, spec.signal);
+        continue;
+      }
+      return response;
+    }
+  }
+
+  private async sendOnce(spec: RequestSpec, url: string): Promise<RawResponse> {
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...spec.headers };
+    if (spec.auth && this.authorization) headers.authorization = this.authorization;
+    const started = performance.now();
+    this.requestCount++;
+    const res = await request(url, {
+      method: spec.method,
+      headers,
+      body: bodyOf(spec.body?.()),
+      dispatcher: this.dispatcher,
+      signal: spec.signal,
+    }).catch((err: unknown) => {
+      if (spec.signal?.aborted) throw new InterruptedError();
+      throw err;
+    });
+    this.logger.debug(`${spec.method} ${url} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
+    return { status: res.statusCode, headers: res.headers, body: res.body as RawResponse['body'], url };
+  }
+
+  /** Sends, then reads a JSON answer when the status is one of `ok`; other statuses throw HttpError. */
+  async json<T>(spec: RequestSpec, ok: readonly number[] = [200]): Promise<{ status: number; data: T }> {
+    const res = await this.send(spec);
+    if (!ok.includes(res.status)) throw await httpErrorOf(res, spec.method);
+    const text = await res.body.text();
+    try {
+      return { status: res.status, data: (text === '' ? null : JSON.parse(text)) as T };
+    } catch {
+      throw new HttpError(
+        { method: spec.method, url: res.url, status: res.status, hint: 'is the url that of a chacra server?' },
+        `${spec.method} ${res.url} answered ${res.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
+      );
+    }
+  }
+}
+
+const USER_AGENT = 'chacractl (node)';
+
+function bodyOf(body: string | Buffer | AsyncIterable<Uint8Array> | undefined): string | Buffer | Readable | null {
+  if (body === undefined) return null;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  return Readable.from(body, { objectMode: false });
+}
+
+function createDispatcher(options: TransportOptions): Dispatcher {
+  const tls = options.tls ?? { verify: true };
+  let ca: Buffer | undefined;
+  if (tls.caFile !== undefined) {
+    try {
+      ca = readFileSync(tls.caFile);
+    } catch (err) {
+      throw new ConfigError(`cannot read the CA bundle ${tls.caFile}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+        hint: 'give the path of a PEM file with --ca or ssl_verify = "/path/to/ca.pem"',
+      });
+    }
+  }
+  const connect = {
+    timeout: options.connectTimeoutMs ?? 10_000,
+    rejectUnauthorized: tls.verify,
+    ...(ca ? { ca } : {}),
+  };
+  const common = {
+    connections: options.connections ?? 8,
+    keepAliveTimeout: 30_000,
+    headersTimeout: options.timeoutMs ?? 300_000,
+    bodyTimeout: options.timeoutMs ?? 300_000,
+    connect,
+  };
+  const env = options.env ?? process.env;
+  const proxied = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => env[name]);
+  if (!proxied) return new Agent(common);
+  return new EnvHttpProxyAgent({
+    ...common,
+    requestTls: connect,
+    httpProxy: env.http_proxy ?? env.HTTP_PROXY,
+    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY,
+    noProxy: env.no_proxy ?? env.NO_PROXY,
+  });
+}
+
+function formatDelay(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}
+
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The server's own words: the JSON `message`, or the title of an HTML page. */
+export async function readServerMessage(res: RawResponse): Promise<string | undefined> {
+  const text = await res.body.text();
+  return serverMessageOf(text, headerValue(res.headers['content-type']));
+}
+
+export function serverMessageOf(text: string, contentType: string | undefined): string | undefined {
+  if (text.trim() === '') return undefined;
+  if (contentType?.includes('json') || /^\s*[{[]/.test(text)) {
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown };
+      if (parsed && typeof parsed.message === 'string') return parsed.message;
+    } catch {
+      // not JSON after all: fall through to HTML and text
+    }
+  }
+  const title = /<title>([^<]*)<\/title>/i.exec(text);
+  if (title?.[1]) return title[1].trim();
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return plain.length > 200 ? plain.slice(0, 200) + '…' : plain || undefined;
+}
+
+export async function httpErrorOf(res: RawResponse, method: string, hint?: string): Promise<HttpError> {
+  const serverMessage = method === 'HEAD' ? undefined : await readServerMessage(res).catch(() => undefined);
+  if (method === 'HEAD') await res.body.dump().catch(() => undefined);
+  return new HttpError({ method, url: res.url, status: res.status, serverMessage, hint });
+}
+
+export function toNetworkError(err: unknown, method: string, url: string): NetworkError {
+  if (err instanceof NetworkError) return err;
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = e?.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e?.cause?.code ?? e?.code);
+  const origin = new URL(url).host;
+  let reason = e?.message ?? String(err);
+  let hint: string | undefined;
+  switch (code) {
+    case 'ECONNREFUSED':
+      reason = `connection refused by ${origin}`;
+      hint = 'is the server running, and is the url right?';
+      break;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      reason = `cannot resolve the host ${new URL(url).hostname}`;
+      hint = 'check the url (--url, CHACRA_URL or ~/.chacractl) and your DNS';
+      break;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      reason = `timed out connecting to ${origin}`;
+      hint = 'check the url and the network between here and the server';
+      break;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      reason = 'the server stopped answering (timeout)';
+      hint = 'raise --timeout if the server is slow';
+      break;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      reason = 'the connection was closed by the server';
+      break;
+    default:
+      if (code && TLS_CODES.has(code)) {
+        reason = `TLS certificate check failed (${code})`;
+        hint = 'pass --ca /path/to/ca.pem (or ssl_verify = "/path/to/ca.pem" in ~/.chacractl) for a private CA; --insecure turns the check off';
+      }
+  }
+  return new NetworkError({ method, url, code, reason, hint, cause: err });
+}

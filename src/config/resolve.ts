@@ -1,0 +1,212 @@
+// Resolves the effective settings once: flags over environment over the file.
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { CONFIG_TEMPLATE, parseConfigText, PLACEHOLDER_URL, type ConfigValue } from './parse.js';
+
+export type Source = 'flag' | 'env' | 'file' | 'url' | 'default';
+
+export interface TlsSettings {
+  /** false turns certificate verification off (ssl_verify = False, --insecure). */
+  verify: boolean;
+  /** A PEM bundle that replaces the system CAs. */
+  caFile?: string | undefined;
+}
+
+export interface ResolvedConfig {
+  url: string;
+  user: string | undefined;
+  key: string | undefined;
+  tls: TlsSettings;
+  /** Where each value came from, for `config show` and messages. */
+  sources: { url: Source; user: Source; key: Source; tls: Source };
+  /** The config file consulted, whether or not it existed. */
+  file: string;
+  warnings: string[];
+}
+
+export interface ConfigFlags {
+  url?: string | undefined;
+  user?: string | undefined;
+  key?: string | undefined;
+  config?: string | undefined;
+  insecure?: boolean | undefined;
+  ca?: string | undefined;
+}
+
+const KNOWN_KEYS = new Set(['url', 'user', 'key', 'ssl_verify']);
+
+export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
+  return join(env.HOME || homedir(), '.chacractl');
+}
+
+interface FileValues {
+  url?: string;
+  user?: string;
+  key?: string;
+  ssl_verify?: ConfigValue;
+}
+
+async function readConfigFile(path: string, mustExist: boolean, warnings: string[]): Promise<FileValues | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !mustExist) return undefined;
+    throw new ConfigError(code === 'ENOENT' ? 'the config file does not exist' : `cannot read the config file (${code})`, {
+      file: path,
+      cause: err,
+    });
+  }
+  const parsed = parseConfigText(text, path);
+  const out: FileValues = {};
+  for (const [key, { value, line }] of parsed.values) {
+    if (!KNOWN_KEYS.has(key)) {
+      warnings.push(`${path}:${line}: unknown key "${key}" is ignored (known: url, user, key, ssl_verify)`);
+      continue;
+    }
+    if (key === 'ssl_verify') {
+      out.ssl_verify = value;
+    } else if (typeof value !== 'string') {
+      throw new ConfigError(`${key} must be a quoted string, not ${value ? 'True' : 'False'}`, { file: path, line });
+    } else {
+      out[key as 'url' | 'user' | 'key'] = value;
+    }
+  }
+  try {
+    const mode = (await stat(path)).mode;
+    if (mode & 0o077 && out.key !== undefined)
+      warnings.push(`${path} holds a key and is readable by others (mode ${(mode & 0o777).toString(8)}): run chmod 600 ${path}`);
+  } catch {
+    // stat after a successful read only fails in a race; the warning is best effort.
+  }
+  return out;
+}
+
+/** Writes the Python client's template, readable by its owner only (defect 11). */
+export async function writeConfigTemplate(path: string, text = CONFIG_TEMPLATE, overwrite = false): Promise<void> {
+  await writeFile(path, text, { mode: 0o600, flag: overwrite ? 'w' : 'wx' });
+  await chmod(path, 0o600);
+}
+
+function credentialsFromUrl(raw: string): { url: string; user?: string; key?: string } {
+  try {
+    const u = new URL(raw);
+    if (!u.username && !u.password) return { url: raw };
+    const user = decodeURIComponent(u.username);
+    const key = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    return { url: u.toString(), user: user || undefined, key: key || undefined } as { url: string; user?: string; key?: string };
+  } catch {
+    return { url: raw };
+  }
+}
+
+export interface ResolveOptions {
+  flags: ConfigFlags;
+  env: NodeJS.ProcessEnv;
+  /** Commands that only read (exists, ls) do not need credentials. */
+  needsCredentials?: boolean;
+}
+
+export async function resolveConfig({ flags, env, needsCredentials = true }: ResolveOptions): Promise<ResolvedConfig> {
+  const warnings: string[] = [];
+  const explicitFile = flags.config ?? (env.CHACRACTL_CONFIG || undefined);
+  const file = explicitFile ?? defaultConfigPath(env);
+  const envUser = env.CHACRA_USER || undefined;
+  const envKey = env.CHACRA_KEY || undefined;
+  // As in the Python client, CHACRA_USER and CHACRA_KEY replace the file's only as a pair.
+  const envCreds = envUser !== undefined && envKey !== undefined;
+  const urlGiven = flags.url ?? (env.CHACRA_URL || undefined);
+  const haveEverything = urlGiven !== undefined && (!needsCredentials || (flags.user ?? (envCreds || undefined)) !== undefined);
+
+  let fileValues = await readConfigFile(file, explicitFile !== undefined, warnings);
+  if (fileValues === undefined && !haveEverything) {
+    // The Python client wrote its template on first run; scripts overwrite it later.
+    try {
+      await writeConfigTemplate(file);
+      warnings.push(`created ${file} from the template: set url, user and key in it`);
+    } catch (err) {
+      warnings.push(`could not create ${file}: ${(err as Error).message}`);
+    }
+    fileValues = { url: PLACEHOLDER_URL, user: 'chacra user', key: 'secret', ssl_verify: true };
+  }
+  fileValues ??= {};
+
+  const pick = <T>(flag: T | undefined, envValue: T | undefined, fileValue: T | undefined): [T | undefined, Source] =>
+    flag !== undefined ? [flag, 'flag'] : envValue !== undefined ? [envValue, 'env'] : [fileValue, 'file'];
+
+  let [url, urlSource] = pick(flags.url, env.CHACRA_URL || undefined, fileValues.url);
+  let [user, userSource] = pick(flags.user, envCreds ? envUser : undefined, fileValues.user);
+  let [key, keySource] = pick(flags.key, envCreds ? envKey : undefined, fileValues.key);
+
+  if (url === undefined || url.trim() === '')
+    throw new ConfigError('no chacra URL is configured', {
+      file,
+      hint: `add url = "https://chacra.example.com" to ${file}, or pass --url or set CHACRA_URL`,
+    });
+  url = url.trim();
+  const fromUrl = credentialsFromUrl(url);
+  url = fromUrl.url;
+  if (fromUrl.user !== undefined && userSource === 'file') [user, userSource] = [fromUrl.user, 'url'];
+  if (fromUrl.key !== undefined && keySource === 'file') [key, keySource] = [fromUrl.key, 'url'];
+
+  if (url.replace(/\/+$/, '') === PLACEHOLDER_URL)
+    throw new ConfigError(`the url is still the template's placeholder ${JSON.stringify(PLACEHOLDER_URL)}`, {
+      file: urlSource === 'file' ? file : undefined,
+      hint: `set url = "https://your-chacra-server" in ${file}, or pass --url or set CHACRA_URL`,
+    });
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(url);
+  } catch {
+    throw new ConfigError(`the url ${JSON.stringify(url)} is not a valid URL`, {
+      file: urlSource === 'file' ? file : undefined,
+      hint: 'write it in full, such as https://chacra.example.com',
+    });
+  }
+  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')
+    throw new ConfigError(`the url ${JSON.stringify(url)} must start with http:// or https://`, {
+      file: urlSource === 'file' ? file : undefined,
+    });
+
+  let tls: TlsSettings = { verify: true };
+  let tlsSource: Source = 'default';
+  if (flags.insecure) {
+    tls = { verify: false };
+    tlsSource = 'flag';
+  } else if (flags.ca !== undefined) {
+    tls = { verify: true, caFile: flags.ca };
+    tlsSource = 'flag';
+  } else if (typeof fileValues.ssl_verify === 'string') {
+    tls = { verify: true, caFile: fileValues.ssl_verify };
+    tlsSource = 'file';
+  } else if (fileValues.ssl_verify === false) {
+    tls = { verify: false };
+    tlsSource = 'file';
+  } else {
+    // ssl_verify = True: like requests (and so the Python client), take a CA
+    // bundle from the environment; NODE_EXTRA_CA_CERTS Node applies itself.
+    for (const name of ['REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE']) {
+      const value = env[name];
+      if (value) {
+        tls = { verify: true, caFile: value };
+        tlsSource = 'env';
+        break;
+      }
+    }
+  }
+
+  return {
+    url: parsedUrl.toString().replace(/\/+$/, ''),
+    user,
+    key,
+    tls,
+    sources: { url: urlSource, user: userSource, key: keySource, tls: tlsSource },
+    file,
+    warnings,
+  };
+}

@@ -1,0 +1,128 @@
+// One error class per kind of failure. Each carries what a user needs to act,
+// and the exit status the CLI maps it to, so commands never call process.exit.
+
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  unreachable: 3,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class ChacraError extends Error {
+  abstract readonly exitCode: ExitCode;
+  /** What the user can do about it, shown under the message. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { hint?: string | undefined; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** The command line does not make sense: unknown command, bad option, malformed URL part. */
+export class UsageError extends ChacraError {
+  readonly exitCode = ExitCode.usage;
+}
+
+/** The configuration is missing, unreadable or invalid. */
+export class ConfigError extends ChacraError {
+  readonly exitCode = ExitCode.usage;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  constructor(message: string, options: { file?: string; line?: number; hint?: string; cause?: unknown } = {}) {
+    const where = options.file ? `${options.file}${options.line ? `:${options.line}` : ''}: ` : '';
+    super(where + message, options);
+    this.file = options.file;
+    this.line = options.line;
+  }
+}
+
+export interface HttpErrorDetails {
+  method: string;
+  /** The request URL with any credentials removed. */
+  url: string;
+  status: number;
+  /** The JSON `message` of the answer, or the title of an HTML error page. */
+  serverMessage?: string | undefined;
+  hint?: string | undefined;
+}
+
+/** The server answered with a status that the operation cannot accept. */
+export class HttpError extends ChacraError {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly serverMessage: string | undefined;
+
+  constructor(details: HttpErrorDetails, message?: string) {
+    super(
+      message ??
+        `${details.method} ${details.url} answered ${details.status}` +
+          (details.serverMessage ? `: ${details.serverMessage}` : ''),
+      { hint: details.hint ?? hintForStatus(details.status) },
+    );
+    this.method = details.method;
+    this.url = details.url;
+    this.status = details.status;
+    this.serverMessage = details.serverMessage;
+  }
+
+  /** No verdict is reached when the server refused us or failed itself. */
+  get exitCode(): ExitCode {
+    return this.status === 401 || this.status === 403 || this.status >= 500 || this.status === 429
+      ? ExitCode.unreachable
+      : ExitCode.failed;
+  }
+}
+
+function hintForStatus(status: number): string | undefined {
+  if (status === 401 || status === 403)
+    return 'check user and key in ~/.chacractl, or CHACRA_USER and CHACRA_KEY';
+  if (status >= 500) return 'the server failed; try again later or ask its administrators';
+  return undefined;
+}
+
+/** The server could not be reached, or the connection failed mid-request. */
+export class NetworkError extends ChacraError {
+  readonly exitCode = ExitCode.unreachable;
+  readonly method: string;
+  readonly url: string;
+  readonly code: string | undefined;
+  constructor(details: { method: string; url: string; code?: string | undefined; reason: string; hint?: string | undefined; cause?: unknown }) {
+    super(`${details.method} ${details.url} failed: ${details.reason}`, {
+      hint: details.hint,
+      cause: details.cause,
+    });
+    this.method = details.method;
+    this.url = details.url;
+    this.code = details.code;
+  }
+}
+
+/** What the server holds is not what was sent, or a download is not what the server listed. */
+export class VerificationError extends ChacraError {
+  readonly exitCode = ExitCode.failed;
+}
+
+/** A local file or directory the command needs is missing or unusable. */
+export class FileError extends ChacraError {
+  readonly exitCode = ExitCode.failed;
+}
+
+/** The run was stopped by SIGINT or SIGTERM. */
+export class InterruptedError extends ChacraError {
+  readonly exitCode = ExitCode.interrupted;
+  constructor(message = 'interrupted') {
+    super(message);
+  }
+}
+
+export function isAbortError(err: unknown): boolean {
+  return (
+    err instanceof InterruptedError ||
+    (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED'))
+  );
+}

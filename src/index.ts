@@ -1,0 +1,40 @@
+// The library: the typed client, the operations the CLI is made of, and the errors they throw.
+export { ChacraClient, type ChacraClientOptions, type UploadResult, type Download } from './client/client.js';
+export type { TlsOptions, RetryMode } from './client/transport.js';
+export type { RetryPolicy } from './client/retry.js';
+export {
+  parseBinaryTarget,
+  parseBinaryRef,
+  parseRepoRef,
+  formatTarget,
+  formatRepo,
+  type BinaryTarget,
+  type BinaryRef,
+  type RepoRef,
+} from './client/paths.js';
+export {
+  uploadBinaries,
+  uploadSucceeded,
+  type UploadBatch,
+  type UploadOptions,
+  type UploadSummary,
+  type FileReport,
+  type FileOutcome,
+  type UploadEvent,
+} from './operations/upload.js';
+export { pathExists, createProject, deleteBinary, updateRepo, recreateRepo, setRepoType, deleteRepo, NoSuchRepoError } from './operations/simple.js';
+export { waitForRepo, RepoWaitTimeout, type WaitOptions } from './operations/repo-wait.js';
+export { resolveConfig, type ResolvedConfig, type ConfigFlags } from './config/resolve.js';
+export {
+  ChacraError,
+  UsageError,
+  ConfigError,
+  HttpError,
+  NetworkError,
+  VerificationError,
+  FileError,
+  InterruptedError,
+  ExitCode,
+} from './errors.js';
+export type { Logger } from './logger.js';
+export * from './types.js';

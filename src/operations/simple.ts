@@ -1,0 +1,71 @@
+// Single-request operations, with the checks the Python client lacked.
+import type { ChacraClient } from '../client/client.js';
+import { formatRepo, splitUrlPart, type BinaryRef, type RepoRef } from '../client/paths.js';
+import { HttpError, UsageError } from '../errors.js';
+import type { RepoDocument } from '../types.js';
+
+export const API_PATH_SHAPE = 'binaries/PROJECT/...  or  repos/PROJECT/...';
+
+/** `exists PATH`: PATH is written from the API root, as in `binaries/P/REF/SHA1/DISTRO/VER/ARCH`. */
+export async function pathExists(client: ChacraClient, path: string, signal?: AbortSignal): Promise<boolean> {
+  const segments = splitUrlPart(path, API_PATH_SHAPE, 'path');
+  const [root, ...rest] = segments;
+  if (root !== 'binaries' && root !== 'repos')
+    throw new UsageError(`invalid path ${JSON.stringify(path)}: it must start with binaries/ or repos/`, { hint: `expected ${API_PATH_SHAPE}` });
+  return client.exists(root, rest, signal);
+}
+
+export type DeleteOutcome = 'deleted' | 'absent';
+
+export async function deleteBinary(client: ChacraClient, ref: BinaryRef, signal?: AbortSignal): Promise<DeleteOutcome> {
+  return (await client.deleteBinary(ref, signal)) ? 'deleted' : 'absent';
+}
+
+/** Creates a project; says whether it was there already (the server answers 200 both ways, #53). */
+export async function createProject(client: ChacraClient, name: string, signal?: AbortSignal): Promise<'created' | 'exists'> {
+  if (await client.exists('binaries', [name], signal)) return 'exists';
+  await client.createProject(name, signal);
+  return 'created';
+}
+
+export class NoSuchRepoError extends HttpError {
+  constructor(client: ChacraClient, ref: RepoRef) {
+    super(
+      { method: 'GET', url: client.baseUrl + 'repos/' + formatRepo(ref) + '/', status: 404, hint: 'repos appear when a binary is uploaded; check the path with `chacractl exists repos/...`' },
+      `no such repo: ${formatRepo(ref)}`,
+    );
+  }
+}
+
+async function existingRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument> {
+  const doc = await client.getRepo(ref, signal);
+  if (doc === undefined) throw new NoSuchRepoError(client, ref);
+  return doc;
+}
+
+/** Asks for a rebuild. A missing repo is said at once: the server would crash with a 500 (#68). */
+export async function updateRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument> {
+  await existingRepo(client, ref, signal);
+  return client.updateRepo(ref, signal);
+}
+
+export interface RecreateResult {
+  doc: RepoDocument;
+  /** The repo had never been built: an update did the job (#70 crashes otherwise). */
+  updatedInstead: boolean;
+}
+
+export async function recreateRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<RecreateResult> {
+  const before = await existingRepo(client, ref, signal);
+  if (before.path === null) return { doc: await client.updateRepo(ref, signal), updatedInstead: true };
+  return { doc: await client.recreateRepo(ref, signal), updatedInstead: false };
+}
+
+export async function setRepoType(client: ChacraClient, ref: RepoRef, type: string, signal?: AbortSignal): Promise<RepoDocument> {
+  await existingRepo(client, ref, signal);
+  return client.updateRepoFields(ref, { type }, signal);
+}
+
+export async function deleteRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<void> {
+  if (!(await client.deleteRepo(ref, signal))) throw new NoSuchRepoError(client, ref);
+}

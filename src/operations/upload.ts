@@ -1,0 +1,405 @@
+// Uploading many files: plan from one listing per target, upload concurrently
+// while hashing, then verify every file with one more listing per target.
+// N new files in one target cost N + 2 requests, and each is read once.
+import type { ChacraClient } from '../client/client.js';
+import { contentTypeOf } from '../client/multipart.js';
+import { formatTarget, type BinaryTarget } from '../client/paths.js';
+import { backoffDelay, sleep } from '../client/retry.js';
+import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import type { BinaryListing, BinaryMetadata } from '../types.js';
+import { inspectLocalFile, sha512OfFile, type LocalFile } from './files.js';
+import { runPool } from './pool.js';
+
+export interface UploadBatch {
+  target: BinaryTarget;
+  files: readonly string[];
+  /**
+   * Paths that came from a `find` pipe: directories among them are passed
+   * over silently, as the Python client did. Named arguments are checked.
+   */
+  lenient?: boolean;
+}
+
+export interface UploadOptions {
+  /** Replace binaries of the same name whose contents differ. */
+  force?: boolean;
+  /** Uploads at once. */
+  jobs?: number;
+  /** Plan only: no write request is sent. */
+  dryRun?: boolean;
+  /** Re-sends of a file the server holds wrongly after upload. */
+  verifyResends?: number;
+  signal?: AbortSignal | undefined;
+  logger?: Logger;
+  onEvent?: (event: UploadEvent) => void;
+  cwd?: string;
+}
+
+export type PlannedAction = 'upload' | 'replace' | 'unchanged' | 'skip' | 'none';
+export type FileOutcome = 'uploaded' | 'replaced' | 'unchanged' | 'skipped' | 'failed' | 'missing' | 'interrupted' | 'planned';
+
+export interface FileReport {
+  path: string;
+  name: string;
+  target: string;
+  action: PlannedAction;
+  outcome: FileOutcome;
+  size: number | null;
+  sha512: string | null;
+  /** The checksum the server lists for the name, when known. */
+  serverSha512: string | null;
+  bytesSent: number;
+  /** POSTs sent for this file. */
+  tries: number;
+  durationMs: number;
+  message: string | null;
+}
+
+export type UploadEvent =
+  | { type: 'planned'; files: number; bytes: number; /** Files settled without sending: unchanged, skipped, missing. */ settled: FileReport[] }
+  | { type: 'start'; file: FileReport }
+  | { type: 'bytes'; file: FileReport; bytes: number }
+  | { type: 'done'; file: FileReport }
+  | { type: 'verify'; target: string; files: number };
+
+export interface UploadSummary {
+  dryRun: boolean;
+  interrupted: boolean;
+  /** A failure that stopped the run (credentials refused, server unreachable). */
+  fatal: ChacraError | undefined;
+  files: FileReport[];
+  counts: Record<FileOutcome, number>;
+  /** Bytes to send in the plan and bytes actually sent. */
+  plannedBytes: number;
+  bytesSent: number;
+  requests: number;
+  elapsedMs: number;
+}
+
+interface Work {
+  report: FileReport;
+  local: LocalFile;
+  target: BinaryTarget;
+  force: boolean;
+}
+
+const OK_OUTCOMES: ReadonlySet<FileOutcome> = new Set(['uploaded', 'replaced', 'unchanged', 'skipped', 'planned']);
+
+export function uploadSucceeded(summary: UploadSummary): boolean {
+  return !summary.interrupted && summary.fatal === undefined && summary.files.every((f) => OK_OUTCOMES.has(f.outcome));
+}
+
+function newReport(path: string, name: string, target: string): FileReport {
+  return { path, name, target, action: 'none', outcome: 'failed', size: null, sha512: null, serverSha512: null, bytesSent: 0, tries: 0, durationMs: 0, message: null };
+}
+
+function sameContent(entry: BinaryMetadata | undefined, sha512: string | null, size: number | null): boolean {
+  return entry !== undefined && entry.checksum === sha512 && entry.size === size;
+}
+
+/** Errors after which no other file can do better: stop the run. */
+function isFatal(err: unknown): boolean {
+  if (err instanceof HttpError) return err.status === 401 || err.status === 403;
+  if (err instanceof NetworkError) return err.exitCode === 3;
+  return false;
+}
+
+function isTransient(err: unknown): boolean {
+  if (err instanceof NetworkError) return true;
+  if (err instanceof HttpError) return err.status >= 500 || err.status === 429;
+  return false;
+}
+
+export async function uploadBinaries(client: ChacraClient, batches: readonly UploadBatch[], options: UploadOptions = {}): Promise<UploadSummary> {
+  const started = performance.now();
+  const requestsBefore = client.requestCount;
+  const logger = options.logger ?? silentLogger;
+  const jobs = Math.max(1, options.jobs ?? 4);
+  const signal = options.signal;
+  const emit = options.onEvent ?? (() => {});
+  const reports: FileReport[] = [];
+  const work: Work[] = [];
+  let fatal: ChacraError | undefined;
+  const stopped = () => fatal !== undefined || signal?.aborted === true;
+
+  const finish = (): UploadSummary => {
+    const counts = { uploaded: 0, replaced: 0, unchanged: 0, skipped: 0, failed: 0, missing: 0, interrupted: 0, planned: 0 };
+    for (const r of reports) counts[r.outcome]++;
+    return {
+      dryRun: options.dryRun === true,
+      interrupted: signal?.aborted === true,
+      fatal,
+      files: reports,
+      counts,
+      plannedBytes: work.reduce((n, w) => n + w.local.size, 0),
+      bytesSent: reports.reduce((n, r) => n + r.bytesSent, 0),
+      requests: client.requestCount - requestsBefore,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  };
+
+  // 1. Plan: what is on disk, what the server holds, what to send.
+  const targetsOfWork = new Map<string, { target: BinaryTarget; items: Work[] }>();
+  try {
+    for (const batch of batches) {
+      const targetName = formatTarget(batch.target);
+      const locals: LocalFile[] = [];
+      const seen = new Map<string, string>();
+      const inspected = await Promise.all(batch.files.map((f) => inspectLocalFile(f, options.cwd)));
+      for (const item of inspected) {
+        if ('problem' in item) {
+          if (item.problem === 'not-a-file' && batch.lenient) {
+            logger.debug(`passing over ${item.given}: it ${item.reason}`);
+            continue;
+          }
+          const report = newReport(item.path, item.name, targetName);
+          report.outcome = item.problem === 'missing' ? 'missing' : 'failed';
+          report.message = `${item.given} ${item.reason}`;
+          reports.push(report);
+          continue;
+        }
+        const earlier = seen.get(item.name);
+        if (earlier !== undefined) {
+          const report = newReport(item.path, item.name, targetName);
+          report.message = `${item.given} has the same name as ${earlier}: chacra keeps one binary per name`;
+          reports.push(report);
+          continue;
+        }
+        seen.set(item.name, item.given);
+        locals.push(item);
+      }
+      if (locals.length === 0) continue;
+      const listing: BinaryListing = (await client.listTarget(batch.target, signal)) ?? {};
+      const planned = locals.map((local) => {
+        const report = newReport(local.path, local.name, targetName);
+        report.size = local.size;
+        reports.push(report);
+        return { report, local, target: batch.target, force: false };
+      });
+      // Only names the server has already are hashed before sending.
+      await runPool(planned, jobs, async (w) => {
+        const entry = listing[w.local.name];
+        if (entry === undefined) {
+          w.report.action = 'upload';
+          return;
+        }
+        w.report.serverSha512 = entry.checksum;
+        w.report.sha512 = (await sha512OfFile(w.local.path, signal)).sha512;
+        if (sameContent(entry, w.report.sha512, w.local.size)) {
+          w.report.action = 'unchanged';
+          w.report.outcome = 'unchanged';
+        } else if (options.force) {
+          w.report.action = 'replace';
+          w.force = true;
+        } else {
+          w.report.action = 'skip';
+          w.report.outcome = 'skipped';
+          w.report.message = `${w.local.name} differs from the copy on the server; not replaced (use --force to replace it)`;
+        }
+      }, stopped);
+      const toSend = planned.filter((w) => w.report.action === 'upload' || w.report.action === 'replace');
+      // Largest first: the big file starts at once and the small ones flow past it on the other lanes.
+      toSend.sort((a, b) => b.local.size - a.local.size);
+      work.push(...toSend);
+      if (toSend.length) targetsOfWork.set(targetName, { target: batch.target, items: toSend });
+    }
+  } catch (err) {
+    if (signal?.aborted || err instanceof InterruptedError) {
+      for (const r of reports) if (r.outcome === 'failed' && r.message === null) r.outcome = 'interrupted';
+      return finish();
+    }
+    if (err instanceof ChacraError) {
+      fatal = err;
+      for (const r of reports) if (r.action === 'none' && r.message === null) r.message = `not attempted: ${err.message}`;
+      return finish();
+    }
+    throw err;
+  }
+
+  if (options.dryRun) for (const w of work) w.report.outcome = 'planned';
+  const sending = new Set(work.map((w) => w.report));
+  emit({
+    type: 'planned',
+    files: work.length,
+    bytes: work.reduce((n, w) => n + w.local.size, 0),
+    settled: reports.filter((r) => options.dryRun || !sending.has(r)),
+  });
+  if (options.dryRun) return finish();
+
+  // 2. Upload, and verify each target once its last upload has finished.
+  const pending = new Map<string, number>([...targetsOfWork].map(([name, t]) => [name, t.items.length]));
+  const verifications: Promise<void>[] = [];
+  await runPool(
+    work,
+    jobs,
+    async (w) => {
+      const stopper = await uploadOne(client, w, { signal, logger, emit });
+      if (stopper) fatal ??= stopper;
+      const left = (pending.get(w.report.target) ?? 1) - 1;
+      pending.set(w.report.target, left);
+      if (left === 0 && !stopped()) {
+        const t = targetsOfWork.get(w.report.target);
+        if (t) verifications.push(verifyTarget(client, t.target, t.items, { ...options, logger, emit }).catch((err) => {
+          if (err instanceof ChacraError && !(err instanceof InterruptedError)) fatal ??= err;
+        }));
+      }
+    },
+    stopped,
+  );
+  await Promise.all(verifications);
+
+  for (const w of work) {
+    if (w.report.outcome !== 'failed' || w.report.message !== null) continue;
+    if (signal?.aborted) {
+      w.report.outcome = 'interrupted';
+      w.report.message = 'not started: interrupted';
+    } else if (fatal) {
+      w.report.message = `not attempted: ${fatal.message}`;
+    }
+  }
+  return finish();
+}
+
+interface RunContext {
+  signal?: AbortSignal | undefined;
+  logger: Logger;
+  emit: (event: UploadEvent) => void;
+}
+
+/** Uploads one file, retrying safely; returns the error when it should stop the whole run. */
+async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promise<ChacraError | undefined> {
+  const { report, local } = w;
+  const policy = client.transport.retryPolicy;
+  const startedAt = performance.now();
+  ctx.emit({ type: 'start', file: report });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      report.tries++;
+      let sent = 0;
+      try {
+        const result = await client.uploadBinary(
+          w.target,
+          { path: local.path, name: local.name, size: local.size, mtimeMs: local.mtimeMs, contentType: contentTypeOf(local.name) },
+          {
+            force: w.force,
+            signal: ctx.signal,
+            onBytes: (n) => {
+              sent += n;
+              ctx.emit({ type: 'bytes', file: report, bytes: n });
+            },
+          },
+        );
+        report.bytesSent += result.bytesSent;
+        if (result.outcome !== 'exists') {
+          report.sha512 = result.sha512;
+          report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
+          return;
+        }
+        // #12: the name appeared since the listing; an earlier try of ours may have landed.
+        const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
+        report.sha512 ??= (await sha512OfFile(local.path, ctx.signal)).sha512;
+        report.serverSha512 = entry?.checksum ?? null;
+        if (sameContent(entry, report.sha512, local.size)) {
+          report.outcome = attempt > 1 ? 'uploaded' : 'unchanged';
+        } else {
+          report.outcome = 'skipped';
+          report.message = `${local.name} appeared on the server with other contents while uploading; not replaced (use --force to replace it)`;
+          ctx.logger.warn(report.message);
+        }
+        return;
+      } catch (err) {
+        report.bytesSent += sent;
+        if (ctx.signal?.aborted || err instanceof InterruptedError) throw new InterruptedError();
+        if (!isTransient(err) || attempt >= policy.tries) throw err;
+        const delay = backoffDelay(policy, attempt);
+        ctx.logger.info(`upload of ${local.name} failed (${(err as Error).message}); checking the server, then retrying in ${delay} ms`);
+        await sleep(delay, ctx.signal);
+        // Send again only once we know the server did not keep a good copy.
+        const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
+        if (entry !== undefined) {
+          report.sha512 ??= (await sha512OfFile(local.path, ctx.signal)).sha512;
+          if (sameContent(entry, report.sha512, local.size)) {
+            report.serverSha512 = entry.checksum;
+            report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
+            return;
+          }
+          // What is there is not ours to keep: our failed try (or a store gone wrong) left it.
+          w.force = true;
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof InterruptedError) {
+      report.outcome = 'interrupted';
+      report.message = 'interrupted while uploading';
+    } else {
+      report.outcome = 'failed';
+      report.message = err instanceof Error ? err.message : String(err);
+      if (isFatal(err)) return err as ChacraError;
+      if (!(err instanceof FileError)) ctx.logger.error(`${local.path}: ${report.message}`);
+    }
+  } finally {
+    report.durationMs = Math.round(performance.now() - startedAt);
+    ctx.emit({ type: 'done', file: report });
+  }
+}
+
+async function verifyTarget(
+  client: ChacraClient,
+  target: BinaryTarget,
+  items: readonly Work[],
+  options: UploadOptions & RunContext,
+): Promise<void> {
+  const name = formatTarget(target);
+  let toCheck = items.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');
+  const resends = options.verifyResends ?? 2;
+  for (let round = 0; toCheck.length > 0; round++) {
+    options.emit({ type: 'verify', target: name, files: toCheck.length });
+    // The flavor level for flavor targets: the arch level mixes flavors (#40).
+    const listing = (await client.listTarget(target, options.signal)) ?? {};
+    const wrong = toCheck.filter((w) => {
+      const entry = listing[w.local.name];
+      w.report.serverSha512 = entry?.checksum ?? null;
+      return !sameContent(entry, w.report.sha512, w.local.size);
+    });
+    if (wrong.length === 0) return;
+    if (round >= resends) {
+      for (const w of wrong) await reportWrongCopy(client, w, options);
+      return;
+    }
+    for (const w of wrong) {
+      options.logger.warn(`${w.local.name}: the server holds other contents than were sent; sending it again`);
+      w.force = true;
+      w.report.outcome = 'failed';
+    }
+    await runPool(wrong, options.jobs ?? 4, async (w) => {
+      const stopper = await uploadOne(client, w, options);
+      if (stopper) throw stopper;
+    });
+    toCheck = wrong.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');
+  }
+}
+
+async function reportWrongCopy(client: ChacraClient, w: Work, options: RunContext): Promise<void> {
+  const { report } = w;
+  const error = new VerificationError(
+    `${report.name}: the server's sha512 is ${report.serverSha512 ?? '(missing)'}, the file's is ${report.sha512}`,
+  );
+  report.outcome = 'failed';
+  report.message = error.message;
+  // A file this run created and the server holds wrongly must not stay as if it were good.
+  if (report.action === 'upload') {
+    try {
+      await client.deleteBinary({ ...w.target, name: report.name }, options.signal);
+      report.message += '; removed it from the server';
+    } catch (err) {
+      report.message += `; could not remove it from the server: ${(err as Error).message}`;
+    }
+  } else {
+    report.message += '; the server keeps the wrong copy';
+  }
+  options.logger.error(report.message);
+  options.emit({ type: 'done', file: report });
+}

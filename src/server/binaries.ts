@@ -1,0 +1,186 @@
+// /binaries/...: listings at every level, uploads, downloads, deletes.
+import busboy from 'busboy';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Faults } from './faults.js';
+import { badRequest, crash, groupBy, methodNotAllowed, notFound, sendJson, type Exchange } from './respond.js';
+import { relativeBinaryPath, type BinaryKey, type Store, type StoredBinary } from './store.js';
+
+const LEVELS = ['project', 'ref', 'sha1', 'distro', 'version', 'arch'] as const;
+
+export async function handleBinaries(x: Exchange, store: Store, faults: Faults): Promise<void> {
+  const s = x.segments;
+  if (s.length === 0) {
+    if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, 'POST requests to this url are not allowed');
+    const index: Record<string, string[]> = {};
+    for (const p of [...store.projects].sort()) index[p] = [...new Set(store.binariesWhere({ project: p }).map((b) => b.ref))].sort();
+    return sendJson(x, 200, index);
+  }
+  if (s.length === 1 && x.method === 'POST') {
+    store.createProject(s[0]!);
+    return sendJson(x, 200, {});
+  }
+  if (s.length <= 5) {
+    if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, 'POST requests to this url are not allowed');
+    const filter: Partial<StoredBinary> = {};
+    s.forEach((v, i) => (filter[LEVELS[i]!] = v));
+    const found = store.binariesWhere(filter);
+    if (found.length === 0) {
+      // An empty project exists (#54) and lists as {}.
+      if (s.length === 1 && store.projects.has(s[0]!)) return sendJson(x, 200, {});
+      return notFound(x);
+    }
+    const level = LEVELS[s.length]!;
+    const below = s.length === 5 ? (b: StoredBinary) => b.name : (b: StoredBinary) => b[LEVELS[s.length + 1]!];
+    return sendJson(x, 200, groupBy(found, (b) => b[level], below));
+  }
+  const base: Omit<BinaryKey, 'flavor'> = { project: s[0]!, ref: s[1]!, sha1: s[2]!, distro: s[3]!, version: s[4]!, arch: s[5]! };
+  const rest = s.slice(6);
+  if (rest.length === 0) return targetLevel(x, store, faults, { ...base, flavor: undefined });
+  if (rest[0] === 'flavors') {
+    if (rest.length === 1) {
+      if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, 'POST requests to this url are not allowed');
+      const found = store.binariesWhere(base);
+      if (found.length === 0) return notFound(x);
+      return sendJson(x, 200, groupBy(found, (b) => b.flavor, (b) => b.name));
+    }
+    if (rest.length === 2) return targetLevel(x, store, faults, { ...base, flavor: rest[1]! });
+    if (rest.length === 3) return binary(x, store, faults, { ...base, flavor: rest[1]!, name: rest[2]! });
+    return notFound(x);
+  }
+  if (rest.length === 1) return binary(x, store, faults, { ...base, flavor: 'default', name: rest[0]! });
+  return notFound(x);
+}
+
+/** An arch level (flavor undefined: every flavor mixed, #40) or a flavor level. */
+async function targetLevel(x: Exchange, store: Store, faults: Faults, t: Omit<BinaryKey, 'flavor'> & { flavor: string | undefined }): Promise<void> {
+  if (x.method === 'POST') return upload(x, store, faults, { ...t, flavor: t.flavor ?? 'default' });
+  if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, `${x.method} requests to this url are not allowed`);
+  const filter: Partial<StoredBinary> = { ...t };
+  if (t.flavor === undefined) delete filter.flavor;
+  const found = store.binariesWhere(filter).sort((a, b) => a.created - b.created);
+  if (found.length === 0) return notFound(x);
+  const now = Date.now();
+  const listing: Record<string, unknown> = {};
+  // Keyed by name: at the arch level one flavor's binary hides another's of the same name (#40).
+  for (const b of found) listing[b.name] = store.binaryMetadata(b, now);
+  return sendJson(x, 200, listing);
+}
+
+async function binary(x: Exchange, store: Store, faults: Faults, key: BinaryKey & { name: string }): Promise<void> {
+  const rel = relativeBinaryPath(key);
+  const stored = store.get(rel);
+  switch (x.method) {
+    case 'GET':
+    case 'HEAD': {
+      if (!stored) return notFound(x);
+      x.res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': stored.size,
+        'content-disposition': `attachment; filename=${encodeHeader(stored.name)}`,
+      });
+      if (x.method === 'HEAD') return void x.res.end();
+      const source = createReadStream(join(store.publicRoot, rel));
+      await pipeline(source, faults.alterDownload(x, stored.size), x.res).catch(() => x.res.destroy());
+      return;
+    }
+    case 'PUT':
+      // #20: chacra crashes on a PUT to a binary that does not exist.
+      if (!stored) {
+        x.req.resume();
+        return crash(x);
+      }
+      return upload(x, store, faults, key, key.name);
+    case 'DELETE':
+      if (!stored) return notFound(x);
+      store.remove(rel);
+      x.res.writeHead(204);
+      return void x.res.end();
+    default:
+      return methodNotAllowed(x, `${x.method} requests to this url are not allowed`);
+  }
+}
+
+// Node refuses header values outside latin1; chacra sends the name as it is (#44).
+function encodeHeader(name: string): string {
+  return Buffer.from(name, 'utf8').toString('latin1');
+}
+
+/** Receives a multipart upload into a temporary file and moves it into place only once whole. */
+function upload(x: Exchange, store: Store, faults: Faults, key: BinaryKey, putName?: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: x.req.headers, defParamCharset: 'utf8' });
+    } catch {
+      badRequest(x, 'no file object found in "file" param in POST request');
+      x.req.resume();
+      return resolve();
+    }
+    const fields = new Map<string, string>();
+    let received: { tmp: string; name: string; size: number; checksum: Promise<string> } | undefined;
+    let failed = false;
+    const writes: Promise<void>[] = [];
+    parser.on('field', (name, value) => fields.set(name, value));
+    parser.on('file', (field, stream, info) => {
+      if (field !== 'file' || received) return void stream.resume();
+      const tmp = join(store.tmpRoot, randomBytes(12).toString('hex'));
+      const hash = createHash('sha512');
+      let size = 0;
+      // Hashed after any injected fault: the checksum is that of what is stored.
+      const done = pipeline(stream, faults.alterUpload(x), async function* (source) {
+        for await (const chunk of source) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          yield chunk;
+        }
+      }, createWriteStream(tmp));
+      const entry = { tmp, name: putName ?? info.filename ?? '', size: 0, checksum: done.then(() => hash.digest('hex')) };
+      received = entry;
+      writes.push(done.then(() => {
+        entry.size = size;
+      }));
+    });
+    const abandon = async () => {
+      failed = true;
+      if (received) await rm(received.tmp, { force: true });
+      resolve();
+    };
+    x.req.on('aborted', abandon);
+    parser.on('error', async () => {
+      await abandon();
+      if (!x.res.headersSent) badRequest(x, 'malformed multipart body');
+    });
+    parser.on('close', async () => {
+      try {
+        await Promise.all(writes);
+      } catch {
+        return abandon();
+      }
+      if (failed) return;
+      if (!received || !received.name) {
+        badRequest(x, 'no file object found in "file" param in POST request');
+        return resolve();
+      }
+      const rel = relativeBinaryPath({ ...key, name: received.name });
+      const exists = store.get(rel) !== undefined;
+      // #12, #13: any force field replaces, whatever its value.
+      if (exists && putName === undefined && !fields.has('force')) {
+        await rm(received.tmp, { force: true });
+        badRequest(x, 'resource already exists and "force" key was not used');
+        return resolve();
+      }
+      const checksum = await received.checksum;
+      const final = join(store.publicRoot, rel);
+      await mkdir(dirname(final), { recursive: true });
+      await rename(received.tmp, final);
+      const { created } = store.put({ ...key, name: received.name, size: received.size, checksum });
+      sendJson(x, created && putName === undefined ? 201 : 200, {});
+      resolve();
+    });
+    x.req.pipe(parser);
+  });
+}

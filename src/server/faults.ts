@@ -1,0 +1,137 @@
+// Fault injection for tests and manual trials: answer errors, drop
+// connections, stall, or store and serve altered bytes, for requests that
+// match a method and path pattern.
+import { Transform } from 'node:stream';
+import type { Exchange } from './respond.js';
+
+export type FaultAction =
+  /** Answer this status instead of handling the request (with Retry-After for 429/503 when given). */
+  | { kind: 'status'; status: number; retryAfter?: number }
+  /** Close the connection without an answer, after reading `afterBytes` of the request body (0: at once). */
+  | { kind: 'reset'; afterBytes?: number }
+  /** Wait before handling the request. */
+  | { kind: 'delay'; ms: number }
+  /** Store an upload with one byte changed. */
+  | { kind: 'corrupt-upload' }
+  /** Store only the first half of an upload. */
+  | { kind: 'truncate-upload' }
+  /** Serve a download with one byte changed. */
+  | { kind: 'corrupt-download' }
+  /** Answer 200 with an HTML page, as a captive proxy would. */
+  | { kind: 'html' }
+  /** Answer 200 with a body that is not JSON. */
+  | { kind: 'garbage' };
+
+export interface FaultRule {
+  /** Method to match, such as POST; any when absent. */
+  method?: string;
+  /** A regular expression tested against the raw request path. */
+  path?: string;
+  /** How many matching requests to affect; unlimited when absent. */
+  count?: number;
+  /** Affect this fraction of matching requests (0..1), drawn from `seed`. */
+  fraction?: number;
+  seed?: number;
+  action: FaultAction;
+}
+
+interface ActiveRule extends FaultRule {
+  regex: RegExp | undefined;
+  random: () => number;
+  hits: number;
+}
+
+// mulberry32: a small seeded generator, so a failing fraction can be replayed.
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Faults {
+  private rules: ActiveRule[] = [];
+  private readonly chosen = new WeakMap<Exchange, FaultAction>();
+  /** Faults applied so far, by kind: tests compare it with what the client retried. */
+  readonly applied: Record<string, number> = {};
+
+  add(rule: FaultRule): void {
+    this.rules.push({ ...rule, regex: rule.path ? new RegExp(rule.path) : undefined, random: seeded(rule.seed ?? 1), hits: 0 });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** Picks the fault for a request, once, when it arrives. */
+  choose(x: Exchange): FaultAction | undefined {
+    for (const rule of this.rules) {
+      if (rule.method && rule.method !== x.method) continue;
+      if (rule.regex && !rule.regex.test(x.rawPath)) continue;
+      if (rule.count !== undefined && rule.hits >= rule.count) continue;
+      if (rule.fraction !== undefined && rule.random() >= rule.fraction) continue;
+      rule.hits++;
+      this.applied[rule.action.kind] = (this.applied[rule.action.kind] ?? 0) + 1;
+      this.chosen.set(x, rule.action);
+      return rule.action;
+    }
+    return undefined;
+  }
+
+  alterUpload(x: Exchange): Transform {
+    const action = this.chosen.get(x);
+    if (action?.kind === 'corrupt-upload') return flipFirstByte();
+    if (action?.kind === 'truncate-upload') {
+      let kept = 0;
+      const limit = Number(x.req.headers['content-length'] ?? 0) / 2;
+      return new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          const room = Math.max(0, limit - kept);
+          kept += chunk.length;
+          done(null, chunk.subarray(0, room));
+        },
+      });
+    }
+    return new Transform({ transform: (chunk, _enc, done) => done(null, chunk) });
+  }
+
+  alterDownload(x: Exchange, _size: number): Transform {
+    if (this.chosen.get(x)?.kind === 'corrupt-download') return flipFirstByte();
+    return new Transform({ transform: (chunk, _enc, done) => done(null, chunk) });
+  }
+}
+
+function flipFirstByte(): Transform {
+  let first = true;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (first && chunk.length > 0) {
+        first = false;
+        const copy = Buffer.from(chunk);
+        copy[0] = copy[0]! ^ 0xff;
+        return done(null, copy);
+      }
+      done(null, chunk);
+    },
+  });
+}
+
+/** Reads faults from `serve --fault` options: METHOD:PATH-REGEX:ACTION[:COUNT], e.g. POST:/binaries/:503:2. */
+export function parseFaultSpec(spec: string): FaultRule {
+  const [method, path, action, count] = spec.split(':');
+  const rule: FaultRule = { action: { kind: 'status', status: 500 } };
+  if (method && method !== '*') rule.method = method.toUpperCase();
+  if (path && path !== '*') rule.path = path;
+  if (count) rule.count = Number(count);
+  if (action && /^\d{3}$/.test(action)) rule.action = { kind: 'status', status: Number(action), retryAfter: action === '429' ? 1 : undefined } as FaultAction;
+  else if (action === 'reset') rule.action = { kind: 'reset' };
+  else if (action?.startsWith('delay')) rule.action = { kind: 'delay', ms: Number(action.slice(5)) || 5000 };
+  else if (action === 'corrupt-upload' || action === 'truncate-upload' || action === 'corrupt-download' || action === 'html' || action === 'garbage')
+    rule.action = { kind: action };
+  else throw new Error(`unknown fault action ${JSON.stringify(action)} in ${JSON.stringify(spec)}`);
+  return rule;
+}

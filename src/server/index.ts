@@ -1,0 +1,256 @@
+// A local chacra: the API of ../shared/chacra-api.md over HTTP or HTTPS, with
+// state on disk, a repo worker on a timer, and optional chacra-like latency,
+// a worker limit and injected faults for benchmarks and tests.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { SEARCH_KEYS } from '../types.js';
+import { handleBinaries } from './binaries.js';
+import { Faults, type FaultRule } from './faults.js';
+import { handleRepos, startRepoWorker } from './repos.js';
+import { crash, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, unauthorized, unhealthy, type Exchange } from './respond.js';
+import { Store } from './store.js';
+
+export interface ServerOptions {
+  dataDir: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  user?: string;
+  key?: string;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
+  /** Time each request takes to handle, like chacra's ~30 ms per upload. */
+  delayMs?: number;
+  /** Requests handled at once, like gunicorn's workers; others wait. 0: no limit. */
+  workers?: number;
+  /** Step of the repo worker; 0 disables it (repos stay "requested", /health/ answers 500). */
+  repoStepMs?: number;
+  faults?: FaultRule[];
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  faults: Faults;
+  /** Requests received, by method. */
+  stats: { total: number; byMethod: Record<string, number> };
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const store = new Store(options.dataDir);
+  await store.load();
+  const faults = new Faults();
+  for (const rule of options.faults ?? []) faults.add(rule);
+  const user = options.user ?? 'admin';
+  const key = options.key ?? 'secret';
+  const repoStepMs = options.repoStepMs ?? 1000;
+  const stopWorker = repoStepMs > 0 ? startRepoWorker(store, repoStepMs) : () => {};
+  const stats = { total: 0, byMethod: {} as Record<string, number> };
+  const limit = new Limiter(options.workers ?? 0);
+  const scheme = options.tls ? 'https' : 'http';
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    stats.total++;
+    stats.byMethod[req.method ?? '?'] = (stats.byMethod[req.method ?? '?'] ?? 0) + 1;
+    const x = exchangeOf(req, res);
+    if (!x) {
+      res.writeHead(400).end();
+      return;
+    }
+    const fault = faults.choose(x);
+    void limit
+      .run(async () => {
+        if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+        if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+        if (fault && (await applyFault(x, fault))) return;
+        const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
+        await route(x, { store, user, key, base, healthy: repoStepMs > 0, faults });
+      })
+      .catch(() => {
+        if (!res.headersSent) crash(x);
+        else res.destroy();
+      });
+  };
+
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+  // Keep-alive as nginx in front of chacra does.
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `${scheme}://${host === '127.0.0.1' && options.tls ? 'localhost' : host}:${address.port}`,
+    port: address.port,
+    store,
+    faults,
+    stats,
+    async close() {
+      stopWorker();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.saveNow();
+    },
+  };
+}
+
+function exchangeOf(req: IncomingMessage, res: ServerResponse): Exchange | undefined {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const rawPath = q < 0 ? raw : raw.slice(0, q);
+  try {
+    const parts = rawPath.split('/').slice(1).map(decodeURIComponent);
+    const trailingSlash = parts.at(-1) === '';
+    if (trailingSlash) parts.pop();
+    return { req, res, method: req.method ?? 'GET', segments: parts, trailingSlash, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)), rawPath };
+  } catch {
+    return undefined;
+  }
+}
+
+interface RouteContext {
+  store: Store;
+  user: string;
+  key: string;
+  base: string;
+  healthy: boolean;
+  faults: Faults;
+}
+
+function authorized(req: IncomingMessage, user: string, key: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const m = /^Basic\s+(.+)$/i.exec(header);
+  if (!m) return false;
+  const given = Buffer.from(Buffer.from(m[1]!, 'base64').toString('utf8'));
+  const expected = Buffer.from(`${user}:${key}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+async function route(x: Exchange, ctx: RouteContext): Promise<void> {
+  const [root, ...rest] = x.segments;
+  const reading = x.method === 'GET' || x.method === 'HEAD';
+  // #15: GET and HEAD without the trailing slash are redirected to it.
+  if (reading && !x.trailingSlash && x.segments.length > 0) {
+    const query = x.query.toString();
+    x.res.writeHead(302, { location: `${ctx.base}${x.rawPath}/${query ? `?${query}` : ''}`, 'content-type': 'text/html; charset=UTF-8', 'content-length': 0 });
+    return void x.res.end();
+  }
+  if (!reading && !authorized(x.req, ctx.user, ctx.key)) {
+    x.req.resume();
+    return unauthorized(x);
+  }
+  const sub: Exchange = { ...x, segments: rest };
+  switch (root) {
+    case undefined:
+      if (!reading) return methodNotAllowed(x, `${x.method} requests to this url are not allowed`);
+      return sendJson(x, 200, {
+        binaries: [...ctx.store.projects].sort(),
+        description: 'chacra is a binary API that allows querying, posting,\nupdating, and retrieving binaries for different projects.',
+        documentation: 'https://github.com/ceph/chacra#chacra',
+        repos: [...new Set([...ctx.store.repos.values()].filter((r) => r.path !== null).map((r) => r.project))].sort(),
+      });
+    case 'binaries':
+      return handleBinaries(sub, ctx.store, ctx.faults);
+    case 'repos':
+      return handleRepos(sub, ctx.store, ctx.base);
+    case 'search':
+      return search(sub, ctx);
+    case 'health':
+      if (rest.length) return notFound(x);
+      return ctx.healthy ? sendEmpty(x, 200) : unhealthy(x);
+    default:
+      return notFound(x);
+  }
+}
+
+function search(x: Exchange, ctx: RouteContext): void {
+  if (x.segments.length) return notFound(x);
+  const keys = [...new Set(x.query.keys())];
+  if (keys.length === 0) return sendJson(x, 200, {}); // #85
+  const unknown = keys.filter((k) => !(SEARCH_KEYS as readonly string[]).includes(k));
+  if (unknown.length) return methodNotAllowed(x, `invalid query params: ${unknown.join(', ')}`); // #86
+  const field: Record<string, string> = { distro_version: 'version' };
+  const now = Date.now();
+  const found = [...ctx.store.binaries.values()].filter((b) =>
+    keys.every((k) => {
+      const want = x.query.get(k)!;
+      if (k === 'name-has') return b.name.includes(want);
+      const value = (b as unknown as Record<string, unknown>)[field[k] ?? (k === 'built_by' ? 'builtBy' : k)];
+      return String(value) === want;
+    }),
+  );
+  found.sort((a, b) => a.name.localeCompare(b.name) || a.flavor.localeCompare(b.flavor));
+  sendJson(x, 200, found.map((b) => ctx.store.binaryMetadata(b, now)));
+}
+
+async function applyFault(x: Exchange, fault: NonNullable<ReturnType<Faults['choose']>>): Promise<boolean> {
+  switch (fault.kind) {
+    case 'status':
+      x.req.resume();
+      if (fault.retryAfter !== undefined) x.res.setHeader('retry-after', String(fault.retryAfter));
+      if (fault.status >= 500 && fault.status !== 500) sendText(x, fault.status, `<html><head><title>${fault.status} Bad Gateway</title></head><body>nginx</body></html>`, 'text/html');
+      else if (fault.status === 500) crash(x);
+      else sendJson(x, fault.status, { message: 'injected fault' });
+      return true;
+    case 'reset': {
+      const after = fault.afterBytes ?? 0;
+      if (after <= 0) {
+        x.req.socket.destroy();
+        return true;
+      }
+      let seen = 0;
+      await new Promise<void>((resolve) => {
+        x.req.on('data', (chunk: Buffer) => {
+          seen += chunk.length;
+          if (seen >= after) {
+            x.req.socket.destroy();
+            resolve();
+          }
+        });
+        x.req.on('end', () => {
+          x.req.socket.destroy();
+          resolve();
+        });
+        x.req.on('close', () => resolve());
+      });
+      return true;
+    }
+    case 'html':
+      x.req.resume();
+      sendText(x, 200, '<html><head><title>Sign in to the network</title></head><body>portal</body></html>', 'text/html');
+      return true;
+    case 'garbage':
+      x.req.resume();
+      sendText(x, 200, 'this is not json', 'application/json');
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** At most `size` handlers at once; the rest wait in arrival order. */
+class Limiter {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(private readonly size: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.size > 0 && this.active >= this.size) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+export { Faults, type FaultRule };
+export { parseFaultSpec } from './faults.js';

@@ -1,0 +1,84 @@
+// Answers in the forms chacra uses: JSON for application errors, webob's HTML
+// pages for abort()s (404, 401), gunicorn's bare page for crashes (500).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  /** Decoded path segments below the API root, without the trailing empty one. */
+  segments: string[];
+  trailingSlash: boolean;
+  query: URLSearchParams;
+  rawPath: string;
+}
+
+export function sendJson(x: Exchange, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  x.res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  x.res.end(x.method === 'HEAD' ? undefined : text);
+}
+
+export function sendText(x: Exchange, status: number, text: string, contentType = 'text/plain; charset=UTF-8'): void {
+  x.res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  x.res.end(x.method === 'HEAD' ? undefined : text);
+}
+
+export function sendEmpty(x: Exchange, status: number): void {
+  x.res.writeHead(status);
+  x.res.end();
+}
+
+function webobPage(status: string, explanation: string): string {
+  return `<html>\n <head>\n  <title>${status}</title>\n </head>\n <body>\n  <h1>${status}</h1>\n  ${explanation}<br /><br />\n\n\n </body>\n</html>`;
+}
+
+export function notFound(x: Exchange): void {
+  sendText(x, 404, webobPage('404 Not Found', 'The resource could not be found.'), 'text/html; charset=UTF-8');
+}
+
+export function unauthorized(x: Exchange): void {
+  x.res.setHeader('www-authenticate', 'Basic realm="Chacra :: Binary API"');
+  sendText(
+    x,
+    401,
+    webobPage(
+      '401 Unauthorized',
+      'This server could not verify that you are authorized to access the document you requested.  Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.',
+    ),
+    'text/html; charset=UTF-8',
+  );
+}
+
+/** What gunicorn sends when the application raised (#20, #68, #70). */
+export function crash(x: Exchange): void {
+  sendText(
+    x,
+    500,
+    '<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n',
+    'text/html',
+  );
+}
+
+export function unhealthy(x: Exchange): void {
+  sendText(x, 500, webobPage('500 Internal Server Error', 'The server has either erred or is incapable of performing the requested operation.'), 'text/html; charset=UTF-8');
+}
+
+export function methodNotAllowed(x: Exchange, message: string): void {
+  sendJson(x, 405, { message });
+}
+
+export function badRequest(x: Exchange, message: string): void {
+  sendJson(x, 400, { message });
+}
+
+/** Levels of a tree listed as {key: [children]}, from a set of paths. */
+export function groupBy<T>(items: Iterable<T>, key: (t: T) => string, child: (t: T) => string): Record<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const item of items) {
+    const k = key(item);
+    if (!out.has(k)) out.set(k, new Set());
+    out.get(k)!.add(child(item));
+  }
+  return Object.fromEntries([...out].map(([k, v]) => [k, [...v].sort()]));
+}

@@ -1,0 +1,304 @@
+// The local chacra's state. Files under <data>/public are the truth, in
+// chacra's layout (P/REF/SHA1/DISTRO/VER/ARCH[/flavors/F]/NAME); state.json
+// caches checksums and keeps repo records, and is written atomically shortly
+// after each change. At start the tree is walked again, so a restart loses
+// nothing and a stale cache is corrected.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BinaryMetadata, RepoDocument } from '../types.js';
+
+export interface BinaryKey {
+  project: string;
+  ref: string;
+  sha1: string;
+  distro: string;
+  version: string;
+  arch: string;
+  flavor: string;
+}
+
+export interface StoredBinary extends BinaryKey {
+  name: string;
+  size: number;
+  checksum: string;
+  created: number;
+  modified: number;
+  mtimeMs: number;
+  builtBy: string | null;
+}
+
+export interface RepoKey {
+  project: string;
+  ref: string;
+  sha1: string;
+  distro: string;
+  version: string;
+  flavor: string;
+}
+
+export interface StoredRepo extends RepoKey {
+  type: string;
+  archs: string[];
+  path: string | null;
+  size: number;
+  signed: boolean;
+  needsUpdate: boolean;
+  isQueued: boolean;
+  isUpdating: boolean;
+  modified: number;
+  extra: Record<string, unknown>;
+}
+
+interface StateFile {
+  version: 1;
+  projects: string[];
+  binaries: Record<string, { checksum: string; size: number; mtimeMs: number; created: number; modified: number; builtBy: string | null }>;
+  repos: StoredRepo[];
+}
+
+export function repoKeyOf(k: RepoKey): string {
+  return [k.project, k.ref, k.sha1, k.distro, k.version, k.flavor].join('\u0000');
+}
+
+/** The path of a binary below the public root, in chacra's layout. */
+export function relativeBinaryPath(b: BinaryKey & { name: string }): string {
+  const parts = [b.project, b.ref, b.sha1, b.distro, b.version, b.arch];
+  if (b.flavor !== 'default') parts.push('flavors', b.flavor);
+  parts.push(b.name);
+  return parts.join('/');
+}
+
+export function repoTypeOf(name: string): string {
+  if (name.endsWith('.rpm')) return 'rpm';
+  return 'deb';
+}
+
+export class Store {
+  readonly publicRoot: string;
+  readonly reposRoot: string;
+  readonly tmpRoot: string;
+  private readonly stateFile: string;
+  readonly binaries = new Map<string, StoredBinary>();
+  readonly repos = new Map<string, StoredRepo>();
+  readonly projects = new Set<string>();
+  private saveTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly dataDir: string) {
+    this.publicRoot = join(dataDir, 'public');
+    this.reposRoot = join(dataDir, 'repos');
+    this.tmpRoot = join(dataDir, 'tmp');
+    this.stateFile = join(dataDir, 'state.json');
+    for (const dir of [this.publicRoot, this.reposRoot, this.tmpRoot]) mkdirSync(dir, { recursive: true });
+  }
+
+  /** Rebuilds the state from the data directory. */
+  async load(): Promise<void> {
+    let state: StateFile | undefined;
+    try {
+      state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as StateFile;
+    } catch {
+      state = undefined;
+    }
+    // Uploads interrupted by a crash never reached their final names.
+    rmSync(this.tmpRoot, { recursive: true, force: true });
+    mkdirSync(this.tmpRoot, { recursive: true });
+    for (const repo of state?.repos ?? []) this.repos.set(repoKeyOf(repo), repo);
+    for (const project of readdirSync(this.publicRoot)) this.projects.add(project);
+    for (const file of walkBinaries(this.publicRoot)) {
+      const st = statSync(join(this.publicRoot, file.rel));
+      const cached = state?.binaries[file.rel];
+      const fresh = cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs;
+      const checksum = fresh ? cached.checksum : await sha512File(join(this.publicRoot, file.rel));
+      this.binaries.set(file.rel, {
+        ...file.key,
+        name: file.name,
+        size: st.size,
+        checksum,
+        mtimeMs: st.mtimeMs,
+        created: cached?.created ?? st.birthtimeMs,
+        modified: fresh ? cached.modified : st.mtimeMs,
+        builtBy: cached?.builtBy ?? null,
+      });
+    }
+  }
+
+  scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saveNow();
+    }, 50);
+    this.saveTimer.unref();
+  }
+
+  saveNow(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const state: StateFile = { version: 1, projects: [...this.projects], binaries: {}, repos: [...this.repos.values()] };
+    for (const [rel, b] of this.binaries)
+      state.binaries[rel] = { checksum: b.checksum, size: b.size, mtimeMs: b.mtimeMs, created: b.created, modified: b.modified, builtBy: b.builtBy };
+    const tmp = `${this.stateFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, this.stateFile);
+  }
+
+  binariesWhere(filter: Partial<StoredBinary>): StoredBinary[] {
+    const out: StoredBinary[] = [];
+    for (const b of this.binaries.values()) {
+      let ok = true;
+      for (const [k, v] of Object.entries(filter)) if (b[k as keyof StoredBinary] !== v) ok = false;
+      if (ok) out.push(b);
+    }
+    return out;
+  }
+
+  get(rel: string): StoredBinary | undefined {
+    return this.binaries.get(rel);
+  }
+
+  /** Records a binary whose file was just moved into place. */
+  put(b: Omit<StoredBinary, 'created' | 'modified' | 'mtimeMs' | 'builtBy'>): { created: boolean } {
+    const rel = relativeBinaryPath(b);
+    const previous = this.binaries.get(rel);
+    const now = Date.now();
+    const st = statSync(join(this.publicRoot, rel));
+    this.binaries.set(rel, { ...b, created: previous?.created ?? now, modified: now, mtimeMs: st.mtimeMs, builtBy: previous?.builtBy ?? null });
+    this.projects.add(b.project);
+    this.touchRepo({ ...b, type: repoTypeOf(b.name) });
+    this.scheduleSave();
+    return { created: previous === undefined };
+  }
+
+  /** Every upload creates or marks its repo for a rebuild. */
+  private touchRepo(b: RepoKey & { arch: string; type: string }): void {
+    const key = repoKeyOf(b);
+    let repo = this.repos.get(key);
+    if (!repo) {
+      repo = {
+        project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor,
+        type: b.type, archs: [], path: null, size: 0, signed: false, needsUpdate: true, isQueued: false, isUpdating: false,
+        modified: Date.now(), extra: {},
+      };
+      this.repos.set(key, repo);
+    }
+    if (!repo.archs.includes(b.arch)) repo.archs.push(b.arch);
+    repo.needsUpdate = true;
+    repo.modified = Date.now();
+  }
+
+  /** Deletes one binary; the last of a repo takes the repo record, the last of a project the project. */
+  remove(rel: string, cascade = true): boolean {
+    const b = this.binaries.get(rel);
+    if (!b) return false;
+    rmSync(join(this.publicRoot, rel), { force: true });
+    this.binaries.delete(rel);
+    if (cascade) {
+      if (this.binariesWhere({ project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor }).length === 0)
+        this.repos.delete(repoKeyOf(b));
+      if (this.binariesWhere({ project: b.project }).length === 0) {
+        this.projects.delete(b.project);
+        rmSync(join(this.publicRoot, b.project), { recursive: true, force: true });
+      }
+    }
+    this.scheduleSave();
+    return true;
+  }
+
+  createProject(name: string): void {
+    this.projects.add(name);
+    mkdirSync(join(this.publicRoot, name), { recursive: true });
+    this.scheduleSave();
+  }
+
+  repoPath(r: RepoKey): string {
+    return join(this.reposRoot, r.project, r.ref, r.sha1, r.distro, r.version, 'flavors', r.flavor);
+  }
+
+  binaryMetadata(b: StoredBinary, now = Date.now()): BinaryMetadata {
+    return {
+      name: b.name,
+      project: b.project,
+      ref: b.ref,
+      sha1: b.sha1,
+      distro: b.distro,
+      distro_version: b.version,
+      arch: b.arch,
+      flavor: b.flavor,
+      size: b.size,
+      checksum: b.checksum,
+      created: chacraTimestamp(b.created),
+      modified: chacraTimestamp(b.modified),
+      last_changed: ageText(now - b.modified),
+      signed: false,
+      built_by: b.builtBy,
+      path: join(this.publicRoot, relativeBinaryPath(b)),
+    };
+  }
+
+  repoDocument(r: StoredRepo): RepoDocument {
+    return {
+      archs: [...r.archs],
+      distro: r.distro,
+      distro_version: r.version,
+      extra: r.extra,
+      flavor: r.flavor,
+      is_queued: r.isQueued,
+      is_updating: r.isUpdating,
+      modified: chacraTimestamp(r.modified),
+      needs_update: r.needsUpdate,
+      path: r.path,
+      project_name: r.project,
+      ref: r.ref,
+      sha1: r.sha1,
+      signed: r.signed,
+      size: r.size,
+      type: r.type,
+    };
+  }
+}
+
+function* walkBinaries(root: string): Generator<{ rel: string; name: string; key: BinaryKey }> {
+  const dirs = (path: string) => readdirSync(path, { withFileTypes: true });
+  for (const p of dirs(root)) if (p.isDirectory())
+    for (const r of dirs(join(root, p.name))) if (r.isDirectory())
+      for (const s of dirs(join(root, p.name, r.name))) if (s.isDirectory())
+        for (const d of dirs(join(root, p.name, r.name, s.name))) if (d.isDirectory())
+          for (const v of dirs(join(root, p.name, r.name, s.name, d.name))) if (v.isDirectory())
+            for (const a of dirs(join(root, p.name, r.name, s.name, d.name, v.name))) {
+              if (!a.isDirectory()) continue;
+              const archDir = join(root, p.name, r.name, s.name, d.name, v.name, a.name);
+              const base = { project: p.name, ref: r.name, sha1: s.name, distro: d.name, version: v.name, arch: a.name };
+              for (const f of dirs(archDir)) {
+                if (f.isFile()) yield { rel: relativeBinaryPath({ ...base, flavor: 'default', name: f.name }), name: f.name, key: { ...base, flavor: 'default' } };
+                else if (f.isDirectory() && f.name === 'flavors' && existsSync(join(archDir, 'flavors')))
+                  for (const fl of dirs(join(archDir, 'flavors'))) if (fl.isDirectory())
+                    for (const ff of dirs(join(archDir, 'flavors', fl.name))) if (ff.isFile())
+                      yield { rel: relativeBinaryPath({ ...base, flavor: fl.name, name: ff.name }), name: ff.name, key: { ...base, flavor: fl.name } };
+              }
+            }
+}
+
+export async function sha512File(path: string): Promise<string> {
+  const hash = createHash('sha512');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** chacra's timestamps: "YYYY-MM-DD HH:MM:SS.ffffff", UTC, no zone. */
+export function chacraTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-11-24T03:24:59.123Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`;
+}
+
+/** chacra's last_changed: "3 minutes, 2 seconds ago", and " ago" for no time at all. */
+export function ageText(ms: number): string {
+  let s = Math.max(0, Math.floor(ms / 1000));
+  const parts: string[] = [];
+  for (const [unit, size] of [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]] as const) {
+    const n = Math.floor(s / size);
+    s -= n * size;
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+  }
+  return `${parts.slice(0, 2).join(', ')} ago`;
+}
