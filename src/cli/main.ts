@@ -91,7 +91,7 @@ function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): numb
   if (err instanceof ChacraError) {
     // Expected failures: the message and what to do, no stack.
     logger.error(err.message);
-    if (err.hint) logger.error(err.hint);
+    if (err.hint) logger.error(`hint: ${err.hint}`);
     if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);
     return err.exitCode;
   }

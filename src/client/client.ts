@@ -71,8 +71,7 @@ export class ChacraClient {
    * encoded). Returns undefined when the path does not exist.
    */
   async listing<T = unknown>(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<T | undefined> {
-    const res = await this.transport.json<T>({ method: 'GET', path: `${root}/` + encodePath(segments), signal }, [200, 404]);
-    return res.status === 404 ? undefined : res.data;
+    return this.transport.jsonOrMissing<T>({ method: 'GET', path: `${root}/` + encodePath(segments), signal });
   }
 
   /** The binaries of an upload target (arch or flavor level); undefined when it does not exist yet. */

@@ -169,15 +169,30 @@ export class Transport {
   async json<T>(spec: RequestSpec, ok: readonly number[] = [200]): Promise<{ status: number; data: T }> {
     const res = await this.send(spec);
     if (!ok.includes(res.status)) throw await httpErrorOf(res, spec.method);
-    const text = await res.body.text();
-    try {
-      return { status: res.status, data: (text === '' ? null : JSON.parse(text)) as T };
-    } catch {
-      throw new HttpError(
-        { method: spec.method, url: res.url, status: res.status, hint: 'is the url that of a chacra server?' },
-        `${spec.method} ${res.url} answered ${res.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
-      );
+    return { status: res.status, data: await readJson<T>(res, spec.method) };
+  }
+
+  /** Sends a GET; undefined on 404, the JSON body on 200, HttpError otherwise. */
+  async jsonOrMissing<T>(spec: RequestSpec): Promise<T | undefined> {
+    const res = await this.send(spec);
+    if (res.status === 404) {
+      await res.body.dump();
+      return undefined;
     }
+    if (res.status !== 200) throw await httpErrorOf(res, spec.method);
+    return readJson<T>(res, spec.method);
+  }
+}
+
+async function readJson<T>(res: RawResponse, method: string): Promise<T> {
+  const text = await res.body.text();
+  try {
+    return (text === '' ? null : JSON.parse(text)) as T;
+  } catch {
+    throw new HttpError(
+      { method, url: res.url, status: res.status, hint: 'is the url that of a chacra server, and is no proxy answering in its place?' },
+      `${method} ${res.url} answered ${res.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
+    );
   }
 }
 

@@ -71,7 +71,7 @@ export const binaryCreate: CommandSpec = {
           : ExitCode.failed;
     if (summary.fatal) {
       ctx.logger.error(summary.fatal.message);
-      if (summary.fatal.hint) ctx.logger.error(summary.fatal.hint);
+      if (summary.fatal.hint) ctx.logger.error(`hint: ${summary.fatal.hint}`);
     }
     if (ctx.json) ctx.printJson(summaryJson(summary, exitCode));
     else ctx.print(summaryLine(ctx, summary));

@@ -1,0 +1,101 @@
+// Shared by the tests: temporary directories that are always removed, the
+// local server started in-process, and the built CLI run as a subprocess.
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The built executable: dist/src/bin/chacractl.js. */
+export const CLI = resolve(here, '../../src/bin/chacractl.js');
+
+export interface TempDir {
+  path: string;
+  cleanup(): void;
+}
+
+export function tempDir(prefix = 'chacractl-test-'): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function testServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const dir = tempDir('chacra-data-');
+  const server = await startServer({ dataDir: dir.path, user: 'admin', key: 'secret', repoStepMs: 0, ...options });
+  return Object.assign(server, {
+    dataDir: dir.path,
+    async stop() {
+      await server.close();
+      dir.cleanup();
+    },
+  });
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  stdin?: string | Buffer;
+  cwd?: string;
+  home: string;
+  /** Called with the child once it runs, to signal it. */
+  onSpawn?: (child: ReturnType<typeof spawn>) => void;
+  timeoutMs?: number;
+}
+
+/** Runs the built chacractl with a clean environment: only what the test gives, HOME in a temp dir. */
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.home };
+    for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? options.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    if (options.stdin !== undefined) child.stdin.end(options.stdin);
+    else child.stdin.end();
+    options.onSpawn?.(child);
+  });
+}
+
+/** A CA and a server certificate for localhost, made with openssl for this test run. */
+export function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const p = (n: string) => join(dir, n);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=chacractl test CA', '-keyout', p('ca.key'), '-out', p('ca.pem')]);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', p('server.key'), '-out', p('server.csr')]);
+  writeFileSync(p('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', p('ext.cnf'), '-out', p('server.pem')]);
+  return { ca: p('ca.pem'), cert: p('server.pem'), key: p('server.key') };
+}
+
+/** Writes files of the given sizes with varied contents; returns their paths. */
+export function writeFiles(dir: string, files: Record<string, number | string | Buffer>): string[] {
+  return Object.entries(files).map(([name, content]) => {
+    const path = join(dir, name);
+    const data = typeof content === 'number' ? Buffer.alloc(content, name) : content;
+    writeFileSync(path, data);
+    return path;
+  });
+}
