@@ -160,6 +160,13 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
           reports.push(report);
           continue;
         }
+        // chacra stores the multipart filename as it is: a control character would garble it.
+        if (/[\u0000-\u001f\u007f]/.test(item.name)) {
+          const report = newReport(item.path, item.name, targetName);
+          report.message = `${JSON.stringify(item.name)} holds a control character (such as a newline): chacra cannot store such a name`;
+          reports.push(report);
+          continue;
+        }
         const earlier = seen.get(item.name);
         if (earlier !== undefined) {
           const report = newReport(item.path, item.name, targetName);

@@ -55,7 +55,8 @@ function seeded(seed: number): () => number {
 
 export class Faults {
   private rules: ActiveRule[] = [];
-  private readonly chosen = new WeakMap<Exchange, FaultAction>();
+  // Keyed by the request: handlers see copies of the exchange with fewer segments.
+  private readonly chosen = new WeakMap<object, FaultAction>();
   /** Faults applied so far, by kind: tests compare it with what the client retried. */
   readonly applied: Record<string, number> = {};
 
@@ -76,14 +77,14 @@ export class Faults {
       if (rule.fraction !== undefined && rule.random() >= rule.fraction) continue;
       rule.hits++;
       this.applied[rule.action.kind] = (this.applied[rule.action.kind] ?? 0) + 1;
-      this.chosen.set(x, rule.action);
+      this.chosen.set(x.req, rule.action);
       return rule.action;
     }
     return undefined;
   }
 
   alterUpload(x: Exchange): Transform {
-    const action = this.chosen.get(x);
+    const action = this.chosen.get(x.req);
     if (action?.kind === 'corrupt-upload') return flipFirstByte();
     if (action?.kind === 'truncate-upload') {
       let kept = 0;
@@ -100,7 +101,7 @@ export class Faults {
   }
 
   alterDownload(x: Exchange, _size: number): Transform {
-    if (this.chosen.get(x)?.kind === 'corrupt-download') return flipFirstByte();
+    if (this.chosen.get(x.req)?.kind === 'corrupt-download') return flipFirstByte();
     return new Transform({ transform: (chunk, _enc, done) => done(null, chunk) });
   }
 }

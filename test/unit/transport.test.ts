@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backoffDelay, parseRetryAfter } from '../../src/client/retry.js';
+import { serverMessageOf, toNetworkError } from '../../src/client/transport.js';
+import { HttpError, NetworkError } from '../../src/errors.js';
+
+test('backoff doubles from the base delay, with jitter in the upper half, capped', () => {
+  const policy = { tries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
+  assert.equal(backoffDelay(policy, 1, undefined, () => 0), 50);
+  assert.equal(backoffDelay(policy, 1, undefined, () => 1), 100);
+  assert.equal(backoffDelay(policy, 3, undefined, () => 1), 400);
+  assert.equal(backoffDelay(policy, 10, undefined, () => 1), 1000);
+  const spread = new Set(Array.from({ length: 20 }, () => backoffDelay(policy, 2)));
+  assert.ok(spread.size > 1, 'jitter varies the delay');
+});
+
+test('Retry-After in seconds or as a date is honoured, capped', () => {
+  const policy = { tries: 3, baseDelayMs: 100, maxDelayMs: 5000 };
+  assert.equal(backoffDelay(policy, 1, '2'), 2000);
+  assert.equal(backoffDelay(policy, 1, '3600'), 5000);
+  assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000);
+  assert.equal(parseRetryAfter('soon'), undefined);
+});
+
+test("the server's message: JSON message, or the title of an HTML page", () => {
+  assert.equal(serverMessageOf('{"message": "resource already exists"}', 'application/json'), 'resource already exists');
+  assert.equal(serverMessageOf('<html><head><title>404 Not Found</title></head></html>', 'text/html'), '404 Not Found');
+  assert.equal(serverMessageOf('', 'text/html'), undefined);
+  assert.equal(serverMessageOf('plain words', 'text/plain'), 'plain words');
+});
+
+test('errors carry method, URL, status and advice; exit statuses by kind', () => {
+  const e404 = new HttpError({ method: 'GET', url: 'https://c/x/', status: 404, serverMessage: '404 Not Found' });
+  assert.equal(e404.message, 'GET https://c/x/ answered 404: 404 Not Found');
+  assert.equal(e404.exitCode, 1);
+  assert.equal(new HttpError({ method: 'POST', url: 'u', status: 401 }).exitCode, 3);
+  assert.match(new HttpError({ method: 'POST', url: 'u', status: 401 }).hint ?? '', /user and key/);
+  assert.equal(new HttpError({ method: 'POST', url: 'u', status: 502 }).exitCode, 3);
+  const refused = toNetworkError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 'GET', 'http://127.0.0.1:9/binaries/');
+  assert.ok(refused instanceof NetworkError);
+  assert.equal(refused.exitCode, 3);
+  assert.match(refused.message, /connection refused by 127\.0\.0\.1:9/);
+  const tls = toNetworkError(Object.assign(new Error('x'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), 'GET', 'https://h/');
+  assert.match(tls.hint ?? '', /--ca/);
+});
