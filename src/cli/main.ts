@@ -6,6 +6,7 @@ import { binaryCreate, binaryDelete } from './commands/binary.js';
 import { exists, projectCreate } from './commands/misc.js';
 import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
 import { serve } from './commands/serve.js';
+import { binaryShow, health, ls } from './commands/browse.js';
 import { createContext } from './context.js';
 import { Grammar, type OptionSpec } from './grammar.js';
 import { colorEnabled, paint, type Io } from './io.js';
@@ -41,13 +42,15 @@ const OPTIONS: Record<string, OptionSpec> = {
   delay: { type: 'string', value: 'DURATION', description: 'time each request takes, such as 30ms (default 0)' },
   workers: { type: 'string', value: 'N', description: 'requests handled at once, like gunicorn workers (default: no limit)' },
   'repo-step': { type: 'string', value: 'DURATION', description: 'time between repo states; 0 stops the repo worker (default 1s)' },
+  repos: { type: 'boolean', description: 'list repos/ instead of binaries/' },
+  long: { type: 'boolean', short: 'l', description: 'show full sha512 checksums' },
   fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
 };
 
 const GLOBAL_OPTIONS = ['url', 'user', 'key', 'config', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];
 
 export const grammar = new Grammar(
-  [binaryCreate, binaryDelete, projectCreate, exists, repoUpdate, repoRecreate, repoSetRaw, repoDelete, repoShow, repoWait, repoExtra, repoFile, serve],
+  [binaryCreate, binaryDelete, binaryShow, projectCreate, exists, ls, repoUpdate, repoRecreate, repoSetRaw, repoDelete, repoShow, repoWait, repoExtra, repoFile, health, serve],
   OPTIONS,
   GLOBAL_OPTIONS,
 );

@@ -1,0 +1,62 @@
+// The same commands over HTTPS, with a CA made for this run.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { makeCertificates, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+
+let server: TestServer;
+let home: TempDir;
+let certs: ReturnType<typeof makeCertificates>;
+
+before(async () => {
+  home = tempDir();
+  certs = makeCertificates(home.path);
+  server = await testServer({ tls: { cert: readFileSync(certs.cert), key: readFileSync(certs.key) } });
+});
+after(async () => {
+  await server.stop();
+  home.cleanup();
+});
+
+const env = { CHACRA_USER: 'admin', CHACRA_KEY: 'secret' };
+
+test('the server speaks HTTPS', () => {
+  assert.match(server.url, /^https:\/\/localhost:\d+$/);
+});
+
+test('upload and verify over HTTPS with --ca', async () => {
+  const files = writeFiles(home.path, { 'tls-a.rpm': 1000, 'tls-b.rpm': 2000 });
+  const r = await runCli(['--url', server.url, '--ca', certs.ca, 'binary', 'create', 'ceph/main/tls/centos/9/x86_64', ...files], { home: home.path, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 uploaded/);
+  const exists = await runCli(['--url', server.url, '--ca', certs.ca, 'exists', 'binaries/ceph/main/tls/centos/9/x86_64/tls-a.rpm'], { home: home.path, env });
+  assert.equal(exists.code, 0, exists.stderr);
+});
+
+test('ssl_verify = "CA path" in the config file, as the Python client read it', async () => {
+  const conf = join(home.path, 'tls.conf');
+  writeFileSync(conf, `url = "${server.url}"\nuser = "admin"\nkey = "secret"\nssl_verify = "${certs.ca}"\n`, { mode: 0o600 });
+  const r = await runCli(['--config', conf, 'repo', 'show', 'ceph/main/tls/centos/9'], { home: home.path });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /requested/);
+});
+
+test('REQUESTS_CA_BUNDLE is honoured like requests did', async () => {
+  const r = await runCli(['--url', server.url, 'exists', 'binaries/ceph'], { home: home.path, env: { ...env, REQUESTS_CA_BUNDLE: certs.ca } });
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('an untrusted certificate: exit 3, no retries, and the fix named', async () => {
+  const r = await runCli(['--url', server.url, 'exists', 'binaries/ceph'], { home: home.path, env });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /TLS certificate check failed/);
+  assert.match(r.stderr, /--ca/);
+  assert.doesNotMatch(r.stderr, /retrying/);
+});
+
+test('--insecure works, with a warning', async () => {
+  const r = await runCli(['--url', server.url, '--insecure', 'exists', 'binaries/ceph'], { home: home.path, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.match(/verification is off/g)?.length, 1);
+});
