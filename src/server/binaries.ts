@@ -149,7 +149,11 @@ function upload(x: Exchange, store: Store, faults: Faults, key: BinaryKey, putNa
       if (received) await rm(received.tmp, { force: true });
       resolve();
     };
-    x.req.on('aborted', abandon);
+    // The client went away before the whole body came: nothing is stored.
+    if (x.req.destroyed && !x.req.complete) return void abandon();
+    x.req.on('close', () => {
+      if (!x.req.complete) void abandon();
+    });
     parser.on('error', async () => {
       await abandon();
       if (!x.res.headersSent) badRequest(x, 'malformed multipart body');

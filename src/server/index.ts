@@ -62,14 +62,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     const fault = faults.choose(x);
+    // A worker is freed when its client disconnects, whatever the handler was waiting for.
+    const closed = new Promise<void>((resolve) => res.once('close', resolve));
     void limit
-      .run(async () => {
+      .run(() => Promise.race([closed, (async () => {
         if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
         if (fault && (await applyFault(x, fault))) return;
         const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
         await route(x, { store, user, key, base, healthy: repoStepMs > 0, faults });
-      })
+      })()]))
       .catch(() => {
         if (!res.headersSent) crash(x);
         else res.destroy();

@@ -253,3 +253,36 @@ describe('failures', () => {
     assert.equal((await listing(t))['retry.rpm']!.size, 50);
   });
 });
+
+describe('interruption', () => {
+  test('SIGINT stops the run with a summary and exit 130; running it again finishes the job', async () => {
+    const slow = await testServer({ delayMs: 40, workers: 2 });
+    try {
+      const t = target();
+      const files: Record<string, number> = {};
+      for (let i = 0; i < 40; i++) files[`int-${i}.rpm`] = 2000 + i;
+      const d = dir(files);
+      const slowEnv = { CHACRA_URL: slow.url };
+      const first = await runCli(['binary', 'create', '-j', '2', t, ...d.files], {
+        home: home.path,
+        env: { ...env(), ...slowEnv },
+        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 700),
+      });
+      assert.equal(first.code, 130, first.stderr);
+      assert.match(first.stdout, /interrupted/);
+      const partial = Object.keys(await fetch(`${slow.url}/binaries/${t}/`).then((r) => (r.status === 404 ? {} : r.json())));
+      assert.ok(partial.length < 40, `some files were left (${partial.length} uploaded)`);
+
+      const second = await runCli(['binary', 'create', '--json', t, ...d.files], { home: home.path, env: { ...env(), ...slowEnv } });
+      assert.equal(second.code, 0, second.stderr);
+      const doc = JSON.parse(second.stdout);
+      assert.equal(doc.counts.uploaded + doc.counts.unchanged, 40);
+      assert.ok(doc.counts.unchanged >= partial.length - 2, 'files finished before the interruption are not sent again');
+      const final = (await fetch(`${slow.url}/binaries/${t}/`).then((r) => r.json())) as Record<string, { checksum: string }>;
+      assert.equal(Object.keys(final).length, 40);
+      for (const [name, size] of Object.entries(files)) assert.equal(final[name]!.checksum, sha512(Buffer.alloc(size, name)), name);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
