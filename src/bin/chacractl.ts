@@ -24,4 +24,8 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
 }, controller.signal);
-process.exitCode = code;
+// Everything is done once main() returns, but undici's closed sockets keep the
+// event loop alive for a further ~100 ms; exit as soon as the output is out.
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

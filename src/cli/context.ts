@@ -1,6 +1,6 @@
 // What every command handler gets: output streams, the logger, the
 // interruption signal, and the client built once from the resolved config.
-import { ChacraClient } from '../client/client.js';
+import type { ChacraClient } from '../client/client.js';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import type { Values } from './grammar.js';
@@ -72,6 +72,8 @@ export function createContext(io: Io, logger: CliLogger, paint: Paint, signal: A
     },
     async client(options = {}) {
       const config = await ctx.config(options);
+      // Loaded on first use: undici is most of the start-up time of --version and --help.
+      const { ChacraClient } = await import('../client/client.js');
       const retries = values.retries === undefined ? 3 : parseCount(str('retries')!, 'retries');
       const client = new ChacraClient({
         url: config.url,

@@ -21,6 +21,8 @@ export interface UploadOptions {
   force?: boolean;
   signal?: AbortSignal | undefined;
   onBytes?: ((n: number) => void) | undefined;
+  /** Called when the whole body has been handed to the connection; the answer is still to come. */
+  onSent?: (() => void) | undefined;
 }
 
 export type UploadResult =
@@ -104,7 +106,7 @@ export class ChacraClient {
    * kept, which the caller checks (see operations/upload).
    */
   async uploadBinary(target: BinaryTarget, file: MultipartFile, options: UploadOptions = {}): Promise<UploadResult> {
-    const upload = multipartUpload(file, options.force ? { force: 'true' } : {}, options.onBytes);
+    const upload = multipartUpload(file, options.force ? { force: 'true' } : {}, options.onBytes, options.onSent);
     const res = await this.transport.send({
       method: 'POST',
       path: 'binaries/' + encodePath(targetSegments(target)),

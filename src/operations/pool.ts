@@ -1,11 +1,62 @@
-/** Runs `worker` over `items`, at most `limit` at once, in order of `items`; stops taking new ones once `stop()` says so. */
-export async function runPool<T>(items: readonly T[], limit: number, worker: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+export interface PoolOptions {
+  /** Tasks holding a slot at once. */
+  limit: number;
+  /**
+   * Tasks started and not finished, released ones included; `limit` when
+   * absent. A task may give its slot back early (see `release`) and go on.
+   */
+  maxInFlight?: number;
+  /** Stops taking new items once it says so. */
+  stop?: () => boolean;
+}
+
+/**
+ * Runs `worker` over `items` in order. Each task holds one of `limit` slots
+ * until it finishes or calls `release()`: an upload releases its slot once
+ * its body is sent, so the next file streams while the server works on the
+ * last one, as long as no more than `maxInFlight` tasks are unfinished.
+ */
+export async function runPool<T>(items: readonly T[], options: PoolOptions | number, worker: (item: T, release: () => void) => Promise<void>): Promise<void> {
+  const { limit, maxInFlight = typeof options === 'number' ? options : (options.maxInFlight ?? options.limit), stop = () => false } =
+    typeof options === 'number' ? { limit: options } : options;
   let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length && !stop()) {
-      const item = items[next++] as T;
-      await worker(item);
-    }
+  let holding = 0;
+  let inFlight = 0;
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const nudge = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  while (next < items.length && !stop() && failure === undefined) {
+    if (holding >= Math.max(1, limit) || inFlight >= Math.max(1, maxInFlight)) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    const item = items[next++] as T;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      holding--;
+      nudge();
+    };
+    holding++;
+    inFlight++;
+    const task = worker(item, release)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => {
+        release();
+        inFlight--;
+        running.delete(task);
+        nudge();
+      });
+    running.add(task);
+  }
+  await Promise.all(running);
+  if (failure) throw failure.error;
 }

@@ -1,6 +1,7 @@
 // Uploading many files: plan from one listing per target, upload concurrently
 // while hashing, then verify every file with one more listing per target.
 // N new files in one target cost N + 2 requests, and each is read once.
+import { setMaxListeners } from 'node:events';
 import type { ChacraClient } from '../client/client.js';
 import { contentTypeOf } from '../client/multipart.js';
 import { formatTarget, type BinaryTarget } from '../client/paths.js';
@@ -117,7 +118,12 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   const requestsBefore = client.requestCount;
   const logger = options.logger ?? silentLogger;
   const jobs = Math.max(1, options.jobs ?? 4);
-  const signal = options.signal;
+  // One listener per request in flight: more than EventEmitter's default of 10.
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  if (options.signal?.aborted) inner.abort();
+  options.signal?.addEventListener('abort', () => inner.abort(), { once: true });
+  const signal = inner.signal;
   const emit = options.onEvent ?? (() => {});
   const reports: FileReport[] = [];
   const work: Work[] = [];
@@ -186,7 +192,7 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
         return { report, local, target: batch.target, force: false };
       });
       // Only names the server has already are hashed before sending.
-      await runPool(planned, jobs, async (w) => {
+      await runPool(planned, { limit: jobs, stop: stopped }, async (w) => {
         const entry = listing[w.local.name];
         if (entry === undefined) {
           w.report.action = 'upload';
@@ -205,7 +211,7 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
           w.report.outcome = 'skipped';
           w.report.message = `${w.local.name} differs from the copy on the server; not replaced (use --force to replace it)`;
         }
-      }, stopped);
+      });
       const toSend = planned.filter((w) => w.report.action === 'upload' || w.report.action === 'replace');
       // Largest first: the big file starts at once and the small ones flow past it on the other lanes.
       toSend.sort((a, b) => b.local.size - a.local.size);
@@ -238,22 +244,23 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   // 2. Upload, and verify each target once its last upload has finished.
   const pending = new Map<string, number>([...targetsOfWork].map(([name, t]) => [name, t.items.length]));
   const verifications: Promise<void>[] = [];
+  // A lane is free once its file is sent: the next file streams while the
+  // server stores and hashes the last, so a worker never waits on our turnaround.
   await runPool(
     work,
-    jobs,
-    async (w) => {
-      const stopper = await uploadOne(client, w, { signal, logger, emit });
+    { limit: jobs, maxInFlight: 2 * jobs, stop: stopped },
+    async (w, release) => {
+      const stopper = await uploadOne(client, w, { signal, logger, emit, release });
       if (stopper) fatal ??= stopper;
       const left = (pending.get(w.report.target) ?? 1) - 1;
       pending.set(w.report.target, left);
       if (left === 0 && !stopped()) {
         const t = targetsOfWork.get(w.report.target);
-        if (t) verifications.push(verifyTarget(client, t.target, t.items, { ...options, logger, emit }).catch((err) => {
+        if (t) verifications.push(verifyTarget(client, t.target, t.items, { ...options, signal, logger, emit }).catch((err) => {
           if (err instanceof ChacraError && !(err instanceof InterruptedError)) fatal ??= err;
         }));
       }
     },
-    stopped,
   );
   await Promise.all(verifications);
 
@@ -271,6 +278,8 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
 
 interface RunContext {
   signal?: AbortSignal | undefined;
+  /** Called once the file's bytes are all handed to the connection. */
+  release?: () => void;
   logger: Logger;
   emit: (event: UploadEvent) => void;
 }
@@ -292,6 +301,7 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
           {
             force: w.force,
             signal: ctx.signal,
+            onSent: ctx.release,
             onBytes: (n) => {
               sent += n;
               ctx.emit({ type: 'bytes', file: report, bytes: n });

@@ -46,7 +46,7 @@ export const binaryCreate: CommandSpec = {
       files = await readFileList(ctx, values.null === true);
       if (files.length === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
     }
-    const client = await ctx.client({ needsCredentials: !values['dry-run'], connections: jobs + 1 });
+    const client = await ctx.client({ needsCredentials: !values['dry-run'], connections: 2 * jobs + 1 });
     const view = new UploadView(ctx);
     let summary;
     try {

@@ -2,7 +2,6 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { parseFaultSpec, startServer } from '../../server/index.js';
 import { parseCount, parseDuration, type Context } from '../context.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 
@@ -23,6 +22,7 @@ export const serve: CommandSpec = {
     "chacractl serve --fault 'POST:/binaries/:503:3'",
   ],
   async run({ values }: Invocation, ctx: Context): Promise<number> {
+    const { parseFaultSpec, startServer } = await import('../../server/index.js');
     const str = (n: string) => values[n] as string | undefined;
     if ((str('tls-cert') === undefined) !== (str('tls-key') === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     const dataDir = str('data') ?? (await mkdtemp(join(tmpdir(), 'chacra-data-')));

@@ -1,0 +1,201 @@
+// npm run bench: uploads one generated set with chacractl, with a naive client
+// that works as the Python chacractl does, and with 8 parallel curls, against
+// the local server made as slow as a real chacra; prints wall time, requests,
+// bytes read and peak memory of each, and the ratios.
+//
+//   npm run bench -- [--files 300] [--big 1g|0] [--delay 30ms] [--workers 4] [--https]
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startServer, type RunningServer } from '../src/server/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = resolve(here, '../src/bin/chacractl.js');
+const NAIVE = resolve(here, 'naive-client.js');
+const PROBE = resolve(here, 'probe.js');
+
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '300' },
+    big: { type: 'string', default: '1g' },
+    delay: { type: 'string', default: '30' },
+    workers: { type: 'string', default: '4' },
+    https: { type: 'boolean', default: false },
+  },
+});
+
+function size(text: string): number {
+  const m = /^(\d+)([kmg]?)$/i.exec(text);
+  if (!m) throw new Error(`not a size: ${text}`);
+  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+}
+
+const work = mkdtempSync(join(tmpdir(), 'chacractl-bench-'));
+const timeAvailable = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
+const curlAvailable = spawnSync('curl', ['--version']).status === 0;
+
+interface Result {
+  name: string;
+  wallMs: number;
+  requests: number;
+  readBytes: number | undefined;
+  maxRssKb: number | undefined;
+}
+
+/** Deterministic contents, so every client uploads the same bytes. */
+function makeSmallFiles(dir: string, count: number): string[] {
+  mkdirSync(dir);
+  const files: string[] = [];
+  let seed = createHash('sha512').update('bench').digest();
+  for (let i = 0; i < count; i++) {
+    seed = createHash('sha512').update(seed).digest();
+    const bytes = 10_000 + (seed.readUInt32BE(0) % 30_001);
+    const chunks: Buffer[] = [];
+    for (let len = 0; len < bytes; len += 64) {
+      seed = createHash('sha512').update(seed).digest();
+      chunks.push(seed);
+    }
+    const path = join(dir, `ceph-bench-${String(i).padStart(4, '0')}.el9.x86_64.rpm`);
+    writeFileSync(path, Buffer.concat(chunks).subarray(0, bytes));
+    files.push(path);
+  }
+  return files;
+}
+
+function makeBigFile(path: string, bytes: number): void {
+  const fd = openSync(path, 'w');
+  const block = Buffer.alloc(8 * 1024 * 1024);
+  for (let i = 0; i < block.length; i += 64) createHash('sha512').update(String(i)).digest().copy(block, i);
+  for (let written = 0; written < bytes; written += block.length) {
+    block.writeUInt32BE(written / block.length, 0); // every block differs
+    writeSync(fd, block, 0, Math.min(block.length, bytes - written));
+  }
+  closeSync(fd);
+}
+
+/** Runs a command under GNU time for its peak memory, with the probe preloaded into Node processes. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ wallMs: number; stdout: string; maxRssKb?: number; readBytes?: number }> {
+  const probeFile = join(work, `probe-${Math.random().toString(36).slice(2)}.json`);
+  const timeFile = join(work, `time-${Math.random().toString(36).slice(2)}.txt`);
+  const argv = timeAvailable ? ['/usr/bin/time', '-o', timeFile, '-f', '%M', command, ...args] : [command, ...args];
+  const started = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: { ...env, CHACRA_BENCH_PROBE: probeFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      if (code !== 0) return reject(new Error(`${command} ${args.slice(0, 3).join(' ')}… exited ${code}`));
+      let probe: { readBytes?: number; maxRssKb?: number } = {};
+      try {
+        probe = JSON.parse(readFileSync(probeFile, 'utf8'));
+      } catch {
+        // not a Node process: no probe
+      }
+      const maxRssKb = timeAvailable ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) : probe.maxRssKb;
+      resolvePromise({ wallMs, stdout, maxRssKb, readBytes: probe.readBytes });
+    });
+  });
+}
+
+async function measure(name: string, server: RunningServer, fn: () => Promise<{ wallMs: number; maxRssKb?: number; readBytes?: number }>): Promise<Result> {
+  const before = server.stats.total;
+  const r = await fn();
+  return { name, wallMs: r.wallMs, requests: server.stats.total - before, readBytes: r.readBytes, maxRssKb: r.maxRssKb };
+}
+
+/** n parallel curl processes, one POST each, as a shell loop with xargs -P would run them. */
+async function curlParallel(url: string, target: string, files: string[], parallel: number, extra: string[]): Promise<{ wallMs: number; maxRssKb?: number }> {
+  const started = performance.now();
+  let next = 0;
+  let peak = 0;
+  const lane = async () => {
+    while (next < files.length) {
+      const file = files[next++]!;
+      const r = await run('curl', ['-sS', '-f', '-o', '/dev/null', ...extra, '-u', 'admin:secret', '-F', `file=@${file}`, `${url}/binaries/${target}/`], process.env);
+      peak = Math.max(peak, r.maxRssKb ?? 0);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, lane));
+  return { wallMs: performance.now() - started, maxRssKb: peak || undefined };
+}
+
+function fmtBytes(n: number | undefined): string {
+  if (n === undefined) return 'n/m';
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(0)} KiB`;
+}
+
+function table(title: string, rows: Result[]): void {
+  console.log(`\n${title}`);
+  console.log(`  ${'client'.padEnd(30)} ${'wall'.padStart(9)} ${'requests'.padStart(9)} ${'read'.padStart(11)} ${'peak RSS'.padStart(10)}`);
+  for (const r of rows)
+    console.log(`  ${r.name.padEnd(30)} ${(r.wallMs / 1000).toFixed(2).padStart(8)}s ${String(r.requests).padStart(9)} ${fmtBytes(r.readBytes).padStart(11)} ${(r.maxRssKb ? `${(r.maxRssKb / 1024).toFixed(0)} MiB` : 'n/m').padStart(10)}`);
+}
+
+async function main(): Promise<void> {
+  const fileCount = Number(values.files);
+  const bigBytes = size(values.big!);
+  const delayMs = Number(values.delay!.replace(/ms$/, ''));
+  const workers = Number(values.workers);
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  let caFile: string | undefined;
+  if (values.https) {
+    const p = (n: string) => join(work, n);
+    const sh = (args: string[]) => spawnSync('openssl', args, { stdio: 'ignore' });
+    sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', p('key.pem'), '-out', p('cert.pem')]);
+    tls = { cert: readFileSync(p('cert.pem')), key: readFileSync(p('key.pem')) };
+    caFile = p('cert.pem');
+  }
+  console.log(`chacractl benchmark: ${fileCount} files of 10-40 KB${bigBytes ? ` and one of ${fmtBytes(bigBytes)}` : ''}; server delay ${delayMs} ms per request, ${workers} workers, ${values.https ? 'HTTPS' : 'HTTP'}`);
+  const small = makeSmallFiles(join(work, 'small'), fileCount);
+  const server = await startServer({ dataDir: join(work, 'data'), delayMs, workers, repoStepMs: 0, tls });
+  const env = { ...process.env, CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret', HOME: work, ...(caFile ? { REQUESTS_CA_BUNDLE: caFile, NODE_EXTRA_CA_CERTS: caFile } : {}) };
+  const node = (script: string, args: string[]) => run(process.execPath, ['--import', PROBE, script, ...args], env);
+  const curlTls = caFile ? ['--cacert', caFile] : [];
+  let t = 0;
+  const target = () => `bench/main/run${++t}/centos/9/x86_64`;
+  try {
+    const smallRows: Result[] = [];
+    smallRows.push(await measure('chacractl (-j 4, default)', server, () => node(CLI, ['binary', 'create', '-q', target(), ...small])));
+    smallRows.push(await measure('chacractl -j 8', server, () => node(CLI, ['binary', 'create', '-q', '-j', '8', target(), ...small])));
+    const rerunTarget = `bench/main/run${t}/centos/9/x86_64`;
+    smallRows.push(await measure('chacractl re-run (unchanged)', server, () => node(CLI, ['binary', 'create', '-q', '-j', '8', rerunTarget, ...small])));
+    smallRows.push(await measure('naive (as the Python client)', server, () => node(NAIVE, [server.url, target(), ...small])));
+    if (curlAvailable) smallRows.push(await measure('8 parallel curl (no checks)', server, () => curlParallel(server.url, target(), small, 8, curlTls)));
+    table(`${fileCount} small files`, smallRows);
+    const [j4, j8, , naive, curl] = smallRows;
+    console.log('\n  ratios (lower is better for chacractl):');
+    console.log(`    chacractl -j 4 / naive  ${(j4!.wallMs / naive!.wallMs).toFixed(2)}   (bar: <= 0.33)`);
+    console.log(`    chacractl -j 8 / naive  ${(j8!.wallMs / naive!.wallMs).toFixed(2)}`);
+    if (curl) {
+      console.log(`    chacractl -j 4 / curl   ${(j4!.wallMs / curl.wallMs).toFixed(2)}   (bar: <= 1.10)`);
+      console.log(`    chacractl -j 8 / curl   ${(j8!.wallMs / curl.wallMs).toFixed(2)}   (same parallelism as the curls)`);
+    }
+    console.log(`    requests for ${fileCount} new files: ${j4!.requests} (N + 2 = ${fileCount + 2}); naive: ${naive!.requests} (3N = ${3 * fileCount})`);
+
+    if (bigBytes > 0) {
+      const big = join(work, 'big.rpm');
+      makeBigFile(big, bigBytes);
+      const bigRows: Result[] = [];
+      bigRows.push(await measure('chacractl', server, () => node(CLI, ['binary', 'create', '-q', target(), big])));
+      bigRows.push(await measure('naive (as the Python client)', server, () => node(NAIVE, [server.url, target(), big])));
+      if (curlAvailable) bigRows.push(await measure('curl', server, () => curlParallel(server.url, target(), [big], 1, curlTls)));
+      table(`one file of ${fmtBytes(bigBytes)}`, bigRows);
+      const c = bigRows[0]!;
+      console.log(`\n  chacractl read ${((c.readBytes ?? 0) / bigBytes).toFixed(3)} x the file's size; peak RSS ${((c.maxRssKb ?? 0) / 1024).toFixed(0)} MiB (bar: < 150 MiB)`);
+    }
+    console.log('\n  read: bytes the process read during the run (/proc/self/io rchar: files, plus responses); n/m: not measured.');
+  } finally {
+    await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
