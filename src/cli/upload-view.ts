@@ -68,9 +68,12 @@ export class UploadView {
   private readonly started = performance.now();
   private timer: NodeJS.Timeout | undefined;
   private drawn = false;
+  /** On a terminal the live display stands for the files that went well; only the others get a line. */
+  private readonly everyLine: boolean;
 
   constructor(private readonly ctx: Context) {
     this.progress = ctx.io.stderr.isTTY === true && !ctx.json && !ctx.quiet;
+    this.everyLine = !(this.progress && ctx.io.stdout.isTTY === true);
     if (this.progress) {
       ctx.logger.beforeWrite = () => this.erase();
       ctx.logger.afterWrite = () => this.draw();
@@ -82,7 +85,7 @@ export class UploadView {
       case 'planned':
         this.total = { files: e.files, bytes: e.bytes };
         for (const r of e.settled) {
-          if (!this.ctx.json && !this.ctx.quiet) this.ctx.print(fileLine(this.ctx, r));
+          if (!this.ctx.json && !this.ctx.quiet && this.wantsLine(r)) this.ctx.print(fileLine(this.ctx, r));
           else if (r.outcome === 'skipped' && r.message) this.ctx.logger.warn(r.message);
         }
         if (this.progress) this.timer = setInterval(() => this.draw(), 100);
@@ -96,13 +99,17 @@ export class UploadView {
       case 'done':
         this.inFlight.delete(e.file.name);
         this.done.files++;
-        if (!this.ctx.json && !this.ctx.quiet) this.ctx.print(fileLine(this.ctx, e.file));
+        if (!this.ctx.json && !this.ctx.quiet && this.wantsLine(e.file)) this.ctx.print(fileLine(this.ctx, e.file));
         break;
       case 'verify':
         if (!this.ctx.json) this.ctx.logger.debug(`verifying ${e.files} file(s) of ${e.target} against the server's listing`);
         break;
     }
   };
+
+  private wantsLine(r: FileReport): boolean {
+    return this.everyLine || !['uploaded', 'replaced', 'unchanged', 'planned'].includes(r.outcome);
+  }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);

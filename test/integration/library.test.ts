@@ -1,0 +1,78 @@
+// The library entry point, used in-process as other Node tools would.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ChacraClient, HttpError, NetworkError, parseBinaryTarget, uploadBinaries, uploadSucceeded, type UploadEvent } from '../../src/index.js';
+import { tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+
+let server: TestServer;
+let home: TempDir;
+before(async () => {
+  server = await testServer();
+  home = tempDir();
+});
+after(async () => {
+  await server.stop();
+  home.cleanup();
+});
+
+const client = (extra = {}) => new ChacraClient({ url: server.url, user: 'admin', key: 'secret', retry: { baseDelayMs: 5 }, ...extra });
+
+test('several targets: one listing before and one after per target', async () => {
+  const dir = join(home.path, 'multi');
+  mkdirSync(dir);
+  const a = writeFiles(dir, { 'a1.rpm': 10, 'a2.rpm': 20, 'a3.rpm': 30 });
+  const b = writeFiles(dir, { 'b1.deb': 40, 'b2.deb': 50 });
+  const c = client();
+  server.stats.byMethod = {};
+  const events: UploadEvent['type'][] = [];
+  const summary = await uploadBinaries(
+    c,
+    [
+      { target: parseBinaryTarget('lib/main/s1/centos/9/x86_64'), files: a },
+      { target: parseBinaryTarget('lib/main/s1/ubuntu/jammy/amd64/flavors/crimson'), files: b },
+    ],
+    { jobs: 3, onEvent: (e) => events.push(e.type) },
+  );
+  await c.close();
+  assert.ok(uploadSucceeded(summary));
+  assert.equal(summary.counts.uploaded, 5);
+  assert.deepEqual(server.stats.byMethod, { GET: 4, POST: 5 });
+  assert.equal(summary.requests, 9);
+  assert.equal(events.filter((e) => e === 'done').length, 5);
+  assert.equal(events.filter((e) => e === 'verify').length, 2);
+  assert.equal(events[0], 'planned');
+});
+
+test('the client: listings, existence, search, repos, typed errors', async () => {
+  const c = client();
+  assert.deepEqual(Object.keys((await c.listing('binaries', [])) ?? {}).includes('lib'), true);
+  assert.equal(await c.listing('binaries', ['nope']), undefined);
+  assert.equal(await c.binaryExists({ ...parseBinaryTarget('lib/main/s1/centos/9/x86_64'), name: 'a1.rpm' }), true);
+  const found = await c.search({ 'name-has': 'b1' });
+  assert.deepEqual(found.map((f) => [f.name, f.flavor]), [['b1.deb', 'crimson']]);
+  assert.deepEqual(await c.search({}), []);
+  const repo = await c.getRepo({ project: 'lib', ref: 'main', sha1: 's1', distro: 'centos', version: '9' });
+  assert.equal(repo?.type, 'rpm');
+  await assert.rejects(c.updateRepo({ project: 'lib', ref: 'main', sha1: 's1', distro: 'centos', version: '8' }), (err: unknown) => err instanceof HttpError && err.status === 500 && err.serverMessage === 'Internal Server Error');
+  await c.close();
+  const wrong = new ChacraClient({ url: server.url, user: 'admin', key: 'nope' });
+  await assert.rejects(wrong.createProject('x'), (err: unknown) => err instanceof HttpError && err.status === 401 && err.exitCode === 3 && !err.message.includes('nope'));
+  await wrong.close();
+  const down = new ChacraClient({ url: 'http://127.0.0.1:9', retry: { tries: 2, baseDelayMs: 1 } });
+  await assert.rejects(down.root(), (err: unknown) => err instanceof NetworkError && err.code === 'ECONNREFUSED');
+  await down.close();
+});
+
+test('a download streams the stored bytes', async () => {
+  const c = client();
+  const d = await c.downloadBinary({ ...parseBinaryTarget('lib/main/s1/centos/9/x86_64'), name: 'a2.rpm' });
+  const chunks: Buffer[] = [];
+  for await (const chunk of d.body) chunks.push(chunk as Buffer);
+  assert.equal(d.size, 20);
+  assert.equal(d.filename, 'a2.rpm');
+  assert.equal(createHash('sha512').update(Buffer.concat(chunks)).digest('hex'), createHash('sha512').update(Buffer.alloc(20, 'a2.rpm')).digest('hex'));
+  await c.close();
+});

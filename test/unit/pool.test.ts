@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runPool } from '../../src/operations/pool.js';
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('at most `limit` tasks hold a slot; released ones may run on up to maxInFlight', async () => {
+  let holding = 0;
+  let inFlight = 0;
+  let maxHolding = 0;
+  let maxInFlight = 0;
+  await runPool([...Array(20).keys()], { limit: 3, maxInFlight: 5 }, async (_i, release) => {
+    holding++;
+    inFlight++;
+    maxHolding = Math.max(maxHolding, holding);
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await tick(2);
+    holding--;
+    release();
+    await tick(5);
+    inFlight--;
+  });
+  assert.equal(maxHolding, 3);
+  assert.equal(maxInFlight, 5);
+});
+
+test('items run in order, a failure stops new ones and is thrown after the others end', async () => {
+  const started: number[] = [];
+  await assert.rejects(
+    runPool([0, 1, 2, 3, 4, 5], 2, async (i) => {
+      started.push(i);
+      await tick(1);
+      if (i === 1) throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.deepEqual(started.slice(0, 2), [0, 1]);
+  assert.ok(started.length < 6);
+});
+
+test('stop() ends the intake', async () => {
+  let n = 0;
+  await runPool([...Array(10).keys()], { limit: 1, stop: () => n >= 3 }, async () => {
+    n++;
+  });
+  assert.equal(n, 3);
+});
