@@ -6,7 +6,10 @@ import { binaryCreate, binaryDelete } from './commands/binary.js';
 import { exists, projectCreate } from './commands/misc.js';
 import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
 import { serve } from './commands/serve.js';
-import { binaryShow, health, ls } from './commands/browse.js';
+import { binaryShow, health, ls, search } from './commands/browse.js';
+import { completionCommand } from './commands/completion.js';
+import { configInit, configShow } from './commands/config.js';
+import { binaryDownload } from './commands/download.js';
 import { createContext } from './context.js';
 import { Grammar, type OptionSpec } from './grammar.js';
 import { colorEnabled, paint, type Io } from './io.js';
@@ -28,7 +31,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'retry-delay': { type: 'string', value: 'DURATION', description: 'first backoff between retries, doubled each time (default 500ms)' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
   version: { type: 'boolean', short: 'V', description: 'print the version' },
-  force: { type: 'boolean', description: 'replace binaries whose contents differ' },
+  force: { type: 'boolean', description: 'replace what is there (binaries whose contents differ; an existing config file)' },
   jobs: { type: 'string', short: 'j', value: 'N', description: 'uploads at once (default 4)' },
   'dry-run': { type: 'boolean', description: 'show what would be uploaded, replaced or skipped; send no write' },
   null: { type: 'boolean', short: '0', description: 'file names on standard input are NUL-separated (find -print0)' },
@@ -44,13 +47,47 @@ const OPTIONS: Record<string, OptionSpec> = {
   'repo-step': { type: 'string', value: 'DURATION', description: 'time between repo states; 0 stops the repo worker (default 1s)' },
   repos: { type: 'boolean', description: 'list repos/ instead of binaries/' },
   long: { type: 'boolean', short: 'l', description: 'show full sha512 checksums' },
+  output: { type: 'string', short: 'o', value: 'PATH', description: 'where to write: a file for one binary, or a directory' },
+  name: { type: 'string', value: 'NAME', description: 'exact binary name' },
+  'name-has': { type: 'string', value: 'TEXT', description: 'part of the binary name' },
+  distro: { type: 'string', value: 'DISTRO', description: 'such as centos or ubuntu' },
+  'distro-version': { type: 'string', value: 'VERSION', description: 'such as 9 or jammy' },
+  arch: { type: 'string', value: 'ARCH', description: 'such as x86_64' },
+  ref: { type: 'string', value: 'REF', description: 'branch or tag' },
+  'built-by': { type: 'string', value: 'WHO', description: 'who built it' },
+  size: { type: 'string', value: 'BYTES', description: 'exact size in bytes' },
+  project: { type: 'string', value: 'PROJECT', description: 'project (filtered here)' },
+  sha1: { type: 'string', value: 'SHA1', description: 'build sha1 (filtered here)' },
+  flavor: { type: 'string', value: 'FLAVOR', description: 'flavor (filtered here)' },
   fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
 };
 
 const GLOBAL_OPTIONS = ['url', 'user', 'key', 'config', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];
 
-export const grammar = new Grammar(
-  [binaryCreate, binaryDelete, binaryShow, projectCreate, exists, ls, repoUpdate, repoRecreate, repoSetRaw, repoDelete, repoShow, repoWait, repoExtra, repoFile, health, serve],
+export const grammar: Grammar = new Grammar(
+  [
+    binaryCreate,
+    binaryDelete,
+    binaryDownload,
+    binaryShow,
+    projectCreate,
+    exists,
+    ls,
+    search,
+    repoUpdate,
+    repoRecreate,
+    repoSetRaw,
+    repoDelete,
+    repoShow,
+    repoWait,
+    repoExtra,
+    repoFile,
+    health,
+    configShow,
+    configInit,
+    completionCommand((): Grammar => grammar),
+    serve,
+  ],
   OPTIONS,
   GLOBAL_OPTIONS,
 );

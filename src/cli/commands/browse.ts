@@ -1,6 +1,6 @@
 import { splitUrlPart, parseBinaryRef } from '../../client/paths.js';
-import { ExitCode, HttpError } from '../../errors.js';
-import { repoState, type BinaryMetadata, type RepoDocument } from '../../types.js';
+import { ExitCode, HttpError, UsageError } from '../../errors.js';
+import { repoState, type BinaryMetadata, type RepoDocument, type SearchKey, type SearchQuery } from '../../types.js';
 import type { Context } from '../context.js';
 import { formatBytes } from '../format.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
@@ -95,5 +95,52 @@ export const health: CommandSpec = {
     if (ctx.json) ctx.printJson({ url: client.baseUrl, ...result });
     else ctx.print(result.healthy ? `${client.baseUrl} is healthy` : `${client.baseUrl} is not healthy${result.message ? `: ${result.message}` : ''}`);
     return result.healthy ? ExitCode.ok : ExitCode.failed;
+  },
+};
+
+const SERVER_KEYS: Record<string, SearchKey> = {
+  name: 'name',
+  'name-has': 'name-has',
+  distro: 'distro',
+  'distro-version': 'distro_version',
+  arch: 'arch',
+  ref: 'ref',
+  'built-by': 'built_by',
+  size: 'size',
+};
+const CLIENT_KEYS = { project: 'project', sha1: 'sha1', flavor: 'flavor' } as const;
+
+export function binaryPath(b: BinaryMetadata): string {
+  const flavor = b.flavor === 'default' ? '' : `/flavors/${b.flavor}`;
+  return `${b.project}/${b.ref}/${b.sha1}/${b.distro}/${b.distro_version}/${b.arch}${flavor}/${b.name}`;
+}
+
+export const search: CommandSpec = {
+  path: ['search'],
+  summary: 'find binaries by name, distro, arch, ref, ... (exit 1 when nothing matches)',
+  description: [
+    '--name, --name-has, --distro, --distro-version, --arch, --ref, --built-by and --size are asked of',
+    'the server (exact, case-sensitive); --project, --sha1 and --flavor filter its answer here, since',
+    'chacra has no such keys. Piped, each match is printed as a path that binary download accepts.',
+  ].join('\n'),
+  args: [],
+  options: [...Object.keys(SERVER_KEYS), ...Object.keys(CLIENT_KEYS), 'long'],
+  examples: ['chacractl search --name-has ceph-common --distro centos --ref main', 'chacractl search --sha1 1a2b3c --flavor crimson | xargs -n1 chacractl binary download'],
+  async run({ values }: Invocation, ctx: Context): Promise<number> {
+    const query: SearchQuery = {};
+    for (const [option, key] of Object.entries(SERVER_KEYS)) if (typeof values[option] === 'string') query[key] = values[option] as string;
+    const local = Object.entries(CLIENT_KEYS).filter(([option]) => typeof values[option] === 'string');
+    if (Object.keys(query).length === 0 && local.length === 0)
+      throw new UsageError('search needs at least one filter', { hint: "run 'chacractl search --help'" });
+    // With only local filters, ask for every binary: a name containing "" is any name.
+    if (Object.keys(query).length === 0) query['name-has'] = '';
+    const client = await ctx.client({ needsCredentials: false });
+    const found = (await client.search(query, ctx.signal))
+      .filter((b) => local.every(([option, key]) => b[key] === values[option]))
+      .sort((a, b) => binaryPath(a).localeCompare(binaryPath(b)));
+    if (ctx.json) ctx.printJson(found);
+    else if (!ctx.io.stdout.isTTY) for (const b of found) ctx.print(binaryPath(b));
+    else printBinaries(ctx, found.map((b) => ({ ...b, name: binaryPath(b) })), values.long === true);
+    return found.length ? ExitCode.ok : ExitCode.failed;
   },
 };

@@ -1,0 +1,72 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseBinaryRef, parseBinaryTarget, splitUrlPart, TARGET_SHAPE, type BinaryTarget } from '../../client/paths.js';
+import { ExitCode } from '../../errors.js';
+import { downloadBinaries, type DownloadReport } from '../../operations/download.js';
+import { parseCount, type Context } from '../context.js';
+import { formatBytes, formatRate, formatSeconds } from '../format.js';
+import type { CommandSpec, Invocation } from '../grammar.js';
+
+/** A binary (7 or 9 segments) or a whole target (6 or 8). */
+function parseDownloadPath(input: string): { target: BinaryTarget; name?: string } {
+  const n = splitUrlPart(input, `${TARGET_SHAPE}[/NAME]`, 'path').length;
+  if (n === 6 || n === 8) return { target: parseBinaryTarget(input) };
+  const ref = parseBinaryRef(input);
+  return { target: ref, name: ref.name };
+}
+
+function line(ctx: Context, r: DownloadReport): string {
+  const p = ctx.paint;
+  const color = r.outcome === 'failed' ? p.red : r.outcome === 'interrupted' ? p.yellow : r.outcome === 'unchanged' ? p.dim : p.green;
+  return `${color((r.outcome === 'failed' ? 'FAILED' : r.outcome).padEnd(11))} ${r.path}${r.size !== null ? `  ${formatBytes(r.size)}` : ''}${r.message ? `: ${r.message}` : ''}`;
+}
+
+export const binaryDownload: CommandSpec = {
+  path: ['binary', 'download'],
+  summary: 'download one binary, or every binary of a target, checked against the sha512 the server lists',
+  description: [
+    'Each file streams to a temporary file beside its destination and is renamed into place only once',
+    'its sha512 matches; a failed or interrupted download leaves nothing under the final name. A local',
+    'file that already has the right sha512 is not downloaded again.',
+  ].join('\n'),
+  args: [{ name: 'URLPART', required: true }],
+  options: ['output', 'jobs'],
+  examples: [
+    'chacractl binary download ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm',
+    'chacractl binary download ceph/main/1a2b3c/centos/9/x86_64 -o RPMS/ -j 8',
+  ],
+  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
+    const { target, name } = parseDownloadPath(args[0]!);
+    const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
+    const output = values.output as string | undefined;
+    let dir = ctx.io.cwd;
+    let fileName: string | undefined;
+    if (output !== undefined) {
+      const full = resolve(ctx.io.cwd, output);
+      const isDir = output.endsWith('/') || (await stat(full).then((s) => s.isDirectory(), () => false));
+      if (name === undefined || isDir) dir = full;
+      else {
+        dir = resolve(full, '..');
+        fileName = full.slice(dir.length + 1);
+      }
+    }
+    const client = await ctx.client({ needsCredentials: false, connections: jobs + 1 });
+    const summary = await downloadBinaries(client, { target, name, dir, fileName }, {
+      jobs,
+      signal: ctx.signal,
+      logger: ctx.logger,
+      onEvent: (e) => {
+        if (e.type === 'done' && !ctx.json && !ctx.quiet) ctx.print(line(ctx, e.file));
+      },
+    });
+    const exit = summary.interrupted ? ExitCode.interrupted : summary.fatal ? summary.fatal.exitCode : summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged') ? ExitCode.ok : ExitCode.failed;
+    if (summary.fatal) ctx.logger.error(summary.fatal.message);
+    if (ctx.json) ctx.printJson({ command: 'binary download', ok: exit === 0, exitCode: exit, ...summary, fatal: undefined, error: summary.fatal ? { kind: summary.fatal.name, message: summary.fatal.message } : null });
+    else {
+      for (const f of summary.files) if (f.outcome === 'failed' && ctx.quiet) ctx.logger.error(line(ctx, f));
+      const c = summary.counts;
+      ctx.print(`${c.downloaded} downloaded, ${c.unchanged} unchanged, ${c.failed} failed${c.interrupted ? `, ${c.interrupted} interrupted` : ''}; ${formatBytes(summary.bytes)} in ${formatSeconds(summary.elapsedMs)} (${formatRate(summary.bytes, summary.elapsedMs)})`);
+    }
+    return exit;
+  },
+};
