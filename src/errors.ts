@@ -70,15 +70,16 @@ export class HttpError extends ChacraError {
     this.serverMessage = details.serverMessage;
   }
 
-  /** No verdict is reached when the server refused us or failed itself. */
+  /** No verdict is reached when the server refused us, failed, or answered something that is not chacra's. */
   get exitCode(): ExitCode {
-    return this.status === 401 || this.status === 403 || this.status >= 500 || this.status === 429
+    return this.status < 400 || this.status === 401 || this.status === 403 || this.status >= 500 || this.status === 429
       ? ExitCode.unreachable
       : ExitCode.failed;
   }
 }
 
 function hintForStatus(status: number): string | undefined {
+  if (status >= 300 && status < 400) return 'the server redirects elsewhere, which chacractl does not follow: check the url (http or https, host, path)';
   if (status === 401 || status === 403)
     return 'check user and key in ~/.chacractl, or CHACRA_USER and CHACRA_KEY';
   if (status >= 500) return 'the server failed; try again later or ask its administrators';

@@ -21,6 +21,8 @@ export interface UploadBatch {
    * over silently, as the Python client did. Named arguments are checked.
    */
   lenient?: boolean;
+  /** Entries of the list that name no usable path, reported as failed. */
+  unreadable?: readonly { given: string; reason: string }[];
 }
 
 export interface UploadOptions {
@@ -153,6 +155,11 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
       const targetName = formatTarget(batch.target);
       const locals: LocalFile[] = [];
       const seen = new Map<string, string>();
+      for (const bad of batch.unreadable ?? []) {
+        const report = newReport(bad.given, bad.given, targetName);
+        report.message = `${JSON.stringify(bad.given)} ${bad.reason}`;
+        reports.push(report);
+      }
       const inspected = await Promise.all(batch.files.map((f) => inspectLocalFile(f, options.cwd)));
       for (const item of inspected) {
         if ('problem' in item) {

@@ -57,7 +57,7 @@ export class Faults {
   private rules: ActiveRule[] = [];
   // Keyed by the request: handlers see copies of the exchange with fewer segments.
   private readonly chosen = new WeakMap<object, FaultAction>();
-  /** Faults applied so far, by kind: tests compare it with what the client retried. */
+  /** Faults applied so far, by "METHOD kind" (METHOD * for any): tests compare it with what the client retried. */
   readonly applied: Record<string, number> = {};
 
   add(rule: FaultRule): void {
@@ -76,7 +76,8 @@ export class Faults {
       if (rule.count !== undefined && rule.hits >= rule.count) continue;
       if (rule.fraction !== undefined && rule.random() >= rule.fraction) continue;
       rule.hits++;
-      this.applied[rule.action.kind] = (this.applied[rule.action.kind] ?? 0) + 1;
+      const key = `${rule.method ?? '*'} ${rule.action.kind}`;
+      this.applied[key] = (this.applied[key] ?? 0) + 1;
       this.chosen.set(x.req, rule.action);
       return rule.action;
     }

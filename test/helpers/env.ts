@@ -27,9 +27,10 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
+/** A local server on a temporary data directory; with `dataDir`, on that one, which stop() then keeps. */
 export async function testServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
-  const dir = tempDir('chacra-data-');
-  const server = await startServer({ dataDir: dir.path, user: 'admin', key: 'secret', repoStepMs: 0, ...options });
+  const dir = options.dataDir ? { path: options.dataDir, cleanup: () => {} } : tempDir('chacra-data-');
+  const server = await startServer({ user: 'admin', key: 'secret', repoStepMs: 0, ...options, dataDir: dir.path });
   return Object.assign(server, {
     dataDir: dir.path,
     async stop() {

@@ -6,13 +6,30 @@ import { parseCount, type Context } from '../context.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
 
-/** Paths from standard input: one per line (or NUL-separated), blank lines passed over. */
-async function readFileList(ctx: Context, nul: boolean): Promise<string[]> {
+/**
+ * Paths from standard input: one per line (or NUL-separated), blank lines
+ * passed over. Split as bytes: a path that is not UTF-8 is reported, not
+ * mangled into another name.
+ */
+async function readFileList(ctx: Context, nul: boolean): Promise<{ files: string[]; unreadable: { given: string; reason: string }[] }> {
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  const text = Buffer.concat(chunks).toString('utf8');
-  const entries = nul ? text.split('\0') : text.split('\n').map((l) => l.replace(/\r$/, ''));
-  return entries.filter((e) => e.trim() !== '');
+  const all = Buffer.concat(chunks);
+  const sep = nul ? 0 : 0x0a;
+  const files: string[] = [];
+  const unreadable: { given: string; reason: string }[] = [];
+  for (let start = 0; start <= all.length; ) {
+    let end = all.indexOf(sep, start);
+    if (end < 0) end = all.length;
+    let entry = all.subarray(start, end);
+    start = end + 1;
+    if (!nul && entry.at(-1) === 0x0d) entry = entry.subarray(0, -1);
+    const text = entry.toString('utf8');
+    if (text.trim() === '') continue;
+    if (!Buffer.from(text, 'utf8').equals(entry)) unreadable.push({ given: text, reason: 'is not valid UTF-8: chacra stores names as text' });
+    else files.push(text);
+  }
+  return { files, unreadable };
 }
 
 export const binaryCreate: CommandSpec = {
@@ -38,19 +55,20 @@ export const binaryCreate: CommandSpec = {
   async run({ args, values }: Invocation, ctx: Context): Promise<number> {
     const target = parseBinaryTarget(args[0]!);
     let files = args.slice(1);
+    let unreadable: { given: string; reason: string }[] = [];
     const fromStdin = files.length === 0;
     const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
     if (fromStdin) {
       // Defect 1 of the Python client: stdin was read even when FILEs were named.
       if (ctx.io.stdin.isTTY) throw new UsageError('no FILE given and standard input is a terminal', { hint: `name files, or pipe a list: find DIR -name '*.rpm' | chacractl binary create ${TARGET_SHAPE}` });
-      files = await readFileList(ctx, values.null === true);
-      if (files.length === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
+      ({ files, unreadable } = await readFileList(ctx, values.null === true));
+      if (files.length + unreadable.length === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
     }
     const client = await ctx.client({ needsCredentials: !values['dry-run'], connections: 2 * jobs + 1 });
     const view = new UploadView(ctx);
     let summary;
     try {
-      summary = await uploadBinaries(client, [{ target, files, lenient: fromStdin }], {
+      summary = await uploadBinaries(client, [{ target, files, lenient: fromStdin, unreadable }], {
         force: values.force === true,
         jobs,
         dryRun: values['dry-run'] === true,

@@ -1,0 +1,304 @@
+// Faults injected into the local server, hostile input, interruption, load
+// and secrets: the run converges or fails loudly, and never leaks the key.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+
+let server: TestServer;
+let home: TempDir;
+let n = 0;
+const sha512 = (b: Buffer | string) => createHash('sha512').update(b).digest('hex');
+
+before(async () => {
+  server = await testServer();
+  home = tempDir();
+});
+after(async () => {
+  await server.stop();
+  home.cleanup();
+});
+beforeEach(() => {
+  server.faults.clear();
+  server.stats.byMethod = {};
+});
+
+const env = (url = server.url) => ({ CHACRA_URL: url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
+const cli = (args: string[], extra: { stdin?: string | Buffer; env?: Record<string, string | undefined>; onSpawn?: Parameters<typeof runCli>[1]['onSpawn']; timeoutMs?: number } = {}) =>
+  runCli(args, { home: home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, onSpawn: extra.onSpawn, timeoutMs: extra.timeoutMs });
+const listing = async (on: TestServer, t: string) => {
+  const r = await fetch(`${on.url}/binaries/${t}/`);
+  return (r.status === 404 ? {} : await r.json()) as Record<string, { checksum: string; size: number }>;
+};
+
+/** Files with distinct contents; returns their paths and the expected name -> sha512. */
+function fileSet(count: number, size = (i: number) => 100 + (i % 900)): { dir: string; files: string[]; expected: Record<string, string> } {
+  const dir = join(home.path, `set-${++n}`);
+  mkdirSync(dir);
+  const spec: Record<string, Buffer> = {};
+  for (let i = 0; i < count; i++) spec[`pkg-${i}.rpm`] = Buffer.alloc(size(i), `${n}:${i}`);
+  const files = writeFiles(dir, spec);
+  return { dir, files, expected: Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, sha512(v)])) };
+}
+
+function assertHolds(actual: Record<string, { checksum: string }>, expected: Record<string, string>): void {
+  assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort());
+  for (const [name, sum] of Object.entries(expected)) assert.equal(actual[name]!.checksum, sum, name);
+}
+
+describe('transient faults', () => {
+  test('2000 files with 5% of requests failing (5xx, resets mid-body, timeouts) all land once, right', { timeout: 120_000 }, async () => {
+    const t = `conv/main/s${++n}/centos/9/x86_64`;
+    const set = fileSet(2000);
+    server.faults.add({ method: 'POST', fraction: 0.02, seed: 7, action: { kind: 'status', status: 502 } });
+    server.faults.add({ method: 'POST', fraction: 0.01, seed: 8, action: { kind: 'status', status: 503, retryAfter: 0 } });
+    server.faults.add({ method: 'POST', fraction: 0.02, seed: 9, action: { kind: 'reset', afterBytes: 120 } });
+    server.faults.add({ method: 'GET', fraction: 0.05, seed: 10, action: { kind: 'delay', ms: 1500 } });
+    const r = await cli(['binary', 'create', '--json', '-j', '8', '--timeout', '1s', '--retries', '5', '--retry-delay', '10ms', '-0', t], { stdin: set.files.join('\0'), timeoutMs: 110_000 });
+    const applied = { ...server.faults.applied };
+    server.faults.clear();
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.counts.uploaded, 2000);
+    assertHolds(await listing(server, t), set.expected);
+    const postFaults = (applied['POST status'] ?? 0) + (applied['POST reset'] ?? 0);
+    assert.ok(postFaults > 40, `faults were injected (${JSON.stringify(applied)})`);
+    // Each failed POST is sent again once, and only once the listing showed the server kept nothing.
+    assert.equal(server.stats.byMethod.POST, 2000 + postFaults);
+    const tries = doc.files.reduce((sum: number, f: { tries: number }) => sum + f.tries, 0);
+    assert.equal(tries, 2000 + postFaults);
+    assert.match(r.stderr, /retrying in \d+ ms|checking the server, then retrying/);
+  });
+
+  test('Retry-After is honoured, 4xx are never retried, every retry is logged with its reason', async () => {
+    const t = `retry/main/s${++n}/centos/9/x86_64`;
+    const set = fileSet(1);
+    server.faults.add({ method: 'GET', count: 1, action: { kind: 'status', status: 429, retryAfter: 1 } });
+    const started = Date.now();
+    const r = await cli(['binary', 'create', '--retry-delay', '1ms', t, ...set.files]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - started >= 1000, 'waited the second the server asked for');
+    assert.match(r.stderr, /\[INFO {3}\] retrying GET .* in 1\.0 s \(try 2 of 4\): answered 429/);
+
+    server.faults.add({ method: 'POST', action: { kind: 'status', status: 403 } });
+    server.stats.byMethod = {};
+    const refused = await cli(['project', 'create', `p${++n}`]);
+    assert.equal(refused.code, 3);
+    assert.equal(server.stats.byMethod.POST, 1, 'a 403 is not retried');
+  });
+
+  test('time is bounded by --retries and --retry-delay when the server is gone', async () => {
+    const started = Date.now();
+    const r = await cli(['exists', '--retries', '2', '--retry-delay', '50ms', 'binaries/x'], { env: { CHACRA_URL: 'http://127.0.0.1:9' } });
+    assert.equal(r.code, 3);
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(r.stderr.match(/retrying/g)?.length, 2);
+  });
+});
+
+describe('server restart mid-run', () => {
+  async function restartable() {
+    const data = tempDir('chacra-restart-');
+    const first = await testServer({ dataDir: data.path, delayMs: 20, workers: 2 });
+    return { data, first, port: first.port };
+  }
+
+  test('the run finishes once the server is back, and a re-run sends nothing', async () => {
+    const { data, first, port } = await restartable();
+    let second: TestServer | undefined;
+    try {
+      const t = `restart/main/s${++n}/centos/9/x86_64`;
+      const set = fileSet(60);
+      const run = cli(['binary', 'create', '-j', '2', '--retries', '8', '--retry-delay', '200ms', t, ...set.files], { env: { CHACRA_URL: first.url } });
+      await new Promise((r) => setTimeout(r, 500));
+      await first.close();
+      await new Promise((r) => setTimeout(r, 800));
+      second = await testServer({ dataDir: data.path, port, delayMs: 20, workers: 2 });
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr);
+      assertHolds(await listing(second, t), set.expected);
+      second.stats.byMethod = {};
+      const again = await cli(['binary', 'create', t, ...set.files], { env: { CHACRA_URL: second.url } });
+      assert.equal(again.code, 0);
+      assert.deepEqual(second.stats.byMethod, { GET: 1 });
+    } finally {
+      await second?.close();
+      data.cleanup();
+    }
+  });
+
+  test('when it stays down: exit 3 and a message; a re-run completes the job', async () => {
+    const { data, first, port } = await restartable();
+    let second: TestServer | undefined;
+    try {
+      const t = `down/main/s${++n}/centos/9/x86_64`;
+      const set = fileSet(60);
+      const run = cli(['binary', 'create', '-j', '2', '--retries', '1', '--retry-delay', '20ms', t, ...set.files], { env: { CHACRA_URL: first.url } });
+      await new Promise((r) => setTimeout(r, 400));
+      await first.close();
+      const r = await run;
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /connection refused|closed by the server/);
+      second = await testServer({ dataDir: data.path, port });
+      const before = Object.keys(await listing(second, t)).length;
+      const again = await cli(['binary', 'create', '--json', t, ...set.files], { env: { CHACRA_URL: second.url } });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(JSON.parse(again.stdout).counts.unchanged, before, 'files verified before the outage are not sent again');
+      assertHolds(await listing(second, t), set.expected);
+    } finally {
+      await second?.close();
+      data.cleanup();
+    }
+  });
+});
+
+describe('interruption at random moments', () => {
+  test('SIGINT or SIGTERM, then a re-run: the server holds what a clean run gives', async () => {
+    const slow = await testServer({ delayMs: 15, workers: 2 });
+    try {
+      for (const [i, signal] of (['SIGINT', 'SIGTERM', 'SIGINT'] as const).entries()) {
+        const t = `intr/main/s${++n}/centos/9/x86_64`;
+        const set = fileSet(40, (k) => (k === 0 ? 3_000_000 : 500 + k));
+        const at = 250 + Math.floor(Math.random() * 600);
+        const first = await cli(['binary', 'create', '-j', '3', t, ...set.files], { env: { CHACRA_URL: slow.url }, onSpawn: (c) => setTimeout(() => c.kill(signal), at) });
+        assert.ok(first.code === 130 || first.code === 0, `run ${i}: exit ${first.code} after ${signal} at ${at} ms: ${first.stderr}`);
+        const second = await cli(['binary', 'create', t, ...set.files], { env: { CHACRA_URL: slow.url } });
+        assert.equal(second.code, 0, second.stderr);
+        assertHolds(await listing(slow, t), set.expected);
+      }
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
+describe('hostile and bad input', () => {
+  test('malformed URL parts: exit 2 and no request sent', async () => {
+    for (const part of ['p/r/../d/v/a', 'p/r/./d/v/a', 'p//s/d/v/a', 'p/r/s%2Fx/d/v/a', 'p/r/s/d/v/a\u0007', 'p/r/s/d/v']) {
+      const r = await cli(['binary', 'create', part, '/etc/hostname']);
+      assert.equal(r.code, 2, part);
+      assert.match(r.stderr, /expected PROJECT\/REF\/SHA1\/DISTRO\/VERSION\/ARCH/);
+    }
+    for (const args of [['repo', 'update', 'p/r/../d/v'], ['binary', 'delete', 'p/r/s/d/v/a/..'], ['exists', 'binaries/../etc']]) assert.equal((await cli(args)).code, 2, args.join(' '));
+    assert.deepEqual(server.stats.byMethod, {});
+  });
+
+  test('a FIFO, a non-UTF-8 name and a name with a leading dash', async () => {
+    const dir = join(home.path, `odd-${++n}`);
+    mkdirSync(dir);
+    execFileSync('mkfifo', [join(dir, 'pipe.rpm')]);
+    const [dash] = writeFiles(dir, { '-dash.rpm': 10 });
+    const t = `odd/main/s${n}/centos/9/x86_64`;
+    const r = await cli(['binary', 'create', t, '--', join(dir, 'pipe.rpm'), dash!]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /FAILED .*pipe\.rpm is not a regular file/);
+    assert.match(r.stdout, /uploaded .*-dash\.rpm/);
+    const latin1 = Buffer.concat([Buffer.from(dir + '/caf'), Buffer.from([0xe9]), Buffer.from('.rpm')]);
+    const bad = await cli(['binary', 'create', '-0', t], { stdin: latin1 });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /not valid UTF-8/);
+  });
+
+  test('a file that grows while it uploads is not stored as good', async () => {
+    const t = `grow/main/s${++n}/centos/9/x86_64`;
+    const [big] = writeFiles(join(home.path), { [`growing-${n}.rpm`]: 64 * 1024 * 1024 });
+    server.faults.add({ method: 'POST', count: 1, action: { kind: 'delay', ms: 800 } });
+    const r = await cli(['binary', 'create', t, big!], { onSpawn: () => setTimeout(() => appendFileSync(big!, 'more'), 300) });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /changed while it was being uploaded/);
+    assert.deepEqual(await listing(server, t), {});
+  });
+
+  test('a server answering 200 with a body that is not JSON: exit 3 and why', async () => {
+    for (const kind of ['garbage', 'html'] as const) {
+      server.faults.clear();
+      server.faults.add({ method: 'GET', action: { kind } });
+      const r = await cli(['ls', 'ceph']);
+      assert.equal(r.code, 3, kind);
+      assert.match(r.stderr, /not JSON/);
+    }
+  });
+
+  test('config: unknown keys warn, a group-readable file with a key warns', async () => {
+    const conf = join(home.path, `warn-${++n}.conf`);
+    writeFileSync(conf, `url = "${server.url}"\nuser = "admin"\nkey = "secret"\ncolour = "blue"\n`, { mode: 0o644 });
+    const r = await runCli(['--config', conf, 'exists', 'binaries/none'], { home: home.path });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unknown key "colour"/);
+    assert.match(r.stderr, /readable by others .*chmod 600/);
+  });
+});
+
+describe('secrets', () => {
+  test('the key appears in no output, at any log level, in errors or in --json', async () => {
+    const KEY = 'k3y-that-must-not-leak';
+    const bad = { CHACRA_USER: 'admin', CHACRA_KEY: KEY };
+    const set = fileSet(2);
+    const outputs: string[] = [];
+    for (const args of [
+      ['--log', 'debug', 'binary', 'create', '--json', `s/main/s${++n}/centos/9/x86_64`, ...set.files],
+      ['--log', 'debug', 'project', 'create', 'x'],
+      ['--log', 'debug', 'config', 'show', '--json'],
+      ['--log', 'debug', '--url', `http://admin:${KEY}@127.0.0.1:9`, '--retries', '0', 'exists', 'binaries/x'],
+      ['--log', 'debug', '--url', `http://admin:${KEY}@127.0.0.1:9`, '--retries', '0', 'project', 'create', 'x'],
+    ]) {
+      const r = await cli(args, { env: bad });
+      outputs.push(r.stdout, r.stderr);
+    }
+    const all = outputs.join('\n');
+    assert.match(all, /401/);
+    assert.doesNotMatch(all, new RegExp(KEY));
+    assert.doesNotMatch(all, new RegExp(Buffer.from(`admin:${KEY}`).toString('base64')));
+  });
+
+  test('credentials are never sent after a redirect to another host', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const elsewhere = createServer((req, res) => {
+      seen.push(req.headers);
+      res.end('{}');
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    const other = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      res.writeHead(302, { location: `${other}${req.url}` }).end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+      const r = await cli(['project', 'create', 'x'], { env: { CHACRA_URL: url } });
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /answered 302/);
+      assert.match(r.stderr, /redirects elsewhere/);
+      assert.deepEqual(seen, []);
+    } finally {
+      elsewhere.close();
+      redirecting.close();
+    }
+  });
+});
+
+describe('load', () => {
+  test('20 concurrent chacractl processes, 50 files each: nothing lost or duplicated', { timeout: 120_000 }, async () => {
+    const shared = fileSet(50);
+    const own = Array.from({ length: 10 }, () => fileSet(50));
+    const sharedTarget = `load/main/shared${++n}/centos/9/x86_64`;
+    const runs = [
+      // Ten processes race on one target with the same files...
+      ...Array.from({ length: 10 }, () => cli(['binary', 'create', '-q', sharedTarget, ...shared.files], { timeoutMs: 110_000 })),
+      // ...and ten more upload sets of their own.
+      ...own.map((set, i) => cli(['binary', 'create', '-q', `load/main/own${n}-${i}/centos/9/x86_64`, ...set.files], { timeoutMs: 110_000 })),
+    ];
+    const results = await Promise.all(runs);
+    for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
+    assertHolds(await listing(server, sharedTarget), shared.expected);
+    for (const [i, set] of own.entries()) assertHolds(await listing(server, `load/main/own${n}-${i}/centos/9/x86_64`), set.expected);
+    const sharedRepo = await (await fetch(`${server.url}/repos/${sharedTarget.split('/').slice(0, 5).join('/')}/`)).json() as { archs: string[] };
+    assert.deepEqual(sharedRepo.archs, ['x86_64']);
+  });
+});
