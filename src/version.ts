@@ -1,4 +1,10 @@
 import { readFileSync } from 'node:fs';
 
-// Read from package.json so `--version` cannot drift from the package.
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// Set by the single-executable build, which has no package.json beside it.
+declare const __CHACRACTL_VERSION__: string | undefined;
+
+// Otherwise read from package.json, so `--version` cannot drift from the package.
+export const VERSION: string =
+  typeof __CHACRACTL_VERSION__ === 'string'
+    ? __CHACRACTL_VERSION__
+    : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

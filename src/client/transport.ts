@@ -3,22 +3,13 @@
 // error that names the request without its credentials.
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createRequire } from 'node:module';
-import type { Agent as AgentType, Dispatcher, EnvHttpProxyAgent as EnvHttpProxyAgentType } from 'undici';
+import type { Dispatcher } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent.js';
+import apiRequest from 'undici/lib/api/api-request.js';
 import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.js';
-
-// undici's index loads fetch, WebSocket, cookies and more: 45 ms of every
-// start-up for nothing we use. Its modules are loaded directly instead (undici
-// has no "exports" map, and the lockfile pins the version these paths are from).
-const require = createRequire(import.meta.url);
-const Agent = require('undici/lib/dispatcher/agent.js') as typeof AgentType;
-const apiRequest = require('undici/lib/api/api-request.js') as (
-  this: Dispatcher,
-  options: Dispatcher.RequestOptions,
-) => Promise<Dispatcher.ResponseData>;
 
 export interface TlsOptions {
   verify: boolean;
@@ -92,7 +83,7 @@ export class Transport {
   readonly logger: Logger;
   readonly retryPolicy: RetryPolicy;
   private readonly authorization: string | undefined;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: Dispatcher | Promise<Dispatcher>;
   private readonly ownsDispatcher: boolean;
   /** Requests sent, tries included: the figure the benchmarks and tests count. */
   requestCount = 0;
@@ -116,7 +107,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher) await (await this.dispatcher).close();
   }
 
   /** Sends a request, retrying as its mode allows; any status comes back to the caller. */
@@ -163,7 +154,7 @@ export class Transport {
     const started = performance.now();
     this.requestCount++;
     const target = new URL(url);
-    const res = await apiRequest.call(this.dispatcher, {
+    const res = await apiRequest.call(await this.dispatcher, {
       origin: target.origin,
       path: target.pathname + target.search,
       method: spec.method,
@@ -217,7 +208,7 @@ function bodyOf(body: string | Buffer | AsyncIterable<Uint8Array> | undefined): 
   return Readable.from(body, { objectMode: false });
 }
 
-function createDispatcher(options: TransportOptions): Dispatcher {
+function createDispatcher(options: TransportOptions): Dispatcher | Promise<Dispatcher> {
   const tls = options.tls ?? { verify: true };
   let ca: Buffer | undefined;
   if (tls.caFile !== undefined) {
@@ -244,14 +235,17 @@ function createDispatcher(options: TransportOptions): Dispatcher {
   const env = options.env ?? process.env;
   const proxied = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => env[name]);
   if (!proxied) return new Agent(common);
-  const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof EnvHttpProxyAgentType;
-  return new EnvHttpProxyAgent({
-    ...common,
-    requestTls: connect,
-    httpProxy: env.http_proxy ?? env.HTTP_PROXY,
-    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY,
-    noProxy: env.no_proxy ?? env.NO_PROXY,
-  });
+  // The proxy agents need undici whole (its index adds connect() to every dispatcher).
+  return import('undici').then(
+    ({ EnvHttpProxyAgent }) =>
+      new EnvHttpProxyAgent({
+        ...common,
+        requestTls: connect,
+        httpProxy: env.http_proxy ?? env.HTTP_PROXY,
+        httpsProxy: env.https_proxy ?? env.HTTPS_PROXY,
+        noProxy: env.no_proxy ?? env.NO_PROXY,
+      }),
+  );
 }
 
 function formatDelay(ms: number): string {
