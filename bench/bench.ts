@@ -162,6 +162,8 @@ async function main(): Promise<void> {
   let t = 0;
   const target = () => `bench/main/run${++t}/centos/9/x86_64`;
   try {
+    if (fileCount > 0) await smallFiles();
+    async function smallFiles(): Promise<void> {
     const smallRows: Result[] = [];
     smallRows.push(await measure('chacractl (-j 4, default)', server, () => node(CLI, ['binary', 'create', '-q', target(), ...small])));
     smallRows.push(await measure('chacractl -j 8', server, () => node(CLI, ['binary', 'create', '-q', '-j', '8', target(), ...small])));
@@ -179,6 +181,7 @@ async function main(): Promise<void> {
       console.log(`    chacractl -j 8 / curl   ${(j8!.wallMs / curl.wallMs).toFixed(2)}   (same parallelism as the curls)`);
     }
     console.log(`    requests for ${fileCount} new files: ${j4!.requests} (N + 2 = ${fileCount + 2}); naive: ${naive!.requests} (3N = ${3 * fileCount})`);
+    }
 
     if (bigBytes > 0) {
       const big = join(work, 'big.rpm');

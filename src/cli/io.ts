@@ -32,3 +32,10 @@ export function paint(enabled: boolean): Paint {
   if (!enabled) return { red: same, yellow: same, green: same, dim: same, bold: same };
   return { red: code(31, 39), yellow: code(33, 39), green: code(32, 39), dim: code(2, 22), bold: code(1, 22) };
 }
+
+/** Everything a stream gives, as bytes. */
+export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}

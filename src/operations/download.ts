@@ -4,7 +4,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { setMaxListeners } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,7 +13,7 @@ import { ChacraError, HttpError, InterruptedError, NetworkError, VerificationErr
 import { silentLogger, type Logger } from '../logger.js';
 import type { BinaryMetadata } from '../types.js';
 import { sha512OfFile } from './files.js';
-import { runPool } from './pool.js';
+import { runPool, runSignal } from './pool.js';
 import { backoffDelay, sleep } from '../client/retry.js';
 
 export type DownloadOutcome = 'downloaded' | 'unchanged' | 'failed' | 'interrupted';
@@ -68,11 +67,7 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const emit = options.onEvent ?? (() => {});
-  const inner = new AbortController();
-  setMaxListeners(0, inner.signal);
-  if (options.signal?.aborted) inner.abort();
-  options.signal?.addEventListener('abort', () => inner.abort(), { once: true });
-  const signal = inner.signal;
+  const signal = runSignal(options.signal);
   const reports: DownloadReport[] = [];
   let fatal: ChacraError | undefined;
   const finish = (): DownloadSummary => {

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 export interface PoolOptions {
   /** Tasks holding a slot at once. */
   limit: number;
@@ -59,4 +61,16 @@ export async function runPool<T>(items: readonly T[], options: PoolOptions | num
   }
   await Promise.all(running);
   if (failure) throw failure.error;
+}
+
+/**
+ * A signal that follows `outer` and takes any number of listeners: a run
+ * puts one on it per request in flight, more than EventEmitter's default 10.
+ */
+export function runSignal(outer: AbortSignal | undefined): AbortSignal {
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  if (outer?.aborted) inner.abort();
+  outer?.addEventListener('abort', () => inner.abort(), { once: true });
+  return inner.signal;
 }

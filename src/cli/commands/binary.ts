@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { deleteBinary } from '../../operations/simple.js';
 import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
 import { parseCount, type Context } from '../context.js';
+import { readAll } from '../io.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
 
@@ -12,9 +13,7 @@ import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
  * mangled into another name.
  */
 async function readFileList(ctx: Context, nul: boolean): Promise<{ files: string[]; unreadable: { given: string; reason: string }[] }> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  const all = Buffer.concat(chunks);
+  const all = await readAll(ctx.io.stdin);
   const sep = nul ? 0 : 0x0a;
   const files: string[] = [];
   const unreadable: { given: string; reason: string }[] = [];

@@ -5,6 +5,7 @@ import { waitForRepo } from '../../operations/repo-wait.js';
 import { deleteRepo, NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
 import { repoState, type RepoDocument } from '../../types.js';
 import { parseDuration, type Context } from '../context.js';
+import { readAll } from '../io.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 
 const REPO_ARG = [{ name: 'PATH', required: true }];
@@ -144,9 +145,7 @@ export const repoExtra: CommandSpec = {
     const source = args[1]!;
     let text: string;
     if (source === '-') {
-      const chunks: Buffer[] = [];
-      for await (const c of ctx.io.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
-      text = Buffer.concat(chunks).toString('utf8');
+      text = (await readAll(ctx.io.stdin)).toString('utf8');
     } else {
       text = await readFile(source, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new FileError(`cannot read ${source}: ${err.code}`);

@@ -1,0 +1,150 @@
+// Planning an upload: what is on disk, what the server holds, what to send.
+// One listing per target; only names the server has already are hashed first.
+import type { ChacraClient } from '../client/client.js';
+import { formatTarget, type BinaryTarget } from '../client/paths.js';
+import type { Logger } from '../logger.js';
+import type { BinaryListing, BinaryMetadata } from '../types.js';
+import { inspectLocalFile, sha512OfFile, type LocalFile } from './files.js';
+import { runPool } from './pool.js';
+
+export interface UploadBatch {
+  target: BinaryTarget;
+  files: readonly string[];
+  /**
+   * Paths that came from a `find` pipe: directories among them are passed
+   * over silently, as the Python client did. Named arguments are checked.
+   */
+  lenient?: boolean;
+  /** Entries of the list that name no usable path, reported as failed. */
+  unreadable?: readonly { given: string; reason: string }[];
+}
+
+export type PlannedAction = 'upload' | 'replace' | 'unchanged' | 'skip' | 'none';
+export type FileOutcome = 'uploaded' | 'replaced' | 'unchanged' | 'skipped' | 'failed' | 'missing' | 'interrupted' | 'planned';
+
+export interface FileReport {
+  path: string;
+  name: string;
+  target: string;
+  action: PlannedAction;
+  outcome: FileOutcome;
+  size: number | null;
+  sha512: string | null;
+  /** The checksum the server lists for the name, when known. */
+  serverSha512: string | null;
+  bytesSent: number;
+  /** POSTs sent for this file. */
+  tries: number;
+  durationMs: number;
+  message: string | null;
+}
+
+export interface Work {
+  report: FileReport;
+  local: LocalFile;
+  target: BinaryTarget;
+  force: boolean;
+}
+
+export function newReport(path: string, name: string, target: string): FileReport {
+  return { path, name, target, action: 'none', outcome: 'failed', size: null, sha512: null, serverSha512: null, bytesSent: 0, tries: 0, durationMs: 0, message: null };
+}
+
+export function sameContent(entry: BinaryMetadata | undefined, sha512: string | null, size: number | null): boolean {
+  return entry !== undefined && entry.checksum === sha512 && entry.size === size;
+}
+
+export interface Plan {
+  reports: FileReport[];
+  /** Files to send, largest first within each target. */
+  work: Work[];
+  targets: Map<string, { target: BinaryTarget; items: Work[] }>;
+}
+
+/**
+ * Fills `plan` as it goes, so that what was decided before an error or an
+ * interruption is still reported.
+ */
+export async function planUploads(
+  client: ChacraClient,
+  batches: readonly UploadBatch[],
+  plan: Plan,
+  options: { force: boolean; jobs: number; signal: AbortSignal; logger: Logger; cwd?: string | undefined; stopped: () => boolean },
+): Promise<void> {
+  const { reports, work } = plan;
+  const { logger, signal, jobs, stopped } = options;
+  for (const batch of batches) {
+    const targetName = formatTarget(batch.target);
+    const locals: LocalFile[] = [];
+    const seen = new Map<string, string>();
+    for (const bad of batch.unreadable ?? []) {
+      const report = newReport(bad.given, bad.given, targetName);
+      report.message = `${JSON.stringify(bad.given)} ${bad.reason}`;
+      reports.push(report);
+    }
+    const inspected = await Promise.all(batch.files.map((f) => inspectLocalFile(f, options.cwd)));
+    for (const item of inspected) {
+      if ('problem' in item) {
+        if (item.problem === 'not-a-file' && batch.lenient) {
+          logger.debug(`passing over ${item.given}: it ${item.reason}`);
+          continue;
+        }
+        const report = newReport(item.path, item.name, targetName);
+        report.outcome = item.problem === 'missing' ? 'missing' : 'failed';
+        report.message = `${item.given} ${item.reason}`;
+        reports.push(report);
+        continue;
+      }
+      // chacra stores the multipart filename as it is: a control character would garble it.
+      if (/[\u0000-\u001f\u007f]/.test(item.name)) {
+        const report = newReport(item.path, item.name, targetName);
+        report.message = `${JSON.stringify(item.name)} holds a control character (such as a newline): chacra cannot store such a name`;
+        reports.push(report);
+        continue;
+      }
+      const earlier = seen.get(item.name);
+      if (earlier !== undefined) {
+        const report = newReport(item.path, item.name, targetName);
+        report.message = `${item.given} has the same name as ${earlier}: chacra keeps one binary per name`;
+        reports.push(report);
+        continue;
+      }
+      seen.set(item.name, item.given);
+      locals.push(item);
+    }
+    if (locals.length === 0) continue;
+    const listing: BinaryListing = (await client.listTarget(batch.target, signal)) ?? {};
+    const planned = locals.map((local) => {
+      const report = newReport(local.path, local.name, targetName);
+      report.size = local.size;
+      reports.push(report);
+      return { report, local, target: batch.target, force: false };
+    });
+    // Only names the server has already are hashed before sending.
+    await runPool(planned, { limit: jobs, stop: stopped }, async (w) => {
+      const entry = listing[w.local.name];
+      if (entry === undefined) {
+        w.report.action = 'upload';
+        return;
+      }
+      w.report.serverSha512 = entry.checksum;
+      w.report.sha512 = (await sha512OfFile(w.local.path, signal)).sha512;
+      if (sameContent(entry, w.report.sha512, w.local.size)) {
+        w.report.action = 'unchanged';
+        w.report.outcome = 'unchanged';
+      } else if (options.force) {
+        w.report.action = 'replace';
+        w.force = true;
+      } else {
+        w.report.action = 'skip';
+        w.report.outcome = 'skipped';
+        w.report.message = `${w.local.name} differs from the copy on the server; not replaced (use --force to replace it)`;
+      }
+    });
+    const toSend = planned.filter((w) => w.report.action === 'upload' || w.report.action === 'replace');
+    // Largest first: the big file starts at once and the small ones flow past it on the other lanes.
+    toSend.sort((a, b) => b.local.size - a.local.size);
+    work.push(...toSend);
+    if (toSend.length) plan.targets.set(targetName, { target: batch.target, items: toSend });
+  }
+}
