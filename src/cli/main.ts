@@ -60,6 +60,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   sha1: { type: 'string', value: 'SHA1', description: 'build sha1 (filtered here)' },
   flavor: { type: 'string', value: 'FLAVOR', description: 'flavor (filtered here)' },
   fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
+  outage: { type: 'string', value: 'AFTER:FOR', description: 'refuse connections for a while, such as 5s:10s' },
 };
 
 const GLOBAL_OPTIONS = ['url', 'user', 'key', 'config', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];

@@ -11,7 +11,12 @@ import { relativeBinaryPath, type BinaryKey, type Store, type StoredBinary } fro
 
 const LEVELS = ['project', 'ref', 'sha1', 'distro', 'version', 'arch'] as const;
 
-export async function handleBinaries(x: Exchange, store: Store, faults: Faults): Promise<void> {
+/** What the handlers record for tests: the content type each uploaded file was sent with. */
+export interface UploadStats {
+  uploadTypes: Record<string, number>;
+}
+
+export async function handleBinaries(x: Exchange, store: Store, faults: Faults, stats: UploadStats): Promise<void> {
   const s = x.segments;
   if (s.length === 0) {
     if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, 'POST requests to this url are not allowed');
@@ -39,7 +44,7 @@ export async function handleBinaries(x: Exchange, store: Store, faults: Faults):
   }
   const base: Omit<BinaryKey, 'flavor'> = { project: s[0]!, ref: s[1]!, sha1: s[2]!, distro: s[3]!, version: s[4]!, arch: s[5]! };
   const rest = s.slice(6);
-  if (rest.length === 0) return targetLevel(x, store, faults, { ...base, flavor: undefined });
+  if (rest.length === 0) return targetLevel(x, store, faults, stats, { ...base, flavor: undefined });
   if (rest[0] === 'flavors') {
     if (rest.length === 1) {
       if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, 'POST requests to this url are not allowed');
@@ -47,17 +52,17 @@ export async function handleBinaries(x: Exchange, store: Store, faults: Faults):
       if (found.length === 0) return notFound(x);
       return sendJson(x, 200, groupBy(found, (b) => b.flavor, (b) => b.name));
     }
-    if (rest.length === 2) return targetLevel(x, store, faults, { ...base, flavor: rest[1]! });
-    if (rest.length === 3) return binary(x, store, faults, { ...base, flavor: rest[1]!, name: rest[2]! });
+    if (rest.length === 2) return targetLevel(x, store, faults, stats, { ...base, flavor: rest[1]! });
+    if (rest.length === 3) return binary(x, store, faults, stats, { ...base, flavor: rest[1]!, name: rest[2]! });
     return notFound(x);
   }
-  if (rest.length === 1) return binary(x, store, faults, { ...base, flavor: 'default', name: rest[0]! });
+  if (rest.length === 1) return binary(x, store, faults, stats, { ...base, flavor: 'default', name: rest[0]! });
   return notFound(x);
 }
 
 /** An arch level (flavor undefined: every flavor mixed, #40) or a flavor level. */
-async function targetLevel(x: Exchange, store: Store, faults: Faults, t: Omit<BinaryKey, 'flavor'> & { flavor: string | undefined }): Promise<void> {
-  if (x.method === 'POST') return upload(x, store, faults, { ...t, flavor: t.flavor ?? 'default' });
+async function targetLevel(x: Exchange, store: Store, faults: Faults, stats: UploadStats, t: Omit<BinaryKey, 'flavor'> & { flavor: string | undefined }): Promise<void> {
+  if (x.method === 'POST') return upload(x, store, faults, stats, { ...t, flavor: t.flavor ?? 'default' });
   if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, `${x.method} requests to this url are not allowed`);
   const filter: Partial<StoredBinary> = { ...t };
   if (t.flavor === undefined) delete filter.flavor;
@@ -70,7 +75,7 @@ async function targetLevel(x: Exchange, store: Store, faults: Faults, t: Omit<Bi
   return sendJson(x, 200, listing);
 }
 
-async function binary(x: Exchange, store: Store, faults: Faults, key: BinaryKey & { name: string }): Promise<void> {
+async function binary(x: Exchange, store: Store, faults: Faults, stats: UploadStats, key: BinaryKey & { name: string }): Promise<void> {
   const rel = relativeBinaryPath(key);
   const stored = store.get(rel);
   switch (x.method) {
@@ -93,7 +98,7 @@ async function binary(x: Exchange, store: Store, faults: Faults, key: BinaryKey 
         x.req.resume();
         return crash(x);
       }
-      return upload(x, store, faults, key, key.name);
+      return upload(x, store, faults, stats, key, key.name);
     case 'DELETE':
       if (!stored) return notFound(x);
       store.remove(rel);
@@ -110,7 +115,7 @@ function encodeHeader(name: string): string {
 }
 
 /** Receives a multipart upload into a temporary file and moves it into place only once whole. */
-function upload(x: Exchange, store: Store, faults: Faults, key: BinaryKey, putName?: string): Promise<void> {
+function upload(x: Exchange, store: Store, faults: Faults, stats: UploadStats, key: BinaryKey, putName?: string): Promise<void> {
   return new Promise<void>((resolve) => {
     let parser: busboy.Busboy;
     try {
@@ -127,6 +132,7 @@ function upload(x: Exchange, store: Store, faults: Faults, key: BinaryKey, putNa
     parser.on('field', (name, value) => fields.set(name, value));
     parser.on('file', (field, stream, info) => {
       if (field !== 'file' || received) return void stream.resume();
+      stats.uploadTypes[info.mimeType] = (stats.uploadTypes[info.mimeType] ?? 0) + 1;
       const tmp = join(store.tmpRoot, randomBytes(12).toString('hex'));
       const hash = createHash('sha512');
       let size = 0;

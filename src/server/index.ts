@@ -30,13 +30,22 @@ export interface ServerOptions {
   faults?: FaultRule[];
 }
 
+export interface ServerStats {
+  total: number;
+  byMethod: Record<string, number>;
+  connections: number;
+  uploadTypes: Record<string, number>;
+}
+
 export interface RunningServer {
   url: string;
   port: number;
   store: Store;
   faults: Faults;
-  /** Requests received, by method. */
-  stats: { total: number; byMethod: Record<string, number> };
+  /** Requests received, by method; connections accepted; content types of uploaded files. */
+  stats: ServerStats;
+  /** Refuses connections for `ms` (drops those open), then listens again on the same port. */
+  outage(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +58,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const key = options.key ?? 'secret';
   const repoStepMs = options.repoStepMs ?? 1000;
   const stopWorker = repoStepMs > 0 ? startRepoWorker(store, repoStepMs) : () => {};
-  const stats = { total: 0, byMethod: {} as Record<string, number> };
+  const stats: ServerStats = { total: 0, byMethod: {}, connections: 0, uploadTypes: {} };
   const limit = new Limiter(options.workers ?? 0);
   const scheme = options.tls ? 'https' : 'http';
 
@@ -70,7 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
         if (fault && (await applyFault(x, fault))) return;
         const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
-        await route(x, { store, user, key, base, healthy: repoStepMs > 0, faults });
+        await route(x, { store, user, key, base, healthy: repoStepMs > 0, faults, stats });
       })()]))
       .catch(() => {
         if (!res.headersSent) crash(x);
@@ -81,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
   // Keep-alive as nginx in front of chacra does.
   server.keepAliveTimeout = 30_000;
+  server.on('connection', () => stats.connections++);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -93,6 +103,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     faults,
     stats,
+    async outage(ms: number) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      await new Promise<void>((resolve) => server.listen(address.port, address.address, () => resolve()));
+    },
     async close() {
       stopWorker();
       server.closeAllConnections();
@@ -123,6 +141,7 @@ interface RouteContext {
   base: string;
   healthy: boolean;
   faults: Faults;
+  stats: ServerStats;
 }
 
 function authorized(req: IncomingMessage, user: string, key: string): boolean {
@@ -158,7 +177,7 @@ async function route(x: Exchange, ctx: RouteContext): Promise<void> {
         repos: [...new Set([...ctx.store.repos.values()].filter((r) => r.path !== null).map((r) => r.project))].sort(),
       });
     case 'binaries':
-      return handleBinaries(sub, ctx.store, ctx.faults);
+      return handleBinaries(sub, ctx.store, ctx.faults, ctx.stats);
     case 'repos':
       return handleRepos(sub, ctx.store, ctx.base);
     case 'search':

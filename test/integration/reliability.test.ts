@@ -132,6 +132,22 @@ describe('server restart mid-run', () => {
     }
   });
 
+  test('an outage of the listening socket (connections refused for a while) is ridden out', async () => {
+    const t = `outage/main/s${++n}/centos/9/x86_64`;
+    const set = fileSet(80);
+    const slow = await testServer({ delayMs: 10, workers: 2 });
+    try {
+      const run = cli(['binary', 'create', '-j', '2', '--retries', '8', '--retry-delay', '100ms', t, ...set.files], { env: { CHACRA_URL: slow.url } });
+      setTimeout(() => void slow.outage(700), 300);
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /connection refused|closed by the server/);
+      assertHolds(await listing(slow, t), set.expected);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   test('when it stays down: exit 3 and a message; a re-run completes the job', async () => {
     const { data, first, port } = await restartable();
     let second: TestServer | undefined;

@@ -1,10 +1,10 @@
 // binary create, run as a subprocess against the local server.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+import { CLI, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
 
 let server: TestServer;
 let home: TempDir;
@@ -24,6 +24,8 @@ beforeEach(() => {
   server.faults.clear();
   server.stats.total = 0;
   server.stats.byMethod = {};
+  server.stats.connections = 0;
+  server.stats.uploadTypes = {};
 });
 
 const env = () => ({ CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
@@ -41,9 +43,13 @@ describe('plan from one listing, verify with one more', () => {
   test('N new files cost N + 2 requests; a re-run where nothing changed costs 1 and uploads nothing', async () => {
     const t = target();
     const d = dir({ 'a.rpm': 1000, 'b.rpm': 20000, 'c.rpm': 300 });
-    const first = await cli(['binary', 'create', t, ...d.files]);
+    const first = await cli(['binary', 'create', '-j', '1', t, ...d.files]);
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual(server.stats.byMethod, { GET: 2, POST: 3 });
+    // Defect 3: kept-alive connections, at most 2 x jobs + 1 (a lane runs ahead of its answer), not one per request.
+    assert.ok(server.stats.connections <= 3, `${server.stats.connections} connections`);
+    // Defect 13: each file goes with its own type, not text/plain.
+    assert.deepEqual(server.stats.uploadTypes, { 'application/x-rpm': 3 });
     assert.match(first.stdout, /3 uploaded, 0 replaced, 0 unchanged/);
     const stored = await listing(t);
     assert.deepEqual(Object.keys(stored).sort(), ['a.rpm', 'b.rpm', 'c.rpm']);
@@ -162,11 +168,25 @@ describe('files from arguments and standard input', () => {
   });
 });
 
+test('each file is read from disk once, hashed while it streams (defect 4)', async () => {
+  const t = target();
+  const size = 8 * 1024 * 1024;
+  const d = dir({ 'big.rpm': size });
+  const probeOut = join(home.path, `probe-${n}.json`);
+  const probe = join(CLI, '../../../bench/probe.js');
+  const r = await runCli(['binary', 'create', t, ...d.files], { home: home.path, env: { ...env(), CHACRA_BENCH_PROBE: probeOut, NODE_OPTIONS: `--import=${probe}` } });
+  assert.equal(r.code, 0, r.stderr);
+  const { readBytes } = JSON.parse(readFileSync(probeOut, 'utf8')) as { readBytes: number };
+  // The file once, plus the program's own modules and the server's answers: far from twice.
+  assert.ok(readBytes >= size && readBytes < size * 1.4, `read ${readBytes} bytes for a file of ${size}`);
+});
+
 describe('verification', () => {
   test('an upload the server stores wrongly is sent again and ends right', async () => {
     const t = target();
     const d = dir({ 'fragile.rpm': 5000, 'fine.rpm': 10 });
     server.faults.add({ method: 'POST', count: 1, action: { kind: 'corrupt-upload' } });
+    server.faults.add({ method: 'POST', count: 1, action: { kind: 'truncate-upload' } });
     const r = await cli(['binary', 'create', '-j', '1', t, ...d.files]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stderr, /sending it again/);

@@ -15,11 +15,12 @@ export const serve: CommandSpec = {
     'as 503, reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html, garbage).',
   ].join('\n'),
   args: [],
-  options: ['port', 'host', 'data', 'tls-cert', 'tls-key', 'delay', 'workers', 'repo-step', 'fault'],
+  options: ['port', 'host', 'data', 'tls-cert', 'tls-key', 'delay', 'workers', 'repo-step', 'fault', 'outage'],
   examples: [
     'chacractl serve --port 8080 --data /tmp/chacra --user admin --key secret',
     'chacractl serve --port 8443 --tls-cert cert.pem --tls-key key.pem',
     "chacractl serve --fault 'POST:/binaries/:503:3'",
+    'chacractl serve --outage 5s:10s          # refuse connections 5 s after start, for 10 s',
   ],
   async run({ values }: Invocation, ctx: Context): Promise<number> {
     const { parseFaultSpec, startServer } = await import('../../server/index.js');
@@ -45,6 +46,16 @@ export const serve: CommandSpec = {
       }),
     });
     ctx.logger.info(`chacra listening on ${server.url} (data in ${dataDir}; user ${str('user') ?? 'admin'}); Ctrl-C stops it`);
+    const outage = str('outage');
+    if (outage !== undefined) {
+      const m = /^([^:]+):([^:]+)$/.exec(outage);
+      if (!m) throw new UsageError('--outage takes AFTER:FOR, such as 5s:10s');
+      const [after, length] = [parseDuration(m[1]!, 'outage'), parseDuration(m[2]!, 'outage')];
+      setTimeout(() => {
+        ctx.logger.info(`refusing connections for ${length} ms`);
+        void server.outage(length).then(() => ctx.logger.info('listening again'));
+      }, after).unref();
+    }
     ctx.print(server.url);
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) return resolve();
