@@ -92,6 +92,8 @@ export class NetworkError extends ChacraError {
   readonly method: string;
   readonly url: string;
   readonly code: string | undefined;
+  /** What went wrong, without the request: "connection refused by host:port". */
+  readonly reason: string;
   constructor(details: { method: string; url: string; code?: string | undefined; reason: string; hint?: string | undefined; cause?: unknown }) {
     super(`${details.method} ${details.url} failed: ${details.reason}`, {
       hint: details.hint,
@@ -100,6 +102,7 @@ export class NetworkError extends ChacraError {
     this.method = details.method;
     this.url = details.url;
     this.code = details.code;
+    this.reason = details.reason;
   }
 }
 

@@ -22,7 +22,7 @@ export interface TransportOptions {
   user?: string | undefined;
   key?: string | undefined;
   tls?: TlsOptions | undefined;
-  /** Connections kept open to the server; uploads run at most this many at once. */
+  /** Connections open to the server at most; requests beyond wait for one. */
   connections?: number | undefined;
   connectTimeoutMs?: number | undefined;
   /** How long a request may wait for the server's next byte (headers or body). */
@@ -129,7 +129,7 @@ export class Transport {
           (mode === 'idempotent' || NOT_SENT_CODES.has(failure.code ?? ''));
         if (!retryable || attempt >= this.retryPolicy.tries) throw failure;
         const delay = backoffDelay(this.retryPolicy, attempt);
-        this.logger.info(`retrying ${spec.method} ${url} in ${formatDelay(delay)} (try ${attempt + 1} of ${this.retryPolicy.tries}): ${failure.message.replace(`${spec.method} ${url} failed: `, '')}`);
+        this.logger.info(`retrying ${spec.method} ${url} in ${formatDelay(delay)} (try ${attempt + 1} of ${this.retryPolicy.tries}): ${failure.reason}`);
         await sleep(delay, spec.signal);
         continue;
       }

@@ -1,7 +1,7 @@
 // A local chacra: the API of ../shared/chacra-api.md over HTTP or HTTPS, with
 // state on disk, a repo worker on a timer, and optional chacra-like latency,
 // a worker limit and injected faults for benchmarks and tests.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -215,7 +215,8 @@ async function applyFault(x: Exchange, fault: NonNullable<ReturnType<Faults['cho
     case 'status':
       x.req.resume();
       if (fault.retryAfter !== undefined) x.res.setHeader('retry-after', String(fault.retryAfter));
-      if (fault.status >= 500 && fault.status !== 500) sendText(x, fault.status, `<html><head><title>${fault.status} Bad Gateway</title></head><body>nginx</body></html>`, 'text/html');
+      // What nginx in front of chacra answers when its upstream fails.
+      if (fault.status > 500) sendText(x, fault.status, `<html><head><title>${fault.status} ${STATUS_CODES[fault.status] ?? 'Error'}</title></head><body><center>nginx</center></body></html>`, 'text/html');
       else if (fault.status === 500) crash(x);
       else sendJson(x, fault.status, { message: 'injected fault' });
       return true;
