@@ -39,7 +39,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   interval: { type: 'string', value: 'DURATION', description: 'time between polls (default 5s)' },
   port: { type: 'string', value: 'N', description: 'port to listen on (default 8080; 0 picks a free one)' },
   host: { type: 'string', value: 'ADDRESS', description: 'address to listen on (default 127.0.0.1)' },
-  data: { type: 'string', value: 'DIR', description: 'data directory (default: a new temporary one)' },
+  data: { type: 'string', value: 'DIR', description: 'data directory, kept (default: a temporary one, removed at exit)' },
   'tls-cert': { type: 'string', value: 'PEM', description: 'serve HTTPS with this certificate' },
   'tls-key': { type: 'string', value: 'PEM', description: 'the private key of --tls-cert' },
   delay: { type: 'string', value: 'DURATION', description: 'time each request takes, such as 30ms (default 0)' },

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -26,31 +26,41 @@ export const serve: CommandSpec = {
     const { parseFaultSpec, startServer } = await import('../../server/index.js');
     const str = (n: string) => values[n] as string | undefined;
     if ((str('tls-cert') === undefined) !== (str('tls-key') === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-    const dataDir = str('data') ?? (await mkdtemp(join(tmpdir(), 'chacra-data-')));
-    const server = await startServer({
-      dataDir,
+    const faults = ((values.fault as string[] | undefined) ?? []).map((spec) => {
+      try {
+        return parseFaultSpec(spec);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    });
+    const tls = str('tls-cert') ? { cert: await readFile(str('tls-cert')!), key: await readFile(str('tls-key')!) } : undefined;
+    let outage: { after: number; length: number } | undefined;
+    if (str('outage') !== undefined) {
+      const m = /^([^:]+):([^:]+)$/.exec(str('outage')!);
+      if (!m) throw new UsageError('--outage takes AFTER:FOR, such as 5s:10s');
+      outage = { after: parseDuration(m[1]!, 'outage'), length: parseDuration(m[2]!, 'outage') };
+    }
+    const settings = {
       host: str('host') ?? '127.0.0.1',
       port: str('port') === undefined ? 8080 : parseCount(str('port')!, 'port'),
       user: str('user') ?? 'admin',
       key: str('key') ?? 'secret',
-      tls: str('tls-cert') ? { cert: await readFile(str('tls-cert')!), key: await readFile(str('tls-key')!) } : undefined,
+      tls,
       delayMs: str('delay') === undefined ? 0 : parseDuration(str('delay')!, 'delay'),
       workers: str('workers') === undefined ? 0 : parseCount(str('workers')!, 'workers'),
       repoStepMs: str('repo-step') === undefined ? 1000 : parseDuration(str('repo-step')!, 'repo-step'),
-      faults: ((values.fault as string[] | undefined) ?? []).map((spec) => {
-        try {
-          return parseFaultSpec(spec);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-      }),
+      faults,
+    };
+    // Without --data the store is a throwaway: made here, removed when the server stops.
+    const scratch = str('data') === undefined ? await mkdtemp(join(tmpdir(), 'chacra-data-')) : undefined;
+    const dataDir = str('data') ?? scratch!;
+    const server = await startServer({ ...settings, dataDir }).catch(async (err: unknown) => {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+      throw err;
     });
-    ctx.logger.info(`chacra listening on ${server.url} (data in ${dataDir}; user ${str('user') ?? 'admin'}); Ctrl-C stops it`);
-    const outage = str('outage');
-    if (outage !== undefined) {
-      const m = /^([^:]+):([^:]+)$/.exec(outage);
-      if (!m) throw new UsageError('--outage takes AFTER:FOR, such as 5s:10s');
-      const [after, length] = [parseDuration(m[1]!, 'outage'), parseDuration(m[2]!, 'outage')];
+    ctx.logger.info(`chacra listening on ${server.url} (data in ${dataDir}; user ${settings.user}); Ctrl-C stops it`);
+    if (outage) {
+      const { after, length } = outage;
       setTimeout(() => {
         ctx.logger.info(`refusing connections for ${length} ms`);
         void server.outage(length).then(() => ctx.logger.info('listening again'));
@@ -62,6 +72,7 @@ export const serve: CommandSpec = {
       ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     await server.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
     ctx.logger.info('chacra stopped');
     return 0;
   },
