@@ -37,7 +37,17 @@ export function parseCount(text: string, option: string, min = 0): number {
   return Number(text);
 }
 
-export function createContext(io: Io, logger: CliLogger, paint: Paint, signal: AbortSignal, values: Values, requestTimeout: boolean): Context {
+export interface ContextOptions {
+  io: Io;
+  logger: CliLogger;
+  paint: Paint;
+  signal: AbortSignal;
+  values: Values;
+  /** Whether --timeout bounds each request; repo wait and --wait use it for the wait instead. */
+  requestTimeout: boolean;
+}
+
+export function createContext({ io, logger, paint, signal, values, requestTimeout }: ContextOptions): Context {
   let resolved: ResolvedConfig | undefined;
   const clients: ChacraClient[] = [];
   const str = (name: string) => values[name] as string | undefined;

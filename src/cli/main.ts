@@ -114,7 +114,7 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
     logger.addSecret(values.key as string | undefined);
     logger.addSecret(io.env.CHACRA_KEY);
     const waits = command.path.join(' ') === 'repo wait' || values.wait === true;
-    const ctx = createContext(io, logger, colors, signal, values, !waits);
+    const ctx = createContext({ io, logger, paint: colors, signal, values, requestTimeout: !waits });
     ctxRef.close = ctx.close;
     return await command.run(parsed.invocation!, ctx);
   } catch (err) {

@@ -46,7 +46,7 @@ export interface Work {
   force: boolean;
 }
 
-export function newReport(path: string, name: string, target: string): FileReport {
+function newReport(path: string, name: string, target: string): FileReport {
   return { path, name, target, action: 'none', outcome: 'failed', size: null, sha512: null, serverSha512: null, bytesSent: 0, tries: 0, durationMs: 0, message: null };
 }
 
