@@ -60,3 +60,18 @@ test('--insecure works, with a warning', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr.match(/verification is off/g)?.length, 1);
 });
+
+test('the other commands over HTTPS: download, repo update, set-raw, delete, search', async () => {
+  const opts = ['--url', server.url, '--ca', certs.ca];
+  const out = join(home.path, 'tls-dl');
+  const run = (args: string[]) => runCli([...opts, ...args], { home: home.path, env });
+  const dl = await run(['binary', 'download', 'ceph/main/tls/centos/9/x86_64', '-o', out]);
+  assert.equal(dl.code, 0, dl.stderr);
+  assert.match(dl.stdout, /2 downloaded/);
+  assert.equal((await run(['search', '--sha1', 'tls'])).stdout.trim().split('\n').length, 2);
+  assert.equal((await run(['repo', 'update', 'ceph/main/tls/centos/9'])).code, 0);
+  assert.equal((await run(['repo', 'set-raw', 'ceph/main/tls/centos/9'])).code, 0);
+  assert.equal((await run(['binary', 'delete', 'ceph/main/tls/centos/9/x86_64/tls-a.rpm'])).code, 0);
+  assert.equal((await run(['exists', 'binaries/ceph/main/tls/centos/9/x86_64/tls-a.rpm'])).code, 1);
+  assert.equal((await run(['project', 'create', 'tlsproj'])).code, 0);
+});
