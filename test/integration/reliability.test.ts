@@ -223,8 +223,13 @@ describe('hostile and bad input', () => {
   test('a file that grows while it uploads is not stored as good', async () => {
     const t = `grow/main/s${++n}/centos/9/x86_64`;
     const [big] = writeFiles(join(home.path), { [`growing-${n}.rpm`]: 64 * 1024 * 1024 });
-    server.faults.add({ method: 'POST', count: 1, action: { kind: 'delay', ms: 800 } });
-    const r = await cli(['binary', 'create', t, big!], { onSpawn: () => setTimeout(() => appendFileSync(big!, 'more'), 300) });
+    // The server sits on the request before reading its body, so the upload is mid-stream when the file grows.
+    server.faults.add({ method: 'POST', count: 1, action: { kind: 'delay', ms: 1500 } });
+    const grow = async () => {
+      while (!server.stats.byMethod.POST) await new Promise((r) => setTimeout(r, 5));
+      appendFileSync(big!, 'more');
+    };
+    const [r] = await Promise.all([cli(['binary', 'create', t, big!]), grow()]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /changed while it was being uploaded/);
     assert.deepEqual(await listing(server, t), {});
