@@ -76,9 +76,13 @@ export class ChacraClient {
     return this.transport.jsonOrMissing<T>({ method: 'GET', path: `${root}/` + encodePath(segments), signal });
   }
 
-  /** The binaries of an upload target (arch or flavor level); undefined when it does not exist yet. */
+  /**
+   * The binaries of an upload target, of its flavor only; undefined when it
+   * has none yet. A default-flavor target is read at flavors/default/: the
+   * arch level mixes every flavor and keeps one binary per name (#40).
+   */
   async listTarget(target: BinaryTarget, signal?: AbortSignal): Promise<BinaryListing | undefined> {
-    return this.listing<BinaryListing>('binaries', targetSegments(target), signal);
+    return this.listing<BinaryListing>('binaries', targetSegments({ ...target, flavor: target.flavor ?? 'default' }), signal);
   }
 
   /** The flavors of an arch and the names under each. */

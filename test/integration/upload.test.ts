@@ -95,6 +95,19 @@ describe('plan from one listing, verify with one more', () => {
     assert.equal((await listing(`${base}/flavors/default`))['same.rpm']!.size, 100);
   });
 
+  test("a default-flavor target is not fooled by another flavor's binary of the same name (#40)", async () => {
+    const base = target();
+    const d = dir({ 'shared-name.rpm': 300 });
+    assert.equal((await cli(['binary', 'create', `${base}/flavors/crimson`, ...d.files])).code, 0);
+    server.stats.byMethod = {};
+    const r = await cli(['binary', 'create', base, ...d.files]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1 uploaded/, 'same bytes in another flavor are not "unchanged" here');
+    assert.deepEqual(server.stats.byMethod, { GET: 2, POST: 1 });
+    assert.equal((await listing(`${base}/flavors/default`))['shared-name.rpm']!.size, 300);
+    assert.equal((await listing(`${base}/flavors/crimson`))['shared-name.rpm']!.size, 300);
+  });
+
   test('--dry-run shows the plan and sends no write', async () => {
     const t = target();
     const d = dir({ 'one.rpm': 10, 'two.rpm': 20 });
