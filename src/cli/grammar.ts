@@ -37,6 +37,8 @@ export interface CommandSpec {
   args: ArgSpec[];
   /** Names of the options it accepts besides the global ones. */
   options: string[];
+  /** What an option means for this command, where its general description does not say. */
+  optionHelp?: Record<string, string>;
   examples?: string[];
   run(invocation: Invocation, context: Context): Promise<number>;
 }
@@ -166,13 +168,13 @@ export class Grammar {
   commandHelp(c: CommandSpec): string {
     const parts = [`Usage: ${usageLine(c)}`, '', c.summary];
     if (c.description) parts.push('', c.description);
-    if (c.options.length) parts.push('', 'Options:', this.optionTable(c.options));
+    if (c.options.length) parts.push('', 'Options:', this.optionTable(c.options, c.optionHelp));
     parts.push('', 'Global options:', this.optionTable(this.globalOptions));
     if (c.examples?.length) parts.push('', 'Examples:', ...c.examples.map((e) => `  ${e}`));
     return parts.join('\n');
   }
 
-  private optionTable(names: string[]): string {
-    return table(names.map((n): [string, string] => [optionLabel(n, this.options[n]!), this.options[n]!.description]));
+  private optionTable(names: string[], help: Record<string, string> = {}): string {
+    return table(names.map((n): [string, string] => [optionLabel(n, this.options[n]!), help[n] ?? this.options[n]!.description]));
   }
 }

@@ -4,16 +4,16 @@ import { usageLine, type Grammar } from './grammar.js';
 
 export function referenceMarkdown(g: Grammar): string {
   const out: string[] = [];
-  const option = (name: string) => {
+  const option = (name: string, help: Record<string, string> = {}) => {
     const spec = g.options[name]!;
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.alias ? `, --${spec.alias}` : ''}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
-    return `| \`${flag}\` | ${spec.description.replace(/\|/g, '\\|')} |`;
+    return `| \`${flag}\` | ${(help[name] ?? spec.description).replace(/\|/g, '\\|')} |`;
   };
-  out.push('Global options, accepted by every command before or after its words:', '', '| option | meaning |', '| --- | --- |', ...g.globalOptions.map(option), '');
+  out.push('Global options, accepted by every command before or after its words:', '', '| option | meaning |', '| --- | --- |', ...g.globalOptions.map((o) => option(o)), '');
   for (const c of g.commands) {
     out.push(`### chacractl ${c.path.join(' ')}`, '', '```', usageLine(c), '```', '', c.summary[0]!.toUpperCase() + c.summary.slice(1) + '.');
     if (c.description) out.push('', c.description.replace(/\n/g, ' '));
-    if (c.options.length) out.push('', '| option | meaning |', '| --- | --- |', ...c.options.map(option));
+    if (c.options.length) out.push('', '| option | meaning |', '| --- | --- |', ...c.options.map((o) => option(o, c.optionHelp)));
     if (c.examples?.length) out.push('', '```sh', ...c.examples, '```');
     out.push('');
   }

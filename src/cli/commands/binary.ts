@@ -46,6 +46,7 @@ export const binaryCreate: CommandSpec = {
     { name: 'FILE', variadic: true },
   ],
   options: ['force', 'jobs', 'dry-run', 'null'],
+  optionHelp: { force: 'replace binaries of the same name whose contents differ (identical ones are never re-sent)' },
   examples: [
     'chacractl binary create ceph/main/1a2b3c/centos/9/x86_64 dist/RPMS/*.rpm',
     "find dist/RPMS -name '*.rpm' | chacractl binary create ceph/main/1a2b3c/centos/9/x86_64/flavors/crimson",

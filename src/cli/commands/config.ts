@@ -44,6 +44,7 @@ export const configInit: CommandSpec = {
   summary: 'write a config file (mode 0600) from --url, --user and --key, asking for what is missing on a terminal',
   args: [],
   options: ['force'],
+  optionHelp: { force: 'overwrite an existing config file' },
   examples: ['chacractl config init --url https://chacra.ceph.com --user jenkins --key "$KEY"', 'chacractl config init   # asks'],
   async run({ values }: Invocation, ctx: Context): Promise<number> {
     const file = (values.config as string | undefined) ?? ctx.io.env.CHACRACTL_CONFIG ?? defaultConfigPath(ctx.io.env);
