@@ -45,10 +45,18 @@ export interface ContextOptions {
   values: Values;
   /** Whether --timeout bounds each request; repo wait and --wait use it for the wait instead. */
   requestTimeout: boolean;
+  /** The command will make requests: start loading the HTTP client now. */
+  preloadClient?: boolean;
 }
 
-export function createContext({ io, logger, paint, signal, values, requestTimeout }: ContextOptions): Context {
+export function createContext({ io, logger, paint, signal, values, requestTimeout, preloadClient = false }: ContextOptions): Context {
   let resolved: ResolvedConfig | undefined;
+  // undici is most of the start-up time, so --version and --help never load it;
+  // a command that will talk to the server starts loading it at once, while it
+  // reads its config, its standard input and its files.
+  let loading: Promise<typeof import('../client/client.js')> | undefined;
+  const clientModule = () => (loading ??= import('../client/client.js'));
+  if (preloadClient) void clientModule();
   const clients: ChacraClient[] = [];
   const str = (name: string) => values[name] as string | undefined;
   const ctx: Context = {
@@ -82,8 +90,7 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
     },
     async client(options = {}) {
       const config = await ctx.config(options);
-      // Loaded on first use: undici is most of the start-up time of --version and --help.
-      const { ChacraClient } = await import('../client/client.js');
+      const { ChacraClient } = await clientModule();
       const retries = values.retries === undefined ? 3 : parseCount(str('retries')!, 'retries');
       const client = new ChacraClient({
         url: config.url,

@@ -114,7 +114,8 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
     logger.addSecret(values.key as string | undefined);
     logger.addSecret(io.env.CHACRA_KEY);
     const waits = command.path.join(' ') === 'repo wait' || values.wait === true;
-    const ctx = createContext({ io, logger, paint: colors, signal, values, requestTimeout: !waits });
+    const offline = ['serve', 'completion', 'config'].includes(command.path[0]!);
+    const ctx = createContext({ io, logger, paint: colors, signal, values, requestTimeout: !waits, preloadClient: !offline });
     ctxRef.close = ctx.close;
     return await command.run(parsed.invocation!, ctx);
   } catch (err) {

@@ -82,6 +82,9 @@ export async function planUploads(
       report.message = `${JSON.stringify(bad.given)} ${bad.reason}`;
       reports.push(report);
     }
+    // The listing is asked for while the files are looked at: both take a while.
+    const listingRequest = batch.files.length ? client.listTarget(batch.target, signal) : Promise.resolve(undefined);
+    listingRequest.catch(() => undefined); // awaited below; this keeps an early failure from counting as unhandled
     const inspected = await Promise.all(batch.files.map((f) => inspectLocalFile(f, options.cwd)));
     for (const item of inspected) {
       if ('problem' in item) {
@@ -113,7 +116,7 @@ export async function planUploads(
       locals.push(item);
     }
     if (locals.length === 0) continue;
-    const listing: BinaryListing = (await client.listTarget(batch.target, signal)) ?? {};
+    const listing: BinaryListing = (await listingRequest) ?? {};
     const planned = locals.map((local) => {
       const report = newReport(local.path, local.name, targetName);
       report.size = local.size;
