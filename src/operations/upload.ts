@@ -226,8 +226,15 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
             report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
             return;
           }
-          // What is there is not ours to keep: our failed try (or a store gone wrong) left it.
-          w.force = true;
+          // Something else is there now: the remains of our failed try, or another
+          // uploader's file. Without --force, which of the two cannot be told, so it
+          // is not overwritten; the user hears of it and can choose.
+          if (!w.force) {
+            report.serverSha512 = entry.checksum;
+            throw new VerificationError(
+              `${local.name}: after a failed upload the server holds other contents (sha512 ${entry.checksum.slice(0, 16)}…); not overwritten: run again with --force to replace it`,
+            );
+          }
         }
       }
     }

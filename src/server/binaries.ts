@@ -188,7 +188,9 @@ function upload(x: Exchange, store: Store, faults: Faults, stats: UploadStats, k
       await mkdir(dirname(final), { recursive: true });
       await rename(received.tmp, final);
       const { created } = store.put({ ...key, name: received.name, size: received.size, checksum });
-      sendJson(x, created && putName === undefined ? 201 : 200, {});
+      const failure = faults.statusAfterStore(x);
+      if (failure !== undefined) crash(x, failure);
+      else sendJson(x, created && putName === undefined ? 201 : 200, {});
       resolve();
     });
     x.req.pipe(parser);

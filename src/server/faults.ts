@@ -13,8 +13,8 @@ export type FaultAction =
   | { kind: 'delay'; ms: number }
   /** Store an upload with one byte changed. */
   | { kind: 'corrupt-upload' }
-  /** Store only the first half of an upload. */
-  | { kind: 'truncate-upload' }
+  /** Store only the first half of an upload; with `thenStatus`, answer that instead of success. */
+  | { kind: 'truncate-upload'; thenStatus?: number }
   /** Serve a download with one byte changed. */
   | { kind: 'corrupt-download' }
   /** Answer 200 with an HTML page, as a captive proxy would. */
@@ -99,6 +99,12 @@ export class Faults {
       });
     }
     return new Transform({ transform: (chunk, _enc, done) => done(null, chunk) });
+  }
+
+  /** The status to answer after storing, for faults that store and then fail. */
+  statusAfterStore(x: Exchange): number | undefined {
+    const action = this.chosen.get(x.req);
+    return action?.kind === 'truncate-upload' ? action.thenStatus : undefined;
   }
 
   alterDownload(x: Exchange, _size: number): Transform {

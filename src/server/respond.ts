@@ -51,10 +51,10 @@ export function unauthorized(x: Exchange): void {
 }
 
 /** What gunicorn sends when the application raised (#20, #68, #70). */
-export function crash(x: Exchange): void {
+export function crash(x: Exchange, status = 500): void {
   sendText(
     x,
-    500,
+    status,
     '<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n',
     'text/html',
   );

@@ -220,6 +220,19 @@ describe('verification', () => {
     assert.equal(doc.files[0].tries, 3);
     assert.deepEqual(await listing(t), {});
   });
+  test('after a failed upload that left other contents, nothing is overwritten without --force', async () => {
+    const t = target();
+    const d = dir({ 'half.rpm': 6000 });
+    // The server stores half the file, then fails the request, as a backend dying mid-write would.
+    server.faults.add({ method: 'POST', count: 1, action: { kind: 'truncate-upload', thenStatus: 502 } });
+    const r = await cli(['binary', 'create', '--retry-delay', '1ms', t, ...d.files]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /holds other contents .*not overwritten: run again with --force/);
+    assert.ok((await listing(t))['half.rpm']!.size < 6000, 'the server kept a truncated copy');
+    const forced = await cli(['binary', 'create', '--force', t, ...d.files]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal((await listing(t))['half.rpm']!.checksum, sha512(Buffer.alloc(6000, 'half.rpm')));
+  });
 });
 
 describe('output', () => {
