@@ -161,44 +161,55 @@ async function main(): Promise<void> {
   const curlTls = caFile ? ['--cacert', caFile] : [];
   let t = 0;
   const target = () => `bench/main/run${++t}/centos/9/x86_64`;
+  const bench: BenchRun = { server, target, node, curlTls };
   try {
-    if (fileCount > 0) await smallFiles();
-    async function smallFiles(): Promise<void> {
-    const smallRows: Result[] = [];
-    smallRows.push(await measure('chacractl (-j 4, default)', server, () => node(CLI, ['binary', 'create', '-q', target(), ...small])));
-    smallRows.push(await measure('chacractl -j 8', server, () => node(CLI, ['binary', 'create', '-q', '-j', '8', target(), ...small])));
-    const rerunTarget = `bench/main/run${t}/centos/9/x86_64`;
-    smallRows.push(await measure('chacractl re-run (unchanged)', server, () => node(CLI, ['binary', 'create', '-q', '-j', '8', rerunTarget, ...small])));
-    smallRows.push(await measure('naive (as the Python client)', server, () => node(NAIVE, [server.url, target(), ...small])));
-    if (curlAvailable) smallRows.push(await measure('8 parallel curl (no checks)', server, () => curlParallel(server.url, target(), small, 8, curlTls)));
-    table(`${fileCount} small files`, smallRows);
-    const [j4, j8, , naive, curl] = smallRows;
-    console.log('\n  ratios (lower is better for chacractl):');
-    console.log(`    chacractl -j 4 / naive  ${(j4!.wallMs / naive!.wallMs).toFixed(2)}   (bar: <= 0.33)`);
-    console.log(`    chacractl -j 8 / naive  ${(j8!.wallMs / naive!.wallMs).toFixed(2)}`);
-    if (curl) {
-      console.log(`    chacractl -j 4 / curl   ${(j4!.wallMs / curl.wallMs).toFixed(2)}   (bar: <= 1.10)`);
-      console.log(`    chacractl -j 8 / curl   ${(j8!.wallMs / curl.wallMs).toFixed(2)}   (same parallelism as the curls)`);
-    }
-    console.log(`    requests for ${fileCount} new files: ${j4!.requests} (N + 2 = ${fileCount + 2}); naive: ${naive!.requests} (3N = ${3 * fileCount})`);
-    }
-
-    if (bigBytes > 0) {
-      const big = join(work, 'big.rpm');
-      makeBigFile(big, bigBytes);
-      const bigRows: Result[] = [];
-      bigRows.push(await measure('chacractl', server, () => node(CLI, ['binary', 'create', '-q', target(), big])));
-      bigRows.push(await measure('naive (as the Python client)', server, () => node(NAIVE, [server.url, target(), big])));
-      if (curlAvailable) bigRows.push(await measure('curl', server, () => curlParallel(server.url, target(), [big], 1, curlTls)));
-      table(`one file of ${fmtBytes(bigBytes)}`, bigRows);
-      const c = bigRows[0]!;
-      console.log(`\n  chacractl read ${((c.readBytes ?? 0) / bigBytes).toFixed(3)} x the file's size; peak RSS ${((c.maxRssKb ?? 0) / 1024).toFixed(0)} MiB (bar: < 150 MiB)`);
-    }
+    if (fileCount > 0) await benchSmallFiles(bench, small);
+    if (bigBytes > 0) await benchBigFile(bench, bigBytes);
     console.log('\n  read: bytes the process read during the run (/proc/self/io rchar: files, plus responses); n/m: not measured.');
   } finally {
     await server.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+interface BenchRun {
+  server: RunningServer;
+  /** A new upload target for each client, so none finds another's files. */
+  target: () => string;
+  node: (script: string, args: string[]) => ReturnType<typeof run>;
+  curlTls: string[];
+}
+
+async function benchSmallFiles({ server, target, node, curlTls }: BenchRun, small: string[]): Promise<void> {
+  const rows: Result[] = [];
+  const first = target();
+  rows.push(await measure('chacractl (-j 4, default)', server, () => node(CLI, ['binary', 'create', '-q', first, ...small])));
+  rows.push(await measure('chacractl -j 8', server, () => node(CLI, ['binary', 'create', '-q', '-j', '8', target(), ...small])));
+  rows.push(await measure('chacractl re-run (unchanged)', server, () => node(CLI, ['binary', 'create', '-q', '-j', '8', first, ...small])));
+  rows.push(await measure('naive (as the Python client)', server, () => node(NAIVE, [server.url, target(), ...small])));
+  if (curlAvailable) rows.push(await measure('8 parallel curl (no checks)', server, () => curlParallel(server.url, target(), small, 8, curlTls)));
+  table(`${small.length} small files`, rows);
+  const [j4, j8, , naive, curl] = rows as [Result, Result, Result, Result, Result | undefined];
+  console.log('\n  ratios (lower is better for chacractl):');
+  console.log(`    chacractl -j 4 / naive  ${(j4.wallMs / naive.wallMs).toFixed(2)}   (bar: <= 0.33)`);
+  console.log(`    chacractl -j 8 / naive  ${(j8.wallMs / naive.wallMs).toFixed(2)}`);
+  if (curl) {
+    console.log(`    chacractl -j 4 / curl   ${(j4.wallMs / curl.wallMs).toFixed(2)}   (bar: <= 1.10)`);
+    console.log(`    chacractl -j 8 / curl   ${(j8.wallMs / curl.wallMs).toFixed(2)}   (same parallelism as the curls)`);
+  }
+  console.log(`    requests for ${small.length} new files: ${j4.requests} (N + 2 = ${small.length + 2}); naive: ${naive.requests} (3N = ${3 * small.length})`);
+}
+
+async function benchBigFile({ server, target, node, curlTls }: BenchRun, bytes: number): Promise<void> {
+  const big = join(work, 'big.rpm');
+  makeBigFile(big, bytes);
+  const rows: Result[] = [];
+  rows.push(await measure('chacractl', server, () => node(CLI, ['binary', 'create', '-q', target(), big])));
+  rows.push(await measure('naive (as the Python client)', server, () => node(NAIVE, [server.url, target(), big])));
+  if (curlAvailable) rows.push(await measure('curl', server, () => curlParallel(server.url, target(), [big], 1, curlTls)));
+  table(`one file of ${fmtBytes(bytes)}`, rows);
+  const c = rows[0]!;
+  console.log(`\n  chacractl read ${((c.readBytes ?? 0) / bytes).toFixed(3)} x the file's size; peak RSS ${((c.maxRssKb ?? 0) / 1024).toFixed(0)} MiB (bar: < 150 MiB)`);
 }
 
 await main();
