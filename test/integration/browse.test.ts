@@ -1,11 +1,11 @@
 // ls, search, binary show and download, health, config, completion.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+import { CLI, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
 
 let server: TestServer;
 let home: TempDir;
@@ -173,4 +173,26 @@ describe('health, config, completion', () => {
     assert.match((await cli(['completion', 'fish'])).stdout, /complete -c chacractl/);
     assert.equal((await cli(['completion', 'tcsh'])).code, 2);
   });
+});
+
+test('bash completion completes commands, options, and URL parts asked of the server', async () => {
+  const bin = join(home.path, 'completion-bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'chacractl'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+  const script = (await cli(['completion', 'bash'])).stdout;
+  // Asynchronously: the server answering the completion's `chacractl ls` runs in this process.
+  const complete = (words: string[]) =>
+    new Promise<string>((resolvePromise, reject) =>
+      execFile(
+        'bash',
+        ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _chacractl; echo "\${COMPREPLY[*]}"`],
+        { encoding: 'utf8', env: { PATH: `${bin}:${process.env.PATH}`, HOME: home.path, CHACRA_URL: server.url }, timeout: 20_000 },
+        (err, stdout) => (err ? reject(err) : resolvePromise(stdout.trim())),
+      ),
+    );
+  assert.equal(await complete(['chacractl', 'bin']), 'binary');
+  assert.equal(await complete(['chacractl', 'binary', 'cr']), 'create');
+  assert.match(await complete(['chacractl', 'binary', 'create', '--dr']), /--dry-run/);
+  assert.equal(await complete(['chacractl', 'ls', 'ce']), 'ceph/');
+  assert.equal(await complete(['chacractl', 'binary', 'download', 'ceph/main/1a2b3c/centos/9/x86_64/ceph-c']), 'ceph/main/1a2b3c/centos/9/x86_64/ceph-common-18.rpm/');
 });

@@ -74,3 +74,19 @@ test('binary create with no FILE on a terminal is a usage error, not a hang', as
   assert.equal(await main(['binary', 'create', 'tty/main/s/centos/9/x86_64'], io), 2);
   assert.match(io.err(), /standard input is a terminal/);
 });
+
+test('config init asks on a terminal for what flags did not give, and writes a 0600 file', async () => {
+  const io = terminalIo();
+  const file = `${home.path}/asked.conf`;
+  const answered = main(['--config', file, 'config', 'init', '--url', server.url], io);
+  const stdin = io.stdin as PassThrough;
+  // Answer each prompt as it appears on stderr.
+  for (const [prompt, answer] of [['user: ', 'admin'], ['key: ', 'secret']] as const) {
+    while (!io.err().includes(prompt)) await new Promise((r) => setTimeout(r, 5));
+    stdin.write(`${answer}\n`);
+  }
+  assert.equal(await answered, 0, io.err());
+  const { readFileSync, statSync } = await import('node:fs');
+  assert.match(readFileSync(file, 'utf8'), /user = "admin"\nkey = "secret"/);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+});
