@@ -82,7 +82,20 @@ export class ChacraClient {
    * arch level mixes every flavor and keeps one binary per name (#40).
    */
   async listTarget(target: BinaryTarget, signal?: AbortSignal): Promise<BinaryListing | undefined> {
-    return this.listing<BinaryListing>('binaries', targetSegments({ ...target, flavor: target.flavor ?? 'default' }), signal);
+    const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
+    const listing = await this.listing<unknown>('binaries', segments, signal);
+    const entries = listing && typeof listing === 'object' && !Array.isArray(listing) ? Object.values(listing) : undefined;
+    // Uploads are decided and verified on these entries: a body of another shape must not pass for one.
+    if (listing !== undefined && !entries?.every((e) => typeof e?.checksum === 'string' && typeof e?.size === 'number'))
+      throw this.unexpected('GET', 'binaries/' + encodePath(segments), 'a listing of binaries');
+    return listing as BinaryListing | undefined;
+  }
+
+  private unexpected(method: string, path: string, what: string): HttpError {
+    return new HttpError(
+      { method, url: this.transport.urlOf(path), status: 200, hint: 'is the url that of a chacra server, and is no proxy answering in its place?' },
+      `${method} ${this.transport.urlOf(path)} answered 200 with JSON that is not ${what}`,
+    );
   }
 
   /** The flavors of an arch and the names under each. */
@@ -159,7 +172,10 @@ export class ChacraClient {
 
   /** The repo document; undefined when there is no such repo. */
   async getRepo(ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument | undefined> {
-    return this.listing<RepoDocument>('repos', repoSegments(ref), signal);
+    const doc = await this.listing<Partial<RepoDocument> | null>('repos', repoSegments(ref), signal);
+    if (doc !== undefined && (typeof doc?.needs_update !== 'boolean' || !Array.isArray(doc.archs)))
+      throw this.unexpected('GET', 'repos/' + encodePath(repoSegments(ref)), 'a repo document');
+    return doc as RepoDocument | undefined;
   }
 
   /** The flavors of a repo's distro version. */

@@ -235,6 +235,26 @@ describe('hostile and bad input', () => {
     assert.deepEqual(await listing(server, t), {});
   });
 
+  test('JSON of the wrong shape is not taken for a listing or a repo document', async () => {
+    const odd = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(req.url?.startsWith('/repos/') ? '{"message": "hello"}' : '["a", "b"]');
+    });
+    await new Promise<void>((r) => odd.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
+      const set = fileSet(1);
+      const up = await cli(['binary', 'create', 'p/r/s/d/v/a', ...set.files], { env: { CHACRA_URL: url } });
+      assert.equal(up.code, 3);
+      assert.match(up.stderr, /not a listing of binaries/);
+      const repo = await cli(['repo', 'update', 'p/r/s/d/v'], { env: { CHACRA_URL: url } });
+      assert.equal(repo.code, 3);
+      assert.match(repo.stderr, /not a repo document/);
+    } finally {
+      odd.close();
+    }
+  });
+
   test('a server answering 200 with a body that is not JSON: exit 3 and why', async () => {
     for (const kind of ['garbage', 'html'] as const) {
       server.faults.clear();
