@@ -78,7 +78,7 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   const targetName = formatTarget(req.target);
   let listing: Record<string, BinaryMetadata>;
   try {
-    // The flavor level for flavor targets: the arch level mixes flavors (#40).
+    // The target's own flavor only (listTarget never reads the mixed arch level, #40).
     listing = (await client.listTarget(req.target, signal)) ?? {};
   } catch (err) {
     if (err instanceof InterruptedError || signal.aborted) return finish();
@@ -87,7 +87,7 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   let wanted: BinaryMetadata[];
   if (req.name !== undefined) {
     const meta = listing[req.name];
-    if (!meta || meta.flavor !== (req.target.flavor ?? 'default')) {
+    if (!meta) {
       const report: DownloadReport = { name: req.name, path: join(req.dir, req.fileName ?? req.name), target: targetName, outcome: 'failed', size: null, sha512: null, bytes: 0, durationMs: 0, message: `${targetName}/${req.name} is not on the server` };
       reports.push(report);
       emit({ type: 'done', file: report });
@@ -95,10 +95,7 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
     }
     wanted = [meta];
   } else {
-    // An arch level lists every flavor's binaries (#40); the target means its own flavor's.
-    wanted = Object.values(listing)
-      .filter((m) => m.flavor === (req.target.flavor ?? 'default'))
-      .sort((a, b) => b.size - a.size);
+    wanted = Object.values(listing).sort((a, b) => b.size - a.size);
     if (wanted.length === 0) {
       fatal = new HttpError({ method: 'GET', url: `${client.baseUrl}binaries/${targetName}/`, status: 404 }, `${targetName} holds no binaries`);
       return finish();

@@ -265,7 +265,7 @@ async function verifyTarget(
   const resends = options.verifyResends ?? 2;
   for (let round = 0; toCheck.length > 0; round++) {
     options.emit({ type: 'verify', target: name, files: toCheck.length });
-    // The flavor level for flavor targets: the arch level mixes flavors (#40).
+    // One listing of the target's flavor (listTarget never reads the mixed arch level, #40).
     const listing = (await client.listTarget(target, options.signal)) ?? {};
     const wrong = toCheck.filter((w) => {
       const entry = listing[w.local.name];

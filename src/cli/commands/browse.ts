@@ -68,7 +68,7 @@ export const binaryShow: CommandSpec = {
   async run({ args }: Invocation, ctx: Context): Promise<number> {
     const ref = parseBinaryRef(args[0]!);
     const client = await ctx.client({ needsCredentials: false });
-    // The flavor level for flavored binaries: the arch level mixes flavors (#40).
+    // listTarget reads the flavor level, default included: the arch level mixes flavors (#40).
     const meta = (await client.listTarget(ref, ctx.signal))?.[ref.name];
     if (!meta) {
       ctx.logger.error(`${args[0]} does not exist`);
