@@ -123,10 +123,3 @@ export class InterruptedError extends ChacraError {
     super(message);
   }
 }
-
-export function isAbortError(err: unknown): boolean {
-  return (
-    err instanceof InterruptedError ||
-    (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED'))
-  );
-}

@@ -122,11 +122,6 @@ export function formatRepo(r: RepoRef): string {
   return repoSegments(r).join('/');
 }
 
-/** The repo a target's uploads land in. */
-export function repoOfTarget(t: BinaryTarget): RepoRef {
-  return { project: t.project, ref: t.ref, sha1: t.sha1, distro: t.distro, version: t.version, flavor: t.flavor };
-}
-
 /** Percent-encodes each segment and joins them with a trailing slash, as chacra wants (#15, #41-#51). */
 export function encodePath(segments: readonly string[]): string {
   return segments.map((s) => encodeURIComponent(s)).join('/') + (segments.length ? '/' : '');
