@@ -1,6 +1,8 @@
 // Shared by the tests: temporary directories that are always removed, the
 // local server started in-process, and the built CLI run as a subprocess.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { after, before, beforeEach } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,4 +101,41 @@ export function writeFiles(dir: string, files: Record<string, number | string | 
     writeFileSync(path, data);
     return path;
   });
+}
+
+export const sha512 = (data: Buffer | string): string => createHash('sha512').update(data).digest('hex');
+
+/** Forgets injected faults and counted requests, so each test counts its own. */
+export function resetServer(server: TestServer): void {
+  server.faults.clear();
+  server.stats.total = 0;
+  server.stats.byMethod = {};
+  server.stats.connections = 0;
+  server.stats.uploadTypes = {};
+}
+
+/**
+ * A local server and a home directory for a test file, made before its
+ * tests and removed after them; each test starts with a reset server.
+ */
+export function serverFixture(options: Partial<ServerOptions> = {}): { readonly server: TestServer; readonly home: TempDir } {
+  let server: TestServer | undefined;
+  let home: TempDir | undefined;
+  before(async () => {
+    server = await testServer(options);
+    home = tempDir();
+  });
+  after(async () => {
+    await server?.stop();
+    home?.cleanup();
+  });
+  beforeEach(() => resetServer(server!));
+  return {
+    get server() {
+      return server!;
+    },
+    get home() {
+      return home!;
+    },
+  };
 }

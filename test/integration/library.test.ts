@@ -1,32 +1,22 @@
 // The library entry point, used in-process as other Node tools would.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ChacraClient, HttpError, NetworkError, parseBinaryTarget, uploadBinaries, uploadSucceeded, type UploadEvent } from '../../src/index.js';
-import { tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+import { serverFixture, sha512, writeFiles } from '../helpers/env.js';
 
-let server: TestServer;
-let home: TempDir;
-before(async () => {
-  server = await testServer();
-  home = tempDir();
-});
-after(async () => {
-  await server.stop();
-  home.cleanup();
-});
+const fixture = serverFixture();
 
-const client = (extra = {}) => new ChacraClient({ url: server.url, user: 'admin', key: 'secret', retry: { baseDelayMs: 5 }, ...extra });
+const client = (extra = {}) => new ChacraClient({ url: fixture.server.url, user: 'admin', key: 'secret', retry: { baseDelayMs: 5 }, ...extra });
 
 test('several targets: one listing before and one after per target', async () => {
-  const dir = join(home.path, 'multi');
+  const dir = join(fixture.home.path, 'multi');
   mkdirSync(dir);
   const a = writeFiles(dir, { 'a1.rpm': 10, 'a2.rpm': 20, 'a3.rpm': 30 });
   const b = writeFiles(dir, { 'b1.deb': 40, 'b2.deb': 50 });
   const c = client();
-  server.stats.byMethod = {};
+  fixture.server.stats.byMethod = {};
   const events: UploadEvent['type'][] = [];
   const summary = await uploadBinaries(
     c,
@@ -39,7 +29,7 @@ test('several targets: one listing before and one after per target', async () =>
   await c.close();
   assert.ok(uploadSucceeded(summary));
   assert.equal(summary.counts.uploaded, 5);
-  assert.deepEqual(server.stats.byMethod, { GET: 4, POST: 5 });
+  assert.deepEqual(fixture.server.stats.byMethod, { GET: 4, POST: 5 });
   assert.equal(summary.requests, 9);
   assert.equal(events.filter((e) => e === 'done').length, 5);
   assert.equal(events.filter((e) => e === 'verify').length, 2);
@@ -58,7 +48,7 @@ test('the client: listings, existence, search, repos, typed errors', async () =>
   assert.equal(repo?.type, 'rpm');
   await assert.rejects(c.updateRepo({ project: 'lib', ref: 'main', sha1: 's1', distro: 'centos', version: '8' }), (err: unknown) => err instanceof HttpError && err.status === 500 && err.serverMessage === 'Internal Server Error');
   await c.close();
-  const wrong = new ChacraClient({ url: server.url, user: 'admin', key: 'nope' });
+  const wrong = new ChacraClient({ url: fixture.server.url, user: 'admin', key: 'nope' });
   await assert.rejects(wrong.createProject('x'), (err: unknown) => err instanceof HttpError && err.status === 401 && err.exitCode === 3 && !err.message.includes('nope'));
   await wrong.close();
   const down = new ChacraClient({ url: 'http://127.0.0.1:9', retry: { tries: 2, baseDelayMs: 1 } });
@@ -73,6 +63,6 @@ test('a download streams the stored bytes', async () => {
   for await (const chunk of d.body) chunks.push(chunk as Buffer);
   assert.equal(d.size, 20);
   assert.equal(d.filename, 'a2.rpm');
-  assert.equal(createHash('sha512').update(Buffer.concat(chunks)).digest('hex'), createHash('sha512').update(Buffer.alloc(20, 'a2.rpm')).digest('hex'));
+  assert.equal(sha512(Buffer.concat(chunks)), sha512(Buffer.alloc(20, 'a2.rpm')));
   await c.close();
 });

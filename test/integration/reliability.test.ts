@@ -2,35 +2,19 @@
 // and secrets: the run converges or fails loudly, and never leaks the key.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+import { describe, test } from 'node:test';
+import { runCli, serverFixture, sha512, tempDir, testServer, writeFiles, type TestServer } from '../helpers/env.js';
 
-let server: TestServer;
-let home: TempDir;
+const fixture = serverFixture();
 let n = 0;
-const sha512 = (b: Buffer | string) => createHash('sha512').update(b).digest('hex');
 
-before(async () => {
-  server = await testServer();
-  home = tempDir();
-});
-after(async () => {
-  await server.stop();
-  home.cleanup();
-});
-beforeEach(() => {
-  server.faults.clear();
-  server.stats.byMethod = {};
-});
-
-const env = (url = server.url) => ({ CHACRA_URL: url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
+const env = (url = fixture.server.url) => ({ CHACRA_URL: url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
 const cli = (args: string[], extra: { stdin?: string | Buffer; env?: Record<string, string | undefined>; onSpawn?: Parameters<typeof runCli>[1]['onSpawn']; timeoutMs?: number } = {}) =>
-  runCli(args, { home: home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, onSpawn: extra.onSpawn, timeoutMs: extra.timeoutMs });
+  runCli(args, { home: fixture.home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, onSpawn: extra.onSpawn, timeoutMs: extra.timeoutMs });
 const listing = async (on: TestServer, t: string) => {
   const r = await fetch(`${on.url}/binaries/${t}/`);
   return (r.status === 404 ? {} : await r.json()) as Record<string, { checksum: string; size: number }>;
@@ -38,7 +22,7 @@ const listing = async (on: TestServer, t: string) => {
 
 /** Files with distinct contents; returns their paths and the expected name -> sha512. */
 function fileSet(count: number, size = (i: number) => 100 + (i % 900)): { dir: string; files: string[]; expected: Record<string, string> } {
-  const dir = join(home.path, `set-${++n}`);
+  const dir = join(fixture.home.path, `set-${++n}`);
   mkdirSync(dir);
   const spec: Record<string, Buffer> = {};
   for (let i = 0; i < count; i++) spec[`pkg-${i}.rpm`] = Buffer.alloc(size(i), `${n}:${i}`);
@@ -55,21 +39,21 @@ describe('transient faults', () => {
   test('2000 files with 5% of requests failing (5xx, resets mid-body, timeouts) all land once, right', { timeout: 120_000 }, async () => {
     const t = `conv/main/s${++n}/centos/9/x86_64`;
     const set = fileSet(2000);
-    server.faults.add({ method: 'POST', fraction: 0.02, seed: 7, action: { kind: 'status', status: 502 } });
-    server.faults.add({ method: 'POST', fraction: 0.01, seed: 8, action: { kind: 'status', status: 503, retryAfter: 0 } });
-    server.faults.add({ method: 'POST', fraction: 0.02, seed: 9, action: { kind: 'reset', afterBytes: 120 } });
-    server.faults.add({ method: 'GET', fraction: 0.05, seed: 10, action: { kind: 'delay', ms: 1500 } });
+    fixture.server.faults.add({ method: 'POST', fraction: 0.02, seed: 7, action: { kind: 'status', status: 502 } });
+    fixture.server.faults.add({ method: 'POST', fraction: 0.01, seed: 8, action: { kind: 'status', status: 503, retryAfter: 0 } });
+    fixture.server.faults.add({ method: 'POST', fraction: 0.02, seed: 9, action: { kind: 'reset', afterBytes: 120 } });
+    fixture.server.faults.add({ method: 'GET', fraction: 0.05, seed: 10, action: { kind: 'delay', ms: 1500 } });
     const r = await cli(['binary', 'create', '--json', '-j', '8', '--timeout', '1s', '--retries', '5', '--retry-delay', '10ms', '-0', t], { stdin: set.files.join('\0'), timeoutMs: 110_000 });
-    const applied = { ...server.faults.applied };
-    server.faults.clear();
+    const applied = { ...fixture.server.faults.applied };
+    fixture.server.faults.clear();
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.counts.uploaded, 2000);
-    assertHolds(await listing(server, t), set.expected);
+    assertHolds(await listing(fixture.server, t), set.expected);
     const postFaults = (applied['POST status'] ?? 0) + (applied['POST reset'] ?? 0);
     assert.ok(postFaults > 40, `faults were injected (${JSON.stringify(applied)})`);
     // Each failed POST is sent again once, and only once the listing showed the server kept nothing.
-    assert.equal(server.stats.byMethod.POST, 2000 + postFaults);
+    assert.equal(fixture.server.stats.byMethod.POST, 2000 + postFaults);
     const tries = doc.files.reduce((sum: number, f: { tries: number }) => sum + f.tries, 0);
     assert.equal(tries, 2000 + postFaults);
     assert.match(r.stderr, /retrying in \d+ ms|checking the server, then retrying/);
@@ -78,18 +62,18 @@ describe('transient faults', () => {
   test('Retry-After is honoured, 4xx are never retried, every retry is logged with its reason', async () => {
     const t = `retry/main/s${++n}/centos/9/x86_64`;
     const set = fileSet(1);
-    server.faults.add({ method: 'GET', count: 1, action: { kind: 'status', status: 429, retryAfter: 1 } });
+    fixture.server.faults.add({ method: 'GET', count: 1, action: { kind: 'status', status: 429, retryAfter: 1 } });
     const started = Date.now();
     const r = await cli(['binary', 'create', '--retry-delay', '1ms', t, ...set.files]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(Date.now() - started >= 1000, 'waited the second the server asked for');
     assert.match(r.stderr, /\[INFO {3}\] retrying GET .* in 1\.0 s \(try 2 of 4\): answered 429/);
 
-    server.faults.add({ method: 'POST', action: { kind: 'status', status: 403 } });
-    server.stats.byMethod = {};
+    fixture.server.faults.add({ method: 'POST', action: { kind: 'status', status: 403 } });
+    fixture.server.stats.byMethod = {};
     const refused = await cli(['project', 'create', `p${++n}`]);
     assert.equal(refused.code, 3);
-    assert.equal(server.stats.byMethod.POST, 1, 'a 403 is not retried');
+    assert.equal(fixture.server.stats.byMethod.POST, 1, 'a 403 is not retried');
   });
 
   test('time is bounded by --retries and --retry-delay when the server is gone', async () => {
@@ -201,11 +185,11 @@ describe('hostile and bad input', () => {
       assert.match(r.stderr, /expected PROJECT\/REF\/SHA1\/DISTRO\/VERSION\/ARCH/);
     }
     for (const args of [['repo', 'update', 'p/r/../d/v'], ['binary', 'delete', 'p/r/s/d/v/a/..'], ['exists', 'binaries/../etc']]) assert.equal((await cli(args)).code, 2, args.join(' '));
-    assert.deepEqual(server.stats.byMethod, {});
+    assert.deepEqual(fixture.server.stats.byMethod, {});
   });
 
   test('a FIFO, a non-UTF-8 name and a name with a leading dash', async () => {
-    const dir = join(home.path, `odd-${++n}`);
+    const dir = join(fixture.home.path, `odd-${++n}`);
     mkdirSync(dir);
     execFileSync('mkfifo', [join(dir, 'pipe.rpm')]);
     const [dash] = writeFiles(dir, { '-dash.rpm': 10 });
@@ -222,17 +206,17 @@ describe('hostile and bad input', () => {
 
   test('a file that grows while it uploads is not stored as good', async () => {
     const t = `grow/main/s${++n}/centos/9/x86_64`;
-    const [big] = writeFiles(join(home.path), { [`growing-${n}.rpm`]: 64 * 1024 * 1024 });
+    const [big] = writeFiles(join(fixture.home.path), { [`growing-${n}.rpm`]: 64 * 1024 * 1024 });
     // The server sits on the request before reading its body, so the upload is mid-stream when the file grows.
-    server.faults.add({ method: 'POST', count: 1, action: { kind: 'delay', ms: 1500 } });
+    fixture.server.faults.add({ method: 'POST', count: 1, action: { kind: 'delay', ms: 1500 } });
     const grow = async () => {
-      while (!server.stats.byMethod.POST) await new Promise((r) => setTimeout(r, 5));
+      while (!fixture.server.stats.byMethod.POST) await new Promise((r) => setTimeout(r, 5));
       appendFileSync(big!, 'more');
     };
     const [r] = await Promise.all([cli(['binary', 'create', t, big!]), grow()]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /changed while it was being uploaded/);
-    assert.deepEqual(await listing(server, t), {});
+    assert.deepEqual(await listing(fixture.server, t), {});
   });
 
   test('JSON of the wrong shape is not taken for a listing or a repo document', async () => {
@@ -257,8 +241,8 @@ describe('hostile and bad input', () => {
 
   test('a server answering 200 with a body that is not JSON: exit 3 and why', async () => {
     for (const kind of ['garbage', 'html'] as const) {
-      server.faults.clear();
-      server.faults.add({ method: 'GET', action: { kind } });
+      fixture.server.faults.clear();
+      fixture.server.faults.add({ method: 'GET', action: { kind } });
       const r = await cli(['ls', 'ceph']);
       assert.equal(r.code, 3, kind);
       assert.match(r.stderr, /not JSON/);
@@ -266,9 +250,9 @@ describe('hostile and bad input', () => {
   });
 
   test('config: unknown keys warn, a group-readable file with a key warns', async () => {
-    const conf = join(home.path, `warn-${++n}.conf`);
-    writeFileSync(conf, `url = "${server.url}"\nuser = "admin"\nkey = "secret"\ncolour = "blue"\n`, { mode: 0o644 });
-    const r = await runCli(['--config', conf, 'exists', 'binaries/none'], { home: home.path });
+    const conf = join(fixture.home.path, `warn-${++n}.conf`);
+    writeFileSync(conf, `url = "${fixture.server.url}"\nuser = "admin"\nkey = "secret"\ncolour = "blue"\n`, { mode: 0o644 });
+    const r = await runCli(['--config', conf, 'exists', 'binaries/none'], { home: fixture.home.path });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /unknown key "colour"/);
     assert.match(r.stderr, /readable by others .*chmod 600/);
@@ -337,9 +321,9 @@ describe('load', () => {
     ];
     const results = await Promise.all(runs);
     for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
-    assertHolds(await listing(server, sharedTarget), shared.expected);
-    for (const [i, set] of own.entries()) assertHolds(await listing(server, `load/main/own${n}-${i}/centos/9/x86_64`), set.expected);
-    const sharedRepo = await (await fetch(`${server.url}/repos/${sharedTarget.split('/').slice(0, 5).join('/')}/`)).json() as { archs: string[] };
+    assertHolds(await listing(fixture.server, sharedTarget), shared.expected);
+    for (const [i, set] of own.entries()) assertHolds(await listing(fixture.server, `load/main/own${n}-${i}/centos/9/x86_64`), set.expected);
+    const sharedRepo = await (await fetch(`${fixture.server.url}/repos/${sharedTarget.split('/').slice(0, 5).join('/')}/`)).json() as { archs: string[] };
     assert.deepEqual(sharedRepo.archs, ['x86_64']);
   });
 });

@@ -1,40 +1,21 @@
 // binary create, run as a subprocess against the local server.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { CLI, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+import { describe, test } from 'node:test';
+import { CLI, runCli, serverFixture, sha512, testServer, writeFiles } from '../helpers/env.js';
 
-let server: TestServer;
-let home: TempDir;
+const fixture = serverFixture();
 let n = 0;
 const target = () => `ceph/main/t${++n}/centos/9/x86_64`;
-const sha512 = (b: Buffer | string) => createHash('sha512').update(b).digest('hex');
 
-before(async () => {
-  server = await testServer();
-  home = tempDir();
-});
-after(async () => {
-  await server.stop();
-  home.cleanup();
-});
-beforeEach(() => {
-  server.faults.clear();
-  server.stats.total = 0;
-  server.stats.byMethod = {};
-  server.stats.connections = 0;
-  server.stats.uploadTypes = {};
-});
-
-const env = () => ({ CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
+const env = () => ({ CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
 const cli = (args: string[], extra: { stdin?: string | Buffer; cwd?: string; env?: Record<string, string> } = {}) =>
-  runCli(args, { home: home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, cwd: extra.cwd });
-const listing = (t: string) => fetch(`${server.url}/binaries/${t}/`).then((r) => (r.status === 404 ? {} : r.json())) as Promise<Record<string, { checksum: string; size: number }>>;
+  runCli(args, { home: fixture.home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, cwd: extra.cwd });
+const listing = (t: string) => fetch(`${fixture.server.url}/binaries/${t}/`).then((r) => (r.status === 404 ? {} : r.json())) as Promise<Record<string, { checksum: string; size: number }>>;
 
 function dir(files: Record<string, number | string>): { path: string; files: string[] } {
-  const path = join(home.path, `files-${++n}`);
+  const path = join(fixture.home.path, `files-${++n}`);
   mkdirSync(path);
   return { path, files: writeFiles(path, files) };
 }
@@ -45,20 +26,20 @@ describe('plan from one listing, verify with one more', () => {
     const d = dir({ 'a.rpm': 1000, 'b.rpm': 20000, 'c.rpm': 300 });
     const first = await cli(['binary', 'create', '-j', '1', t, ...d.files]);
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(server.stats.byMethod, { GET: 2, POST: 3 });
+    assert.deepEqual(fixture.server.stats.byMethod, { GET: 2, POST: 3 });
     // Defect 3: kept-alive connections, at most 2 x jobs + 1 (a lane runs ahead of its answer), not one per request.
-    assert.ok(server.stats.connections <= 3, `${server.stats.connections} connections`);
+    assert.ok(fixture.server.stats.connections <= 3, `${fixture.server.stats.connections} connections`);
     // Defect 13: each file goes with its own type, not text/plain.
-    assert.deepEqual(server.stats.uploadTypes, { 'application/x-rpm': 3 });
+    assert.deepEqual(fixture.server.stats.uploadTypes, { 'application/x-rpm': 3 });
     assert.match(first.stdout, /3 uploaded, 0 replaced, 0 unchanged/);
     const stored = await listing(t);
     assert.deepEqual(Object.keys(stored).sort(), ['a.rpm', 'b.rpm', 'c.rpm']);
     assert.equal(stored['a.rpm']!.checksum, sha512(Buffer.alloc(1000, 'a.rpm')));
 
-    server.stats.byMethod = {};
+    fixture.server.stats.byMethod = {};
     const again = await cli(['binary', 'create', t, ...d.files]);
     assert.equal(again.code, 0);
-    assert.deepEqual(server.stats.byMethod, { GET: 1 });
+    assert.deepEqual(fixture.server.stats.byMethod, { GET: 1 });
     assert.match(again.stdout, /0 uploaded, 0 replaced, 3 unchanged/);
   });
 
@@ -67,19 +48,19 @@ describe('plan from one listing, verify with one more', () => {
     const d = dir({ 'x.deb': 500, 'y.deb': 600 });
     assert.equal((await cli(['binary', 'create', t, ...d.files])).code, 0);
     writeFileSync(d.files[0]!, 'new contents');
-    server.stats.byMethod = {};
+    fixture.server.stats.byMethod = {};
     const skip = await cli(['binary', 'create', t, ...d.files]);
     assert.equal(skip.code, 0);
     assert.match(skip.stdout, /skipped .*x\.deb.*differs/);
-    assert.deepEqual(server.stats.byMethod, { GET: 1 });
+    assert.deepEqual(fixture.server.stats.byMethod, { GET: 1 });
     assert.equal((await listing(t))['x.deb']!.size, 500);
 
-    server.stats.byMethod = {};
+    fixture.server.stats.byMethod = {};
     const force = await cli(['binary', '--force', 'create', t, ...d.files]);
     assert.equal(force.code, 0, force.stderr);
     assert.match(force.stdout, /replaced .*x\.deb/);
     assert.match(force.stdout, /1 replaced, 1 unchanged/);
-    assert.deepEqual(server.stats.byMethod, { GET: 2, POST: 1 });
+    assert.deepEqual(fixture.server.stats.byMethod, { GET: 2, POST: 1 });
     assert.equal((await listing(t))['x.deb']!.checksum, sha512('new contents'));
   });
 
@@ -99,11 +80,11 @@ describe('plan from one listing, verify with one more', () => {
     const base = target();
     const d = dir({ 'shared-name.rpm': 300 });
     assert.equal((await cli(['binary', 'create', `${base}/flavors/crimson`, ...d.files])).code, 0);
-    server.stats.byMethod = {};
+    fixture.server.stats.byMethod = {};
     const r = await cli(['binary', 'create', base, ...d.files]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /1 uploaded/, 'same bytes in another flavor are not "unchanged" here');
-    assert.deepEqual(server.stats.byMethod, { GET: 2, POST: 1 });
+    assert.deepEqual(fixture.server.stats.byMethod, { GET: 2, POST: 1 });
     assert.equal((await listing(`${base}/flavors/default`))['shared-name.rpm']!.size, 300);
     assert.equal((await listing(`${base}/flavors/crimson`))['shared-name.rpm']!.size, 300);
   });
@@ -113,12 +94,12 @@ describe('plan from one listing, verify with one more', () => {
     const d = dir({ 'one.rpm': 10, 'two.rpm': 20 });
     await cli(['binary', 'create', t, d.files[0]!]);
     writeFileSync(d.files[0]!, 'changed');
-    server.stats.byMethod = {};
+    fixture.server.stats.byMethod = {};
     const r = await cli(['binary', 'create', '--dry-run', '--force', t, ...d.files]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /would replace .*one\.rpm/);
     assert.match(r.stdout, /would upload .*two\.rpm/);
-    assert.deepEqual(server.stats.byMethod, { GET: 1 });
+    assert.deepEqual(fixture.server.stats.byMethod, { GET: 1 });
   });
 });
 
@@ -155,18 +136,18 @@ describe('files from arguments and standard input', () => {
 
   test('-0 reads NUL-separated paths, so directories may hold newlines; a name with one is refused', async () => {
     const t = target();
-    const odd = join(home.path, `dir\nwith newline ${++n}`);
+    const odd = join(fixture.home.path, `dir\nwith newline ${++n}`);
     mkdirSync(odd);
     const files = writeFiles(odd, { 'inside.rpm': 7, 'plain.rpm': 8 });
     const r = await cli(['binary', 'create', '-0', t], { stdin: files.join('\0') + '\0' });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(Object.keys(await listing(t)).sort(), ['inside.rpm', 'plain.rpm']);
     const bad = writeFiles(odd, { 'line\nbreak.rpm': 1 });
-    server.stats.byMethod = {};
+    fixture.server.stats.byMethod = {};
     const refused = await cli(['binary', 'create', '-0', t], { stdin: bad[0] });
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /control character/);
-    assert.deepEqual(server.stats.byMethod.POST ?? 0, 0);
+    assert.deepEqual(fixture.server.stats.byMethod.POST ?? 0, 0);
   });
 
   test('a named directory is an error; empty stdin warns and uploads nothing', async () => {
@@ -185,9 +166,9 @@ test('each file is read from disk once, hashed while it streams (defect 4)', asy
   const t = target();
   const size = 8 * 1024 * 1024;
   const d = dir({ 'big.rpm': size });
-  const probeOut = join(home.path, `probe-${n}.json`);
+  const probeOut = join(fixture.home.path, `probe-${n}.json`);
   const probe = join(CLI, '../../../bench/probe.js');
-  const r = await runCli(['binary', 'create', t, ...d.files], { home: home.path, env: { ...env(), CHACRA_BENCH_PROBE: probeOut, NODE_OPTIONS: `--import=${probe}` } });
+  const r = await runCli(['binary', 'create', t, ...d.files], { home: fixture.home.path, env: { ...env(), CHACRA_BENCH_PROBE: probeOut, NODE_OPTIONS: `--import=${probe}` } });
   assert.equal(r.code, 0, r.stderr);
   const { readBytes } = JSON.parse(readFileSync(probeOut, 'utf8')) as { readBytes: number };
   // The file once, plus the program's own modules and the server's answers: far from twice.
@@ -198,8 +179,8 @@ describe('verification', () => {
   test('an upload the server stores wrongly is sent again and ends right', async () => {
     const t = target();
     const d = dir({ 'fragile.rpm': 5000, 'fine.rpm': 10 });
-    server.faults.add({ method: 'POST', count: 1, action: { kind: 'corrupt-upload' } });
-    server.faults.add({ method: 'POST', count: 1, action: { kind: 'truncate-upload' } });
+    fixture.server.faults.add({ method: 'POST', count: 1, action: { kind: 'corrupt-upload' } });
+    fixture.server.faults.add({ method: 'POST', count: 1, action: { kind: 'truncate-upload' } });
     const r = await cli(['binary', 'create', '-j', '1', t, ...d.files]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stderr, /sending it again/);
@@ -211,7 +192,7 @@ describe('verification', () => {
   test('a new file that stays wrong is removed from the server and reported (exit 1)', async () => {
     const t = target();
     const d = dir({ 'broken.rpm': 4000 });
-    server.faults.add({ method: 'POST', action: { kind: 'corrupt-upload' } });
+    fixture.server.faults.add({ method: 'POST', action: { kind: 'corrupt-upload' } });
     const r = await cli(['binary', 'create', '--json', t, ...d.files]);
     assert.equal(r.code, 1);
     const doc = JSON.parse(r.stdout);
@@ -224,7 +205,7 @@ describe('verification', () => {
     const t = target();
     const d = dir({ 'half.rpm': 6000 });
     // The server stores half the file, then fails the request, as a backend dying mid-write would.
-    server.faults.add({ method: 'POST', count: 1, action: { kind: 'truncate-upload', thenStatus: 502 } });
+    fixture.server.faults.add({ method: 'POST', count: 1, action: { kind: 'truncate-upload', thenStatus: 502 } });
     const r = await cli(['binary', 'create', '--retry-delay', '1ms', t, ...d.files]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /holds other contents .*not overwritten: run again with --force/);
@@ -292,7 +273,7 @@ describe('failures', () => {
   test('transient 503s are retried; the file lands once', async () => {
     const t = target();
     const d = dir({ 'retry.rpm': 50 });
-    server.faults.add({ method: 'POST', count: 2, action: { kind: 'status', status: 503, retryAfter: 0 } });
+    fixture.server.faults.add({ method: 'POST', count: 2, action: { kind: 'status', status: 503, retryAfter: 0 } });
     const r = await cli(['binary', 'create', '--retry-delay', '10ms', t, ...d.files]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /503/);
@@ -310,7 +291,7 @@ describe('interruption', () => {
       const d = dir(files);
       const slowEnv = { CHACRA_URL: slow.url };
       const first = await runCli(['binary', 'create', '-j', '2', t, ...d.files], {
-        home: home.path,
+        home: fixture.home.path,
         env: { ...env(), ...slowEnv },
         onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 700),
       });
@@ -319,7 +300,7 @@ describe('interruption', () => {
       const partial = Object.keys(await fetch(`${slow.url}/binaries/${t}/`).then((r) => (r.status === 404 ? {} : r.json())));
       assert.ok(partial.length < 40, `some files were left (${partial.length} uploaded)`);
 
-      const second = await runCli(['binary', 'create', '--json', t, ...d.files], { home: home.path, env: { ...env(), ...slowEnv } });
+      const second = await runCli(['binary', 'create', '--json', t, ...d.files], { home: fixture.home.path, env: { ...env(), ...slowEnv } });
       assert.equal(second.code, 0, second.stderr);
       const doc = JSON.parse(second.stdout);
       assert.equal(doc.counts.uploaded + doc.counts.unchanged, 40);
