@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { SEARCH_KEYS } from '../types.js';
 import { handleBinaries } from './binaries.js';
 import { Faults, type FaultRule } from './faults.js';
-import { handleRepos, startRepoWorker } from './repos.js';
+import { handleRepos, RepoWorker } from './repos.js';
 import { crash, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, unauthorized, unhealthy, type Exchange } from './respond.js';
 import { Store } from './store.js';
 
@@ -42,6 +42,8 @@ export interface RunningServer {
   port: number;
   store: Store;
   faults: Faults;
+  /** The repo builder; /health/ passes while it runs. */
+  worker: RepoWorker;
   /** Requests received, by method; connections accepted; content types of uploaded files. */
   stats: ServerStats;
   /** Refuses connections for `ms` (drops those open), then listens again on the same port. */
@@ -57,7 +59,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const user = options.user ?? 'admin';
   const key = options.key ?? 'secret';
   const repoStepMs = options.repoStepMs ?? 1000;
-  const stopWorker = repoStepMs > 0 ? startRepoWorker(store, repoStepMs) : () => {};
+  const worker = new RepoWorker(store);
+  if (repoStepMs > 0) worker.start(repoStepMs);
   const stats: ServerStats = { total: 0, byMethod: {}, connections: 0, uploadTypes: {} };
   const limit = new Limiter(options.workers ?? 0);
   const scheme = options.tls ? 'https' : 'http';
@@ -79,7 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
         if (fault && (await applyFault(x, fault))) return;
         const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
-        await route(x, { store, user, key, base, healthy: repoStepMs > 0, faults, stats });
+        await route(x, { store, user, key, base, worker, faults, stats });
       })()]))
       .catch(() => {
         if (!res.headersSent) crash(x);
@@ -102,6 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: address.port,
     store,
     faults,
+    worker,
     stats,
     async outage(ms: number) {
       await new Promise<void>((resolve) => {
@@ -112,7 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await new Promise<void>((resolve) => server.listen(address.port, address.address, () => resolve()));
     },
     async close() {
-      stopWorker();
+      worker.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.saveNow();
@@ -139,7 +143,7 @@ interface RouteContext {
   user: string;
   key: string;
   base: string;
-  healthy: boolean;
+  worker: RepoWorker;
   faults: Faults;
   stats: ServerStats;
 }
@@ -184,7 +188,8 @@ async function route(x: Exchange, ctx: RouteContext): Promise<void> {
       return search(sub, ctx);
     case 'health':
       if (rest.length) return notFound(x);
-      return ctx.healthy ? sendEmpty(x, 200) : unhealthy(x);
+      // chacra answers 204 when its checks pass (#110), 500 otherwise (#93).
+      return ctx.worker.running ? sendEmpty(x, 204) : unhealthy(x);
     default:
       return notFound(x);
   }

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest, crash, groupBy, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, type Exchange } from './respond.js';
-import { relativeBinaryPath, repoKeyOf, type Store, type StoredRepo } from './store.js';
+import { repoKeyOf, type Store, type StoredRepo } from './store.js';
 
 const ACTIONS = new Set(['update', 'recreate', 'extra', 'repo']);
 const FIELD_TYPES: Record<string, 'string' | 'boolean'> = {
@@ -107,16 +107,13 @@ async function repoDocument(x: Exchange, store: Store, repo: StoredRepo | undefi
   }
   if (x.method === 'DELETE') {
     if (!repo) return notFound(x);
-    // chacra deletes the binaries first, then the built tree (#90, #92).
-    for (const b of store.binariesWhere({ project: repo.project, ref: repo.ref, sha1: repo.sha1, distro: repo.distro, version: repo.version, flavor: repo.flavor }))
-      store.remove(relativeBinaryPath(b), false);
-    if (repo.path !== null) {
-      if (!existsSync(repo.path)) return sendJson(x, 500, { message: `could not remove repo path: ${repo.path}` });
-      rmSync(repo.path, { recursive: true, force: true });
-    }
-    store.repos.delete(repoKeyOf(repo));
-    store.scheduleSave();
-    return sendEmpty(x, 204);
+    // chacra removes the built tree first; a repo never built has no path to remove (#102, #105).
+    if (repo.path === null) return crash(x);
+    if (!existsSync(repo.path)) return sendJson(x, 500, { message: `could not remove repo path: ${repo.path}` });
+    rmSync(repo.path, { recursive: true, force: true });
+    // ...then it crashes on the first binary, leaving the repo document and every binary in place (#102-#104).
+    // A repo goes away only with its last binary (#106-#108).
+    return crash(x);
   }
   return methodNotAllowed(x, `${x.method} requests to this url are not allowed`);
 }
@@ -147,14 +144,42 @@ async function readJson(x: Exchange): Promise<unknown> {
   }
 }
 
-/** Moves each repo one state on per tick, as chacra's celery worker does. */
-export function startRepoWorker(store: Store, stepMs: number): () => void {
-  const timer = setInterval(() => {
+/**
+ * chacra's celery worker: moves each repo one state on per step, requested ->
+ * queued -> building -> ready. /health/ passes only while it runs, as chacra's
+ * checks want a worker answering.
+ */
+export class RepoWorker {
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly store: Store) {}
+
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  start(stepMs: number): void {
+    this.stop();
+    this.timer = setInterval(() => this.step(), stepMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Steps until every repo is built: what tests use instead of waiting on the clock. */
+  drain(): void {
+    while (this.step());
+  }
+
+  /** One step for every repo; false when nothing was left to do. */
+  step(): boolean {
     let changed = false;
-    for (const repo of store.repos.values()) {
+    for (const repo of this.store.repos.values()) {
       if (repo.type === 'raw') continue;
       if (repo.isUpdating) {
-        const path = store.repoPath(repo);
+        const path = this.store.repoPath(repo);
         mkdirSync(path, { recursive: true });
         writeFileSync(join(path, 'BUILT'), `${repo.type} repo of ${repo.archs.join(' ')}\n`);
         Object.assign(repo, { isUpdating: false, path, modified: Date.now() });
@@ -167,8 +192,7 @@ export function startRepoWorker(store: Store, stepMs: number): () => void {
         changed = true;
       }
     }
-    if (changed) store.scheduleSave();
-  }, stepMs);
-  timer.unref();
-  return () => clearInterval(timer);
+    if (changed) this.store.scheduleSave();
+    return changed;
+  }
 }

@@ -20,7 +20,10 @@ export interface BinaryKey {
 
 export interface StoredBinary extends BinaryKey {
   name: string;
+  /** The stored file's true size: HEAD and GET answer it as Content-Length. */
   size: number;
+  /** What listings show as `size`: written at the first upload and never again, as chacra does (#94-#100). */
+  listedSize: number;
   checksum: string;
   created: number;
   modified: number;
@@ -53,7 +56,7 @@ export interface StoredRepo extends RepoKey {
 interface StateFile {
   version: 1;
   projects: string[];
-  binaries: Record<string, { checksum: string; size: number; mtimeMs: number; created: number; modified: number; builtBy: string | null }>;
+  binaries: Record<string, { checksum: string; size: number; listedSize?: number; mtimeMs: number; created: number; modified: number; builtBy: string | null }>;
   repos: StoredRepo[];
 }
 
@@ -114,6 +117,7 @@ export class Store {
         ...file.key,
         name: file.name,
         size: st.size,
+        listedSize: cached?.listedSize ?? cached?.size ?? st.size,
         checksum,
         mtimeMs: st.mtimeMs,
         created: cached?.created ?? st.birthtimeMs,
@@ -137,7 +141,7 @@ export class Store {
     this.saveTimer = undefined;
     const state: StateFile = { version: 1, projects: [...this.projects], binaries: {}, repos: [...this.repos.values()] };
     for (const [rel, b] of this.binaries)
-      state.binaries[rel] = { checksum: b.checksum, size: b.size, mtimeMs: b.mtimeMs, created: b.created, modified: b.modified, builtBy: b.builtBy };
+      state.binaries[rel] = { checksum: b.checksum, size: b.size, listedSize: b.listedSize, mtimeMs: b.mtimeMs, created: b.created, modified: b.modified, builtBy: b.builtBy };
     const tmp = `${this.stateFile}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, this.stateFile);
@@ -158,12 +162,19 @@ export class Store {
   }
 
   /** Records a binary whose file was just moved into place. */
-  put(b: Omit<StoredBinary, 'created' | 'modified' | 'mtimeMs' | 'builtBy'>): { created: boolean } {
+  put(b: Omit<StoredBinary, 'created' | 'modified' | 'mtimeMs' | 'builtBy' | 'listedSize'>): { created: boolean } {
     const rel = relativeBinaryPath(b);
     const previous = this.binaries.get(rel);
     const now = Date.now();
     const st = statSync(join(this.publicRoot, rel));
-    this.binaries.set(rel, { ...b, created: previous?.created ?? now, modified: now, mtimeMs: st.mtimeMs, builtBy: previous?.builtBy ?? null });
+    this.binaries.set(rel, {
+      ...b,
+      listedSize: previous?.listedSize ?? b.size,
+      created: previous?.created ?? now,
+      modified: now,
+      mtimeMs: st.mtimeMs,
+      builtBy: previous?.builtBy ?? null,
+    });
     this.projects.add(b.project);
     this.touchRepo({ ...b, type: repoTypeOf(b.name) });
     this.scheduleSave();
@@ -188,18 +199,20 @@ export class Store {
   }
 
   /** Deletes one binary; the last of a repo takes the repo record, the last of a project the project. */
-  remove(rel: string, cascade = true): boolean {
+  remove(rel: string): boolean {
     const b = this.binaries.get(rel);
     if (!b) return false;
     rmSync(join(this.publicRoot, rel), { force: true });
     this.binaries.delete(rel);
-    if (cascade) {
-      if (this.binariesWhere({ project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor }).length === 0)
-        this.repos.delete(repoKeyOf(b));
-      if (this.binariesWhere({ project: b.project }).length === 0) {
-        this.projects.delete(b.project);
-        rmSync(join(this.publicRoot, b.project), { recursive: true, force: true });
-      }
+    // The repo is rebuilt without the binary, or goes with its last one; its built tree stays on disk, as chacra leaves it.
+    const repoKey = repoKeyOf(b);
+    const repo = this.repos.get(repoKey);
+    if (this.binariesWhere({ project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor }).length === 0)
+      this.repos.delete(repoKey);
+    else if (repo) repo.needsUpdate = true;
+    if (this.binariesWhere({ project: b.project }).length === 0) {
+      this.projects.delete(b.project);
+      rmSync(join(this.publicRoot, b.project), { recursive: true, force: true });
     }
     this.scheduleSave();
     return true;
@@ -225,7 +238,7 @@ export class Store {
       distro_version: b.version,
       arch: b.arch,
       flavor: b.flavor,
-      size: b.size,
+      size: b.listedSize,
       checksum: b.checksum,
       created: chacraTimestamp(b.created),
       modified: chacraTimestamp(b.modified),
