@@ -153,7 +153,8 @@ async function downloadOne(
   onBytes: (n: number) => void,
 ): Promise<void> {
   const existing = await stat(report.path).catch(() => undefined);
-  if (existing?.isFile() && existing.size === meta.size && (await sha512OfFile(report.path, signal)).sha512 === meta.checksum) {
+  // The listed size is stale after a replacement (#94-#100): only the sha512 decides.
+  if (existing?.isFile() && (await sha512OfFile(report.path, signal)).sha512 === meta.checksum) {
     report.outcome = 'unchanged';
     return;
   }
@@ -162,6 +163,8 @@ async function downloadOne(
   const hash = createHash('sha512');
   try {
     const download = await client.downloadBinary({ ...target, name: meta.name }, signal);
+    // Content-Length is the true size; the listing's may be that of an earlier copy.
+    if (download.size !== undefined) report.size = download.size;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         hash.update(chunk);
@@ -175,8 +178,8 @@ async function downloadOne(
       throw new NetworkError({ method: 'GET', url: `${client.baseUrl}binaries/${formatTarget(target)}/${encodeURIComponent(meta.name)}/`, code: (err as NodeJS.ErrnoException).code, reason: `the download was cut off: ${(err as Error).message}`, cause: err });
     });
     const sha512 = hash.digest('hex');
-    if (sha512 !== meta.checksum || report.bytes !== meta.size)
-      throw new VerificationError(`${meta.name}: the download's sha512 is ${sha512.slice(0, 16)}… (${report.bytes} bytes), the server lists ${meta.checksum.slice(0, 16)}… (${meta.size} bytes); not saved`, {
+    if (sha512 !== meta.checksum)
+      throw new VerificationError(`${meta.name}: the download's sha512 is ${sha512.slice(0, 16)}… (${report.bytes} bytes), the server lists ${meta.checksum.slice(0, 16)}…; not saved`, {
         hint: 'try again; if it persists, the copy on the server may be damaged',
       });
     await rename(tmp, report.path);

@@ -50,8 +50,13 @@ function newReport(path: string, name: string, target: string): FileReport {
   return { path, name, target, action: 'none', outcome: 'failed', size: null, sha512: null, serverSha512: null, bytesSent: 0, tries: 0, durationMs: 0, message: null };
 }
 
-export function sameContent(entry: BinaryMetadata | undefined, sha512: string | null, size: number | null): boolean {
-  return entry !== undefined && entry.checksum === sha512 && entry.size === size;
+/**
+ * Contents are the same when the sha512s are: chacra writes a binary's listed
+ * `size` at its first upload and never again (#94-#100), so after any
+ * replacement the listed size is stale and says nothing about the contents.
+ */
+export function sameContent(entry: BinaryMetadata | undefined, sha512: string | null): boolean {
+  return entry !== undefined && sha512 !== null && entry.checksum === sha512;
 }
 
 export interface Plan {
@@ -132,7 +137,7 @@ export async function planUploads(
       }
       w.report.serverSha512 = entry.checksum;
       w.report.sha512 = (await sha512OfFile(w.local.path, signal)).sha512;
-      if (sameContent(entry, w.report.sha512, w.local.size)) {
+      if (sameContent(entry, w.report.sha512)) {
         w.report.action = 'unchanged';
         w.report.outcome = 'unchanged';
       } else if (options.force) {

@@ -202,7 +202,7 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
         const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
         report.sha512 ??= (await sha512OfFile(local.path, ctx.signal)).sha512;
         report.serverSha512 = entry?.checksum ?? null;
-        if (sameContent(entry, report.sha512, local.size)) {
+        if (sameContent(entry, report.sha512)) {
           report.outcome = attempt > 1 ? 'uploaded' : 'unchanged';
         } else {
           report.outcome = 'skipped';
@@ -221,7 +221,7 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
         const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
         if (entry !== undefined) {
           report.sha512 ??= (await sha512OfFile(local.path, ctx.signal)).sha512;
-          if (sameContent(entry, report.sha512, local.size)) {
+          if (sameContent(entry, report.sha512)) {
             report.serverSha512 = entry.checksum;
             report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
             return;
@@ -270,7 +270,7 @@ async function verifyTarget(
     const wrong = toCheck.filter((w) => {
       const entry = listing[w.local.name];
       w.report.serverSha512 = entry?.checksum ?? null;
-      return !sameContent(entry, w.report.sha512, w.local.size);
+      return !sameContent(entry, w.report.sha512);
     });
     if (wrong.length === 0) return;
     if (round >= resends) {
