@@ -22,7 +22,8 @@ export {
   type FileOutcome,
   type UploadEvent,
 } from './operations/upload.js';
-export { pathExists, createProject, deleteBinary, updateRepo, recreateRepo, setRepoType, deleteRepo, NoSuchRepoError } from './operations/simple.js';
+export { pathExists, createProject, deleteBinary, updateRepo, recreateRepo, setRepoType, NoSuchRepoError } from './operations/simple.js';
+export { planRepoDelete, deleteRepo, type RepoDeletePlan, type RepoDeleteResult, type RepoDeleteOptions } from './operations/repo-delete.js';
 export { waitForRepo, RepoWaitTimeout, type WaitOptions } from './operations/repo-wait.js';
 export { resolveConfig, type ResolvedConfig, type ConfigFlags } from './config/resolve.js';
 export {

@@ -1,4 +1,5 @@
 // What the CLI touches of the process, passed in so that main() runs in tests.
+import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 
 export interface Io {
@@ -38,4 +39,18 @@ export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks);
+}
+
+/**
+ * Asks a yes/no question when a person is there to answer (standard input and
+ * standard error on a terminal); a script is not asked, and gets `true`.
+ */
+export async function confirm(io: Io, question: string): Promise<boolean> {
+  if (!io.stdin.isTTY || !io.stderr.isTTY) return true;
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }

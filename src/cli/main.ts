@@ -34,6 +34,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   force: { type: 'boolean', description: 'replace what is there' },
   jobs: { type: 'string', short: 'j', value: 'N', description: 'uploads at once (default 4)' },
   'dry-run': { type: 'boolean', description: 'show what would be uploaded, replaced or skipped; send no write' },
+  yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation on a terminal' },
   null: { type: 'boolean', short: '0', description: 'file names on standard input are NUL-separated (find -print0)' },
   wait: { type: 'boolean', description: 'then wait until the repo is built (see --timeout, --interval)' },
   interval: { type: 'string', value: 'DURATION', description: 'time between polls (default 5s)' },

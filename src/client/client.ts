@@ -218,18 +218,23 @@ export class ChacraClient {
     return this.repoAction(ref, undefined, fields, signal);
   }
 
-  /** DELETE a repo and its binaries: true when deleted, false when there was no such repo. */
-  async deleteRepo(ref: RepoRef, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * DELETE a repo document. On the real chacra this never deletes the repo:
+   * it removes the built tree from disk, then crashes (500) while the repo
+   * holds binaries (#102), and answers 500 "could not remove repo path" when
+   * the tree is gone already (#105). Those 500s come back as `failed` with the
+   * server's words; the repo goes only with its last binary (see
+   * operations/repo-delete). 401 and other refusals throw.
+   */
+  async deleteRepo(ref: RepoRef, signal?: AbortSignal): Promise<{ outcome: 'deleted' | 'absent' } | { outcome: 'failed'; status: number; message: string | undefined }> {
     const res = await this.transport.send({ method: 'DELETE', path: repoPath(ref), auth: true, retry: 'unsafe', signal });
-    if (res.status === 204 || res.status === 200) {
+    if (res.status === 204 || res.status === 200 || res.status === 404) {
       await res.body.dump();
-      return true;
+      return { outcome: res.status === 404 ? 'absent' : 'deleted' };
     }
-    if (res.status === 404) {
-      await res.body.dump();
-      return false;
-    }
-    throw await httpErrorOf(res, 'DELETE');
+    const error = await httpErrorOf(res, 'DELETE');
+    if (res.status === 500) return { outcome: 'failed', status: res.status, message: error.serverMessage };
+    throw error;
   }
 
   /** The text that installs a repo: a yum .repo file or an apt line; empty for raw repos (#80). */
@@ -254,15 +259,18 @@ export class ChacraClient {
     return Array.isArray(res.data) ? res.data : [];
   }
 
-  /** GET /health/: true when the server says it is healthy (200), false on 500 (#93). */
-  async health(signal?: AbortSignal): Promise<{ healthy: boolean; message?: string | undefined }> {
+  /**
+   * GET /health/: chacra answers 204 when its checks pass (#110), so any 2xx
+   * is healthy; a 5xx is unhealthy, with the server's own words when it gave any (#93).
+   */
+  async health(signal?: AbortSignal): Promise<{ healthy: boolean; status: number; message?: string | undefined }> {
     const res = await this.transport.send({ method: 'GET', path: 'health/', retry: 'never', signal });
-    if (res.status === 200) {
+    if (res.status >= 200 && res.status < 300) {
       await res.body.dump();
-      return { healthy: true };
+      return { healthy: true, status: res.status };
     }
     const err = await httpErrorOf(res, 'GET');
-    if (res.status === 500) return { healthy: false, message: err.serverMessage };
+    if (res.status >= 500) return { healthy: false, status: res.status, message: err.serverMessage };
     throw err;
   }
 }

@@ -65,7 +65,3 @@ export async function setRepoType(client: ChacraClient, ref: RepoRef, type: stri
   await existingRepo(client, ref, signal);
   return client.updateRepoFields(ref, { type }, signal);
 }
-
-export async function deleteRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<void> {
-  if (!(await client.deleteRepo(ref, signal))) throw new NoSuchRepoError(client, ref);
-}

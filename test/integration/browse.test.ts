@@ -90,6 +90,22 @@ describe('binary download', () => {
     assert.deepEqual(readdirSync(out).sort(), ['ceph-18.rpm', 'ceph-common-18.rpm', 'librados2-18.rpm'], 'the default flavor only');
   });
 
+  test('a binary replaced since its first upload (the listing keeps the old size, #97) downloads and verifies', async () => {
+    const t = 'replaced/main/r1/centos/9/x86_64';
+    const [first] = writeFiles(home.path, { 'grown.rpm': 1000 });
+    assert.equal((await cli(['binary', 'create', t, first!])).code, 0);
+    writeFileSync(first!, Buffer.alloc(2500, 'bigger'));
+    assert.equal((await cli(['binary', 'create', '--force', t, first!])).code, 0);
+    const out = join(home.path, 'dl-replaced');
+    mkdirSync(out);
+    const r = await cli(['binary', 'download', '--json', `${t}/grown.rpm`, '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).files[0].size, 2500, 'the true size, from Content-Length');
+    assert.equal(sha512(readFileSync(join(out, 'grown.rpm'))), sha512(Buffer.alloc(2500, 'bigger')));
+    const again = await cli(['binary', 'download', '--json', `${t}/grown.rpm`, '-o', out]);
+    assert.equal(JSON.parse(again.stdout).counts.unchanged, 1);
+  });
+
   test('-o FILE names the file; the default is the current directory', async () => {
     const dir = join(home.path, 'dl2');
     mkdirSync(dir);
@@ -126,14 +142,16 @@ describe('binary download', () => {
 });
 
 describe('health, config, completion', () => {
-  test('health: exit 1 when the server says it is not healthy', async () => {
+  test("health: exit 0 on chacra's 204 (#110); exit 1 with the server's own words on its 500 (#93)", async () => {
     const r = await cli(['health']);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /not healthy/);
-    const healthy = await testServer({ repoStepMs: 100 });
+    assert.match(r.stdout, /is not healthy: it answered 500 "500 Internal Server Error"/);
+    const healthy = await testServer({ repoStepMs: 60_000 });
     try {
+      assert.equal((await fetch(`${healthy.url}/health/`)).status, 204);
       const ok = await cli(['health'], { env: { CHACRA_URL: healthy.url } });
-      assert.equal(ok.code, 0);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /is healthy/);
     } finally {
       await healthy.stop();
     }

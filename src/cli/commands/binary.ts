@@ -99,17 +99,26 @@ export const binaryCreate: CommandSpec = {
 
 export const binaryDelete: CommandSpec = {
   path: ['binary', 'delete'],
-  summary: 'delete one binary: PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]/NAME',
-  args: [{ name: 'URLPART', required: true }],
+  summary: 'delete binaries: PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]/NAME ...',
+  description: 'A binary that is not there is a warning, not a failure: a rerun finishes an interrupted delete.\nWith --json: one object for one path, a list for several.',
+  args: [{ name: 'URLPART', required: true, variadic: true }],
   options: [],
-  examples: ['chacractl binary delete ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm'],
+  examples: [
+    'chacractl binary delete ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm',
+    'chacractl binary delete ceph/main/1a2b3c/centos/9/x86_64/a.rpm ceph/main/1a2b3c/centos/9/x86_64/b.rpm',
+  ],
   async run({ args }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseBinaryRef(args[0]!);
+    // Every path is checked before the first is deleted.
+    const refs = args.map((a) => ({ given: a, ref: parseBinaryRef(a) }));
     const client = await ctx.client();
-    const outcome = await deleteBinary(client, ref, ctx.signal);
-    if (outcome === 'absent') ctx.logger.warn(`${args[0]} is not on the server (deleted already?)`);
-    if (ctx.json) ctx.printJson({ path: args[0], deleted: outcome === 'deleted' });
-    else if (outcome === 'deleted') ctx.print(`deleted ${args[0]}`);
+    const results: { path: string; deleted: boolean }[] = [];
+    for (const { given, ref } of refs) {
+      const outcome = await deleteBinary(client, ref, ctx.signal);
+      results.push({ path: given, deleted: outcome === 'deleted' });
+      if (outcome === 'absent') ctx.logger.warn(`${given} is not on the server (deleted already?)`);
+      else if (!ctx.json) ctx.print(`deleted ${given}`);
+    }
+    if (ctx.json) ctx.printJson(results.length === 1 ? results[0] : results);
     return ExitCode.ok;
   },
 };

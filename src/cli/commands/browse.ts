@@ -89,11 +89,12 @@ export const health: CommandSpec = {
   async run(_: Invocation, ctx: Context): Promise<number> {
     const client = await ctx.client({ needsCredentials: false });
     const result = await client.health(ctx.signal).catch((err: unknown) => {
-      if (err instanceof HttpError) return { healthy: false, message: err.message };
+      if (err instanceof HttpError) return { healthy: false, status: err.status, message: err.serverMessage };
       throw err;
     });
     if (ctx.json) ctx.printJson({ url: client.baseUrl, ...result });
-    else ctx.print(result.healthy ? `${client.baseUrl} is healthy` : `${client.baseUrl} is not healthy${result.message ? `: ${result.message}` : ''}`);
+    else if (result.healthy) ctx.print(`${client.baseUrl} is healthy`);
+    else ctx.print(`${client.baseUrl} is not healthy: it answered ${result.status}${result.message ? ` "${result.message}"` : ''}`);
     return result.healthy ? ExitCode.ok : ExitCode.failed;
   },
 };

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { formatRepo, parseRepoRef, type RepoRef } from '../../client/paths.js';
+import { formatRepo, formatTarget, parseRepoRef, type BinaryRef, type RepoRef } from '../../client/paths.js';
 import { ExitCode, FileError, UsageError } from '../../errors.js';
 import { waitForRepo } from '../../operations/repo-wait.js';
-import { deleteRepo, NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
+import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
+import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
 import { repoState, type RepoDocument } from '../../types.js';
-import { parseDuration, type Context } from '../context.js';
-import { readAll } from '../io.js';
+import { parseCount, parseDuration, type Context } from '../context.js';
+import { confirm, readAll } from '../io.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 
 const REPO_ARG = [{ name: 'PATH', required: true }];
@@ -77,17 +78,68 @@ export const repoSetRaw: CommandSpec = {
   },
 };
 
+const binaryPath = (b: BinaryRef) => `${formatTarget(b)}/${b.name}`;
+
+function describeDelete(plan: RepoDeletePlan): string {
+  const doc = plan.doc!;
+  const archs = [...new Set(plan.binaries.map((b) => b.arch))];
+  return (
+    `repo ${formatRepo(plan.repo)} (${doc.type}, ${repoState(doc)})` +
+    (doc.path === null ? '' : ', its built tree') +
+    `, and ${plan.binaries.length} binar${plan.binaries.length === 1 ? 'y' : 'ies'}${archs.length ? ` (${archs.join(', ')})` : ''}`
+  );
+}
+
 export const repoDelete: CommandSpec = {
   path: ['repo', 'delete'],
-  summary: 'delete a repo and its binaries',
+  summary: "delete a repo: its built tree and every binary of it (each arch, the repo's flavor only)",
+  description: [
+    "chacra's own DELETE of a repo removes the built tree and then fails, leaving the repo and its",
+    'binaries; a repo goes with its last binary. So this removes the tree, deletes each binary of the',
+    "repo (every arch of the distro version, in the repo's flavor; other flavors stay), and succeeds",
+    'when the repo is gone. Run it again after an interruption to finish; a repo already gone is a',
+    'warning. On a terminal it asks first, unless --yes.',
+  ].join('\n'),
   args: REPO_ARG,
-  options: [],
-  examples: ['chacractl repo delete ceph/main/1a2b3c/centos/9'],
-  async run({ args }: Invocation, ctx: Context): Promise<number> {
+  options: ['dry-run', 'yes', 'jobs'],
+  optionHelp: { 'dry-run': 'show what would be deleted; delete nothing', jobs: 'deletes at once (default 4)' },
+  examples: ['chacractl repo delete ceph/main/1a2b3c/centos/9', 'chacractl repo delete --dry-run ceph/main/1a2b3c/centos/9/flavors/crimson'],
+  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
     const ref = parseRepoRef(args[0]!);
-    await deleteRepo(await ctx.client(), ref, ctx.signal);
-    if (ctx.json) ctx.printJson({ repo: formatRepo(ref), deleted: true });
-    else ctx.print(`deleted repo ${formatRepo(ref)}`);
+    const dryRun = values['dry-run'] === true;
+    const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
+    const client = await ctx.client({ needsCredentials: !dryRun });
+    const plan = await planRepoDelete(client, ref, ctx.signal);
+    const paths = plan.binaries.map(binaryPath);
+    if (plan.doc === undefined) {
+      ctx.logger.warn(`there is no repo ${formatRepo(ref)} (deleted already?): nothing to delete`);
+      if (ctx.json) ctx.printJson({ repo: formatRepo(ref), existed: false, dryRun, binaries: [] });
+      return ExitCode.ok;
+    }
+    if (dryRun) {
+      if (ctx.json) ctx.printJson({ repo: formatRepo(ref), existed: true, dryRun, builtTree: plan.doc.path, binaries: paths });
+      else {
+        ctx.print(`would delete ${describeDelete(plan)}`);
+        for (const p of paths) ctx.print(`  ${p}`);
+      }
+      return ExitCode.ok;
+    }
+    if (values.yes !== true) {
+      ctx.io.stderr.write(`This deletes ${describeDelete(plan)}.\n`);
+      if (!(await confirm(ctx.io, 'Delete it?'))) {
+        ctx.logger.error('not confirmed: nothing was deleted');
+        return ExitCode.failed;
+      }
+    }
+    const result = await deleteRepo(client, plan, {
+      signal: ctx.signal,
+      logger: ctx.logger,
+      jobs,
+      onDeleted: (b, outcome) => ctx.logger.info(`${outcome === 'deleted' ? 'deleted' : 'gone already:'} ${binaryPath(b)}`),
+    });
+    if (ctx.json)
+      ctx.printJson({ repo: formatRepo(ref), existed: true, dryRun, builtTree: plan.doc.path, binaries: paths, deleted: result.deleted.length, goneAlready: result.absent.length });
+    else ctx.print(`deleted ${describeDelete(plan)}`);
     return ExitCode.ok;
   },
 };
