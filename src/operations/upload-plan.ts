@@ -1,7 +1,7 @@
 // Planning an upload: what is on disk, what the server holds, what to send.
 // One listing per target; only names the server has already are hashed first.
 import type { ChacraClient } from '../client/client.js';
-import { formatTarget, type BinaryTarget } from '../client/paths.js';
+import { formatRepo, formatTarget, type BinaryTarget } from '../client/paths.js';
 import type { Logger } from '../logger.js';
 import type { BinaryListing, BinaryMetadata } from '../types.js';
 import { inspectLocalFile, sha512OfFile, type LocalFile } from './files.js';
@@ -63,7 +63,7 @@ export interface Plan {
   reports: FileReport[];
   /** Files to send, largest first within each target. */
   work: Work[];
-  targets: Map<string, { target: BinaryTarget; items: Work[] }>;
+  targets: Map<string, { target: BinaryTarget; items: Work[]; /** The server held no binary there when planned. */ fresh: boolean }>;
 }
 
 /**
@@ -121,7 +121,8 @@ export async function planUploads(
       locals.push(item);
     }
     if (locals.length === 0) continue;
-    const listing: BinaryListing = (await listingRequest) ?? {};
+    const listed = await listingRequest;
+    const listing: BinaryListing = listed ?? {};
     const planned = locals.map((local) => {
       const report = newReport(local.path, local.name, targetName);
       report.size = local.size;
@@ -153,6 +154,40 @@ export async function planUploads(
     // Largest first: the big file starts at once and the small ones flow past it on the other lanes.
     toSend.sort((a, b) => b.local.size - a.local.size);
     work.push(...toSend);
-    if (toSend.length) plan.targets.set(targetName, { target: batch.target, items: toSend });
+    if (toSend.length) plan.targets.set(targetName, { target: batch.target, items: toSend, fresh: listed === undefined });
   }
+}
+
+/**
+ * chacra creates a binary's repo record, and its project, on the first upload
+ * without a lock: concurrent first uploads into one repo leave duplicate repo
+ * records that split its binaries, and concurrent first uploads into a new
+ * project fail with a 500 for all but one. Both seen on a real chacra. So where
+ * a target held nothing when planned, one upload, the smallest, goes first:
+ * alone in its project, then one per repo, then the rest. Returns, for each
+ * waiting file, the file it waits for.
+ */
+export function firstUploadsAlone(plan: Plan): Map<Work, Work> {
+  const waits = new Map<Work, Work>();
+  const byRepo = new Map<string, Work>();
+  const byProject = new Map<string, Work>();
+  for (const { target, items, fresh } of plan.targets.values()) {
+    if (!fresh) continue;
+    const repo = formatRepo(target);
+    let pioneer = byRepo.get(repo);
+    if (pioneer === undefined) {
+      // Items are largest first: the last is the quickest to send.
+      pioneer = items[items.length - 1]!;
+      byRepo.set(repo, pioneer);
+      const first = byProject.get(target.project);
+      if (first === undefined) byProject.set(target.project, pioneer);
+      else waits.set(pioneer, first);
+    }
+    for (const w of items) if (w !== pioneer) waits.set(w, pioneer);
+  }
+  // The pioneers are sent first, so that nothing waits holding a lane for long.
+  const first = new Set(byRepo.values());
+  const rest = plan.work.filter((w) => !first.has(w));
+  plan.work.splice(0, plan.work.length, ...first, ...rest);
+  return waits;
 }

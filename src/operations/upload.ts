@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { sha512OfFile } from './files.js';
 import { runPool, runSignal } from './pool.js';
-import { planUploads, sameContent, type FileOutcome, type FileReport, type Plan, type UploadBatch, type Work } from './upload-plan.js';
+import { firstUploadsAlone, planUploads, sameContent, type FileOutcome, type FileReport, type Plan, type UploadBatch, type Work } from './upload-plan.js';
 
 export type { UploadBatch, PlannedAction, FileOutcome, FileReport } from './upload-plan.js';
 
@@ -128,13 +128,18 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   // 2. Upload, and verify each target once its last upload has finished.
   const pending = new Map<string, number>([...targetsOfWork].map(([name, t]) => [name, t.items.length]));
   const verifications: Promise<void>[] = [];
+  const waitsFor = firstUploadsAlone(plan);
+  const finished = new Map([...new Set(waitsFor.values())].map((first) => [first, deferred()]));
   // A lane is free once its file is sent: the next file streams while the
   // server stores and hashes the last, so a worker never waits on our turnaround.
   await runPool(
     work,
     { limit: jobs, maxInFlight: 2 * jobs, stop: stopped },
     async (w, release) => {
+      const first = waitsFor.get(w);
+      if (first) await finished.get(first)!.promise;
       const stopper = await uploadOne(client, w, { signal, logger, emit, release });
+      finished.get(w)?.resolve();
       if (stopper) fatal ??= stopper;
       const left = (pending.get(w.report.target) ?? 1) - 1;
       pending.set(w.report.target, left);
@@ -310,4 +315,10 @@ async function reportWrongCopy(client: ChacraClient, w: Work, options: RunContex
   }
   options.logger.error(report.message);
   options.emit({ type: 'done', file: report });
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

@@ -7,13 +7,14 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Faults } from './faults.js';
 import { badRequest, crash, groupBy, methodNotAllowed, notFound, sendJson, type Exchange } from './respond.js';
-import { relativeBinaryPath, type BinaryKey, type Store, type StoredBinary } from './store.js';
+import { relativeBinaryPath, repoKeyOf, type BinaryKey, type Store, type StoredBinary } from './store.js';
 
 const LEVELS = ['project', 'ref', 'sha1', 'distro', 'version', 'arch'] as const;
 
 /** What the handlers record for tests: the content type each uploaded file was sent with. */
 export interface UploadStats {
   uploadTypes: Record<string, number>;
+  duplicateRepos: number;
 }
 
 export async function handleBinaries(x: Exchange, store: Store, faults: Faults, stats: UploadStats): Promise<void> {
@@ -99,11 +100,26 @@ async function binary(x: Exchange, store: Store, faults: Faults, stats: UploadSt
         return crash(x);
       }
       return upload(x, store, faults, stats, key, key.name);
-    case 'DELETE':
+    case 'DELETE': {
       if (!stored) return notFound(x);
-      store.remove(rel);
+      // chacra removes a repo with its last binary, deciding in the DELETE's own
+      // transaction: deletes of one repo that overlap each still count the
+      // others' binaries, and the repo stays behind with none (seen on a real chacra).
+      const overlapping = store.deleting.get(repoKeyOf(stored)) ?? new Set<{ overlapped: boolean }>();
+      store.deleting.set(repoKeyOf(stored), overlapping);
+      const self = { overlapped: overlapping.size > 0 };
+      for (const other of overlapping) other.overlapped = true;
+      overlapping.add(self);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 2)); // the transaction's time
+        store.remove(rel, { racing: self.overlapped });
+      } finally {
+        overlapping.delete(self);
+        if (overlapping.size === 0) store.deleting.delete(repoKeyOf(stored));
+      }
       x.res.writeHead(204);
       return void x.res.end();
+    }
     default:
       return methodNotAllowed(x, `${x.method} requests to this url are not allowed`);
   }
@@ -114,8 +130,42 @@ function encodeHeader(name: string): string {
   return Buffer.from(name, 'utf8').toString('latin1');
 }
 
+function enter(map: Map<string, number>, name: string): () => void {
+  map.set(name, (map.get(name) ?? 0) + 1);
+  return () => {
+    const left = (map.get(name) ?? 1) - 1;
+    if (left === 0) map.delete(name);
+    else map.set(name, left);
+  };
+}
+
+/**
+ * As on a real chacra, a first upload into a new project that overlaps
+ * another one fails with a 500 (a unique-key violation on the project's name),
+ * and one into a new repo makes a duplicate repo record, counted in
+ * `stats.duplicateRepos` since this store keeps one record per repo.
+ */
+async function upload(x: Exchange, store: Store, faults: Faults, stats: UploadStats, key: BinaryKey, putName?: string): Promise<void> {
+  const leave: (() => void)[] = [];
+  let projectRace = false;
+  if (putName === undefined && !store.projects.has(key.project)) {
+    projectRace = store.creating.projects.has(key.project);
+    leave.push(enter(store.creating.projects, key.project));
+  }
+  const repoKey = repoKeyOf(key);
+  if (putName === undefined && !store.repos.has(repoKey)) {
+    if (store.creating.repos.has(repoKey) && !projectRace) stats.duplicateRepos++;
+    leave.push(enter(store.creating.repos, repoKey));
+  }
+  try {
+    await receive(x, store, faults, stats, key, putName, projectRace);
+  } finally {
+    for (const l of leave) l();
+  }
+}
+
 /** Receives a multipart upload into a temporary file and moves it into place only once whole. */
-function upload(x: Exchange, store: Store, faults: Faults, stats: UploadStats, key: BinaryKey, putName?: string): Promise<void> {
+function receive(x: Exchange, store: Store, faults: Faults, stats: UploadStats, key: BinaryKey, putName: string | undefined, projectRace: boolean): Promise<void> {
   return new Promise<void>((resolve) => {
     let parser: busboy.Busboy;
     try {
@@ -173,6 +223,11 @@ function upload(x: Exchange, store: Store, faults: Faults, stats: UploadStats, k
       if (failed) return;
       if (!received || !received.name) {
         badRequest(x, 'no file object found in "file" param in POST request');
+        return resolve();
+      }
+      if (projectRace) {
+        await rm(received.tmp, { force: true });
+        crash(x);
         return resolve();
       }
       const rel = relativeBinaryPath({ ...key, name: received.name });

@@ -35,6 +35,8 @@ export interface ServerStats {
   byMethod: Record<string, number>;
   connections: number;
   uploadTypes: Record<string, number>;
+  /** First uploads into a repo that overlapped another's: on chacra each made its own repo record. */
+  duplicateRepos: number;
 }
 
 export interface RunningServer {
@@ -61,7 +63,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const repoStepMs = options.repoStepMs ?? 1000;
   const worker = new RepoWorker(store);
   if (repoStepMs > 0) worker.start(repoStepMs);
-  const stats: ServerStats = { total: 0, byMethod: {}, connections: 0, uploadTypes: {} };
+  const stats: ServerStats = { total: 0, byMethod: {}, connections: 0, uploadTypes: {}, duplicateRepos: 0 };
   const limit = new Limiter(options.workers ?? 0);
   const scheme = options.tls ? 'https' : 'http';
 

@@ -85,6 +85,10 @@ export class Store {
   readonly binaries = new Map<string, StoredBinary>();
   readonly repos = new Map<string, StoredRepo>();
   readonly projects = new Set<string>();
+  /** Uploads under way that create a project or a repo, by name: chacra creates both without a lock. */
+  readonly creating = { projects: new Map<string, number>(), repos: new Map<string, number>() };
+  /** Binary deletes under way, by repo key. */
+  readonly deleting = new Map<string, Set<{ overlapped: boolean }>>();
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly dataDir: string) {
@@ -198,8 +202,12 @@ export class Store {
     repo.modified = Date.now();
   }
 
-  /** Deletes one binary; the last of a repo takes the repo record, the last of a project the project. */
-  remove(rel: string): boolean {
+  /**
+   * Deletes one binary; the last of a repo takes the repo record, the last of
+   * a project the project, unless `racing`: a delete that overlapped another
+   * still counted the other's binary, as chacra's transactions do.
+   */
+  remove(rel: string, options: { racing?: boolean } = {}): boolean {
     const b = this.binaries.get(rel);
     if (!b) return false;
     rmSync(join(this.publicRoot, rel), { force: true });
@@ -207,10 +215,10 @@ export class Store {
     // The repo is rebuilt without the binary, or goes with its last one; its built tree stays on disk, as chacra leaves it.
     const repoKey = repoKeyOf(b);
     const repo = this.repos.get(repoKey);
-    if (this.binariesWhere({ project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor }).length === 0)
-      this.repos.delete(repoKey);
-    else if (repo) repo.needsUpdate = true;
-    if (this.binariesWhere({ project: b.project }).length === 0) {
+    const repoEmpty = this.binariesWhere({ project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor }).length === 0;
+    if (!repoEmpty && repo) repo.needsUpdate = true;
+    if (repoEmpty && !options.racing) this.repos.delete(repoKey);
+    if (this.binariesWhere({ project: b.project }).length === 0 && !options.racing) {
       this.projects.delete(b.project);
       rmSync(join(this.publicRoot, b.project), { recursive: true, force: true });
     }

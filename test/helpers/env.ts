@@ -112,6 +112,7 @@ export function resetServer(server: TestServer): void {
   server.stats.byMethod = {};
   server.stats.connections = 0;
   server.stats.uploadTypes = {};
+  server.stats.duplicateRepos = 0;
 }
 
 /**

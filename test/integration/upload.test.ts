@@ -169,6 +169,19 @@ describe('files from arguments and standard input', () => {
   });
 });
 
+test('into a new repo the first upload goes alone: no duplicate repo records and no 500 from chacra racing itself', async () => {
+  const t = target();
+  const d = dir(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`new-${i}.rpm`, 1000 + i])));
+  // Slow uploads, so that concurrent ones overlap on the server as they do on a real chacra.
+  fixture.server.faults.add({ method: 'POST', action: { kind: 'delay', ms: 20 } });
+  const r = await cli(['--json', 'binary', 'create', '-j', '4', t, ...d.files]);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { files: { tries: number }[] };
+  assert.deepEqual(summary.files.map((f) => f.tries), Array(8).fill(1), 'no upload failed and was retried');
+  assert.equal(fixture.server.stats.duplicateRepos, 0);
+  assert.equal(fixture.server.stats.byMethod.POST, 8);
+});
+
 test('each file is read from disk once, hashed while it streams (defect 4)', async () => {
   const t = target();
   const size = 8 * 1024 * 1024;
