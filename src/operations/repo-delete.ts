@@ -70,19 +70,29 @@ export async function deleteRepo(client: ChacraClient, plan: RepoDeletePlan, opt
     result.treeRemoval = answer.outcome === 'failed' ? `answered ${answer.status}${answer.message ? ` (${answer.message})` : ''}` : answer.outcome;
     logger.debug(`DELETE of the repo document ${result.treeRemoval}, as chacra does; deleting its binaries`);
   }
-  await runPool(plan.binaries, Math.max(1, options.jobs ?? 4), async (binary) => {
+  const remove = async (binary: BinaryRef) => {
     const outcome = (await client.deleteBinary(binary, signal)) ? 'deleted' : 'absent';
     (outcome === 'deleted' ? result.deleted : result.absent).push(binary);
     options.onDeleted?.(binary, outcome);
-  });
+  };
+  // Each DELETE removes the repo when it finds no other binary of it, in its own
+  // transaction: concurrent deletes of the last binaries each still see the
+  // others', and the repo stays behind with none (seen on a real chacra). So
+  // all but the last go concurrently, and the last alone.
+  const last = plan.binaries.at(-1);
+  await runPool(plan.binaries.slice(0, -1), Math.max(1, options.jobs ?? 4), remove);
+  if (last) await remove(last);
   const left = await client.getRepo(plan.repo, signal);
   if (left !== undefined) {
     const again = await planRepoDelete(client, plan.repo, signal);
-    throw new VerificationError(
-      `repo ${formatRepo(plan.repo)} is still there, with ${again.binaries.length} binar${again.binaries.length === 1 ? 'y' : 'ies'}` +
-        (again.binaries.length ? ` (${again.binaries.slice(0, 3).map((b) => `${b.arch}/${b.name}`).join(', ')}${again.binaries.length > 3 ? ', …' : ''})` : ''),
-      { hint: 'something may be uploading to it now; run the delete again' },
-    );
+    if (again.binaries.length > 0)
+      throw new VerificationError(
+        `repo ${formatRepo(plan.repo)} is still there, with ${again.binaries.length} binar${again.binaries.length === 1 ? 'y' : 'ies'} (${again.binaries.slice(0, 3).map((b) => `${b.arch}/${b.name}`).join(', ')}${again.binaries.length > 3 ? ', …' : ''})`,
+        { hint: 'something may be uploading to it now; run the delete again' },
+      );
+    throw new VerificationError(`repo ${formatRepo(plan.repo)} is still there with no binary: the server kept its record when its last binaries were deleted at once`, {
+      hint: 'chacra removes a repo with its last binary only; upload one file to it and delete that file, or ask the server administrators to remove the record',
+    });
   }
   return result;
 }
