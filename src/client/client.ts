@@ -12,6 +12,7 @@ import type {
 } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
+import type { RetryPolicy } from './retry.js';
 import { headerValue, httpErrorOf, Transport, type TransportOptions } from './transport.js';
 
 export type ChacraClientOptions = TransportOptions;
@@ -52,6 +53,11 @@ export class ChacraClient {
 
   get baseUrl(): string {
     return this.transport.baseUrl;
+  }
+
+  /** How often, and after how long, a failed request is tried again. */
+  get retryPolicy(): RetryPolicy {
+    return this.transport.retryPolicy;
   }
 
   /** Requests sent so far, retries included. */

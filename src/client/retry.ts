@@ -44,3 +44,54 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Why a failed try may be made again. */
+export interface RetryReason {
+  reason: string;
+  /** The server's Retry-After, when it sent one. */
+  retryAfter?: string | undefined;
+}
+
+export interface RetryOptions<T> {
+  policy: RetryPolicy;
+  signal?: AbortSignal | undefined;
+  /** Why a thrown failure may be tried again; undefined: it is thrown as it is. */
+  retryError?: (err: unknown, attempt: number) => RetryReason | undefined;
+  /**
+   * Why a result may be tried again (a 503 answer, say); called only while
+   * tries are left, so the last try's result is returned as it is.
+   */
+  retryResult?: (value: T, attempt: number) => Promise<RetryReason | undefined> | RetryReason | undefined;
+  /** Told of each retry before its wait, to log it. */
+  onRetry?: (retry: { attempt: number; tries: number; delayMs: number; reason: string }) => void;
+  random?: () => number;
+}
+
+/**
+ * The one retry loop: runs `run(attempt)` up to `policy.tries` times, waiting
+ * by `backoffDelay` between tries; the caller says what may be retried.
+ */
+export async function withRetry<T>(run: (attempt: number) => Promise<T>, options: RetryOptions<T>): Promise<T> {
+  const { policy, signal } = options;
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw new InterruptedError();
+    let why: RetryReason | undefined;
+    try {
+      const value = await run(attempt);
+      if (attempt >= policy.tries || !options.retryResult) return value;
+      why = await options.retryResult(value, attempt);
+      if (why === undefined) return value;
+    } catch (err) {
+      if (signal?.aborted || err instanceof InterruptedError) throw err instanceof InterruptedError ? err : new InterruptedError();
+      why = attempt < policy.tries ? options.retryError?.(err, attempt) : undefined;
+      if (why === undefined) throw err;
+    }
+    const delayMs = backoffDelay(policy, attempt, why.retryAfter, options.random);
+    options.onRetry?.({ attempt, tries: policy.tries, delayMs, reason: why.reason });
+    await sleep(delayMs, signal);
+  }
+}
+
+export function formatDelay(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}

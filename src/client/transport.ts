@@ -9,7 +9,7 @@ import apiRequest from 'undici/lib/api/api-request.js';
 import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY_POLICY, formatDelay, withRetry, type RetryPolicy } from './retry.js';
 
 export interface TlsOptions {
   verify: boolean;
@@ -114,38 +114,34 @@ export class Transport {
   async send(spec: RequestSpec): Promise<RawResponse> {
     const url = this.urlOf(spec.path);
     const mode = spec.retry ?? (spec.method === 'GET' || spec.method === 'HEAD' ? 'idempotent' : 'unsafe');
-    for (let attempt = 1; ; attempt++) {
-      if (spec.signal?.aborted) throw new InterruptedError();
-      let response: RawResponse;
-      try {
-        response = await this.sendOnce(spec, url);
-      } catch (err) {
-        // A local failure (a file changed under the upload, an interruption) is not the network's.
-        if (err instanceof ChacraError && !(err instanceof NetworkError)) throw err;
-        const failure = toNetworkError(err, spec.method, url);
-        const retryable =
-          mode !== 'never' &&
-          !TLS_CODES.has(failure.code ?? '') &&
-          (mode === 'idempotent' || NOT_SENT_CODES.has(failure.code ?? ''));
-        if (!retryable || attempt >= this.retryPolicy.tries) throw failure;
-        const delay = backoffDelay(this.retryPolicy, attempt);
-        this.logger.info(`retrying ${spec.method} ${url} in ${formatDelay(delay)} (try ${attempt + 1} of ${this.retryPolicy.tries}): ${failure.reason}`);
-        await sleep(delay, spec.signal);
-        continue;
-      }
-      const statuses = mode === 'idempotent' ? RETRY_STATUSES_IDEMPOTENT : mode === 'unsafe' ? RETRY_STATUSES_UNSAFE : undefined;
-      if (statuses?.has(response.status) && attempt < this.retryPolicy.tries) {
-        const retryAfter = headerValue(response.headers['retry-after']);
-        const message = await readServerMessage(response).catch(() => undefined);
-        const delay = backoffDelay(this.retryPolicy, attempt, retryAfter);
-        this.logger.info(
-          `retrying ${spec.method} ${url} in ${formatDelay(delay)} (try ${attempt + 1} of ${this.retryPolicy.tries}): answered ${response.status}${message ? ` (${message})` : ''}`,
-        );
-        await sleep(delay, spec.signal);
-        continue;
-      }
-      return response;
-    }
+    const statuses = mode === 'idempotent' ? RETRY_STATUSES_IDEMPOTENT : mode === 'unsafe' ? RETRY_STATUSES_UNSAFE : undefined;
+    return withRetry(
+      async () => {
+        try {
+          return await this.sendOnce(spec, url);
+        } catch (err) {
+          // A local failure (a file changed under the upload, an interruption) is not the network's.
+          if (err instanceof ChacraError && !(err instanceof NetworkError)) throw err;
+          throw toNetworkError(err, spec.method, url);
+        }
+      },
+      {
+        policy: this.retryPolicy,
+        signal: spec.signal,
+        retryError: (err) => {
+          const failure = err as NetworkError;
+          if (!(failure instanceof NetworkError) || mode === 'never' || TLS_CODES.has(failure.code ?? '')) return undefined;
+          return mode === 'idempotent' || NOT_SENT_CODES.has(failure.code ?? '') ? { reason: failure.reason } : undefined;
+        },
+        retryResult: async (response) => {
+          if (!statuses?.has(response.status)) return undefined;
+          const message = await readServerMessage(response).catch(() => undefined);
+          return { reason: `answered ${response.status}${message ? ` (${message})` : ''}`, retryAfter: headerValue(response.headers['retry-after']) };
+        },
+        onRetry: ({ attempt, tries, delayMs, reason }) =>
+          this.logger.info(`retrying ${spec.method} ${url} in ${formatDelay(delayMs)} (try ${attempt + 1} of ${tries}): ${reason}`),
+      },
+    );
   }
 
   private async sendOnce(spec: RequestSpec, url: string): Promise<RawResponse> {
@@ -246,10 +242,6 @@ function createDispatcher(options: TransportOptions): Dispatcher | Promise<Dispa
         noProxy: env.no_proxy ?? env.NO_PROXY,
       }),
   );
-}
-
-function formatDelay(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
 }
 
 export function headerValue(value: string | string[] | undefined): string | undefined {

@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { BinaryMetadata } from '../types.js';
 import { sha512OfFile } from './files.js';
 import { runPool, runSignal } from './pool.js';
-import { backoffDelay, sleep } from '../client/retry.js';
+import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 
 export type DownloadOutcome = 'downloaded' | 'unchanged' | 'failed' | 'interrupted';
 
@@ -61,6 +61,8 @@ export interface DownloadOptions {
   signal?: AbortSignal | undefined;
   logger?: Logger;
   onEvent?: (e: DownloadEvent) => void;
+  /** Tries of each download and their backoff; the client's policy when absent. */
+  retry?: RetryPolicy;
 }
 
 export async function downloadBinaries(client: ChacraClient, req: DownloadRequest, options: DownloadOptions = {}): Promise<DownloadSummary> {
@@ -109,18 +111,13 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
     const t0 = performance.now();
     emit({ type: 'start', file: report });
     try {
-      const policy = client.transport.retryPolicy;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await downloadOne(client, req.target, meta, report, signal, (n) => emit({ type: 'bytes', file: report, bytes: n }));
-          break;
-        } catch (err) {
-          // A connection cut mid-body, or bytes altered on the way: fetch it again.
-          if (!(err instanceof NetworkError || err instanceof VerificationError) || attempt >= policy.tries || signal.aborted) throw err;
-          logger.info(`download of ${meta.name} failed (${err.message}); retrying`);
-          await sleep(backoffDelay(policy, attempt), signal);
-        }
-      }
+      await withRetry(() => downloadOne(client, req.target, meta, report, signal, (n) => emit({ type: 'bytes', file: report, bytes: n })), {
+        policy: options.retry ?? client.retryPolicy,
+        signal,
+        // A connection cut mid-body, or bytes altered on the way: fetch it again.
+        retryError: (err) => (err instanceof NetworkError || err instanceof VerificationError ? { reason: err.message } : undefined),
+        onRetry: ({ delayMs, reason }) => logger.info(`download of ${meta.name} failed (${reason}); retrying in ${formatDelay(delayMs)}`),
+      });
     } catch (err) {
       if (signal.aborted || err instanceof InterruptedError) {
         report.outcome = 'interrupted';

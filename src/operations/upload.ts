@@ -4,7 +4,7 @@
 import type { ChacraClient } from '../client/client.js';
 import { contentTypeOf } from '../client/multipart.js';
 import { formatTarget, type BinaryTarget } from '../client/paths.js';
-import { backoffDelay, sleep } from '../client/retry.js';
+import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
@@ -23,18 +23,29 @@ export interface UploadOptions {
   dryRun?: boolean;
   /** Re-sends of a file the server holds wrongly after upload. */
   verifyResends?: number;
+  /** Tries of each upload and their backoff; the client's policy when absent. */
+  retry?: RetryPolicy;
   signal?: AbortSignal | undefined;
   logger?: Logger;
   onEvent?: (event: UploadEvent) => void;
   cwd?: string;
 }
 
+/**
+ * What a run tells as it goes. Each file to send has one `start` and one
+ * `done` (its upload, retries included, is over); `retry` for each failed try
+ * sent again; after `verify`, `resend` for a file the server holds wrongly,
+ * and `rejected` for one that stays wrong (its outcome becomes `failed`).
+ */
 export type UploadEvent =
   | { type: 'planned'; files: number; bytes: number; /** Files settled without sending: unchanged, skipped, missing. */ settled: FileReport[] }
   | { type: 'start'; file: FileReport }
   | { type: 'bytes'; file: FileReport; bytes: number }
+  | { type: 'retry'; file: FileReport; reason: string; delayMs: number }
   | { type: 'done'; file: FileReport }
-  | { type: 'verify'; target: string; files: number };
+  | { type: 'verify'; target: string; files: number }
+  | { type: 'resend'; file: FileReport }
+  | { type: 'rejected'; file: FileReport };
 
 export interface UploadSummary {
   dryRun: boolean;
@@ -74,6 +85,7 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   const requestsBefore = client.requestCount;
   const logger = options.logger ?? silentLogger;
   const jobs = Math.max(1, options.jobs ?? 4);
+  const retry = options.retry ?? client.retryPolicy;
   const signal = runSignal(options.signal);
   const emit = options.onEvent ?? (() => {});
   const reports: FileReport[] = [];
@@ -138,14 +150,16 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
     async (w, release) => {
       const first = waitsFor.get(w);
       if (first) await finished.get(first)!.promise;
-      const stopper = await uploadOne(client, w, { signal, logger, emit, release });
+      emit({ type: 'start', file: w.report });
+      const stopper = await uploadOne(client, w, { signal, logger, emit, release, retry });
+      emit({ type: 'done', file: w.report });
       finished.get(w)?.resolve();
       if (stopper) fatal ??= stopper;
       const left = (pending.get(w.report.target) ?? 1) - 1;
       pending.set(w.report.target, left);
       if (left === 0 && !stopped()) {
         const t = targetsOfWork.get(w.report.target);
-        if (t) verifications.push(verifyTarget(client, t.target, t.items, { ...options, signal, logger, emit }).catch((err) => {
+        if (t) verifications.push(verifyTarget(client, t.target, t.items, { ...options, signal, logger, emit, retry }).catch((err) => {
           if (err instanceof ChacraError && !(err instanceof InterruptedError)) fatal ??= err;
         }));
       }
@@ -167,6 +181,7 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
 
 interface RunContext {
   signal?: AbortSignal | undefined;
+  retry: RetryPolicy;
   /** Called once the file's bytes are all handed to the connection. */
   release?: () => void;
   logger: Logger;
@@ -176,32 +191,37 @@ interface RunContext {
 /** Uploads one file, retrying safely; returns the error when it should stop the whole run. */
 async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promise<ChacraError | undefined> {
   const { report, local } = w;
-  const policy = client.transport.retryPolicy;
   const startedAt = performance.now();
-  ctx.emit({ type: 'start', file: report });
   try {
-    for (let attempt = 1; ; attempt++) {
-      report.tries++;
-      let sent = 0;
-      try {
-        const result = await client.uploadBinary(
-          w.target,
-          { path: local.path, name: local.name, size: local.size, mtimeMs: local.mtimeMs, contentType: contentTypeOf(local.name) },
-          {
-            force: w.force,
-            signal: ctx.signal,
-            onSent: ctx.release,
-            onBytes: (n) => {
-              sent += n;
-              ctx.emit({ type: 'bytes', file: report, bytes: n });
+    await withRetry(
+      async (attempt) => {
+        // Send again only once we know the server did not keep a good copy.
+        if (attempt > 1 && (await settledByServer(client, w, ctx.signal))) return;
+        report.tries++;
+        let sent = 0;
+        try {
+          const result = await client.uploadBinary(
+            w.target,
+            { path: local.path, name: local.name, size: local.size, mtimeMs: local.mtimeMs, contentType: contentTypeOf(local.name) },
+            {
+              force: w.force,
+              signal: ctx.signal,
+              onSent: ctx.release,
+              onBytes: (n) => {
+                sent += n;
+                ctx.emit({ type: 'bytes', file: report, bytes: n });
+              },
             },
-          },
-        );
-        report.bytesSent += result.bytesSent;
-        if (result.outcome !== 'exists') {
-          report.sha512 = result.sha512;
-          report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
-          return;
+          );
+          report.bytesSent += result.bytesSent;
+          if (result.outcome !== 'exists') {
+            report.sha512 = result.sha512;
+            report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
+            return;
+          }
+        } catch (err) {
+          report.bytesSent += sent;
+          throw err;
         }
         // #12: the name appeared since the listing; an earlier try of ours may have landed.
         const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
@@ -214,37 +234,19 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
           report.message = `${local.name} appeared on the server with other contents while uploading; not replaced (use --force to replace it)`;
           ctx.logger.warn(report.message);
         }
-        return;
-      } catch (err) {
-        report.bytesSent += sent;
-        if (ctx.signal?.aborted || err instanceof InterruptedError) throw new InterruptedError();
-        if (!isTransient(err) || attempt >= policy.tries) throw err;
-        const delay = backoffDelay(policy, attempt);
-        ctx.logger.info(`upload of ${local.name} failed (${(err as Error).message}); checking the server, then retrying in ${delay} ms`);
-        await sleep(delay, ctx.signal);
-        // Send again only once we know the server did not keep a good copy.
-        const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
-        if (entry !== undefined) {
-          report.sha512 ??= (await sha512OfFile(local.path, ctx.signal)).sha512;
-          if (sameContent(entry, report.sha512)) {
-            report.serverSha512 = entry.checksum;
-            report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
-            return;
-          }
-          // Something else is there now: the remains of our failed try, or another
-          // uploader's file. Without --force, which of the two cannot be told, so it
-          // is not overwritten; the user hears of it and can choose.
-          if (!w.force) {
-            report.serverSha512 = entry.checksum;
-            throw new VerificationError(
-              `${local.name}: after a failed upload the server holds other contents (sha512 ${entry.checksum.slice(0, 16)}…); not overwritten: run again with --force to replace it`,
-            );
-          }
-        }
-      }
-    }
+      },
+      {
+        policy: ctx.retry,
+        signal: ctx.signal,
+        retryError: (err) => (isTransient(err) ? { reason: (err as Error).message } : undefined),
+        onRetry: ({ delayMs, reason }) => {
+          ctx.emit({ type: 'retry', file: report, reason, delayMs });
+          ctx.logger.info(`upload of ${local.name} failed (${reason}); checking the server, then retrying in ${formatDelay(delayMs)}`);
+        },
+      },
+    );
   } catch (err) {
-    if (err instanceof InterruptedError) {
+    if (err instanceof InterruptedError || ctx.signal?.aborted) {
       report.outcome = 'interrupted';
       report.message = 'interrupted while uploading';
     } else {
@@ -254,9 +256,30 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
       if (!(err instanceof FileError)) ctx.logger.error(`${local.path}: ${report.message}`);
     }
   } finally {
-    report.durationMs = Math.round(performance.now() - startedAt);
-    ctx.emit({ type: 'done', file: report });
+    report.durationMs += Math.round(performance.now() - startedAt);
   }
+}
+
+/**
+ * After a failed try: true when the server holds the file rightly already (the
+ * try landed after all). Other contents under the name are the remains of the
+ * failed try or another uploader's file; without --force, which of the two
+ * cannot be told, so they are not overwritten and the user hears of it.
+ */
+async function settledByServer(client: ChacraClient, w: Work, signal: AbortSignal | undefined): Promise<boolean> {
+  const { report, local } = w;
+  const entry = (await client.listTarget(w.target, signal))?.[local.name];
+  if (entry === undefined) return false;
+  report.sha512 ??= (await sha512OfFile(local.path, signal)).sha512;
+  report.serverSha512 = entry.checksum;
+  if (sameContent(entry, report.sha512)) {
+    report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
+    return true;
+  }
+  if (w.force) return false;
+  throw new VerificationError(
+    `${local.name}: after a failed upload the server holds other contents (sha512 ${entry.checksum.slice(0, 16)}…); not overwritten: run again with --force to replace it`,
+  );
 }
 
 async function verifyTarget(
@@ -284,6 +307,7 @@ async function verifyTarget(
     }
     for (const w of wrong) {
       options.logger.warn(`${w.local.name}: the server holds other contents than were sent; sending it again`);
+      options.emit({ type: 'resend', file: w.report });
       w.force = true;
       w.report.outcome = 'failed';
     }
@@ -314,7 +338,7 @@ async function reportWrongCopy(client: ChacraClient, w: Work, options: RunContex
     report.message += '; the server keeps the wrong copy';
   }
   options.logger.error(report.message);
-  options.emit({ type: 'done', file: report });
+  options.emit({ type: 'rejected', file: report });
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

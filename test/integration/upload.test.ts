@@ -204,6 +204,10 @@ describe('verification', () => {
     const r = await cli(['binary', 'create', '-j', '1', t, ...d.files]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stderr, /sending it again/);
+    // One line per file, however often it was sent.
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.filter((l) => l.includes('fragile.rpm')).length, 1, r.stdout);
+    assert.equal(lines.length, 3, r.stdout);
     const stored = await listing(t);
     assert.equal(stored['fine.rpm']!.checksum, sha512(Buffer.alloc(10, 'fine.rpm')));
     assert.equal(stored['fragile.rpm']!.checksum, sha512(Buffer.alloc(5000, 'fragile.rpm')));
