@@ -37,9 +37,19 @@ export interface CommandSpec {
   args: ArgSpec[];
   /** Names of the options it accepts besides the global ones. */
   options: string[];
+  /**
+   * The global options that do something for it, where not all do (serve
+   * talks to no server): its help lists only these. Every global option is
+   * still accepted, as the README promises.
+   */
+  globalOptions?: string[];
   /** What an option means for this command, where its general description does not say. */
   optionHelp?: Record<string, string>;
   examples?: string[];
+  /** It talks to no chacra server: the HTTP client is not loaded ahead. */
+  offline?: boolean;
+  /** Whether, with these options, it waits for a repo: --timeout then bounds the wait, not each request. */
+  waitsForRepo?: (values: Values) => boolean;
   run(invocation: Invocation, context: Context): Promise<number>;
 }
 
@@ -156,7 +166,7 @@ export class Grammar {
       '',
       "Run 'chacractl COMMAND --help' for a command's options and examples.",
       'Configuration: ~/.chacractl (url, user, key, ssl_verify); CHACRA_URL, CHACRA_USER, CHACRA_KEY, CHACRACTL_CONFIG.',
-      'Exit status: 0 success, 1 failed or not found, 2 usage or configuration error, 3 server unreachable or failing, 130 interrupted.',
+      'Exit status: 0 success, 1 failed or not found, 2 usage or configuration error, 3 server unreachable or failing, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).',
     ].join('\n');
   }
 
@@ -169,9 +179,14 @@ export class Grammar {
     const parts = [`Usage: ${usageLine(c)}`, '', c.summary];
     if (c.description) parts.push('', c.description);
     if (c.options.length) parts.push('', 'Options:', this.optionTable(c.options, c.optionHelp));
-    parts.push('', 'Global options:', this.optionTable(this.globalOptions));
+    parts.push('', 'Global options:', this.optionTable(this.globalOptionsOf(c), c.optionHelp));
     if (c.examples?.length) parts.push('', 'Examples:', ...c.examples.map((e) => `  ${e}`));
     return parts.join('\n');
+  }
+
+  /** The global options a command's help lists, in the order of the main help. */
+  globalOptionsOf(c: CommandSpec): string[] {
+    return c.globalOptions ? this.globalOptions.filter((o) => c.globalOptions!.includes(o)) : this.globalOptions;
   }
 
   private optionTable(names: string[], help: Record<string, string> = {}): string {

@@ -1,13 +1,14 @@
 // /binaries/...: listings at every level, uploads, downloads, deletes.
 import busboy from 'busboy';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Faults } from './faults.js';
 import { badRequest, crash, groupBy, methodNotAllowed, notFound, sendJson, type Exchange } from './respond.js';
-import { relativeBinaryPath, repoKeyOf, type BinaryKey, type Store, type StoredBinary } from './store.js';
+import { preview, relativeBinaryPath, repoKeyOf, unusableName, type BinaryKey, type Store, type StoredBinary } from './store.js';
 
 const LEVELS = ['project', 'ref', 'sha1', 'distro', 'version', 'arch'] as const;
 
@@ -26,6 +27,9 @@ export async function handleBinaries(x: Exchange, store: Store, faults: Faults, 
     return sendJson(x, 200, index);
   }
   if (s.length === 1 && x.method === 'POST') {
+    x.req.resume();
+    const unusable = unusableName(s[0]!);
+    if (unusable) return badRequest(x, `project ${preview(s[0]!)} ${unusable}`);
     store.createProject(s[0]!);
     return sendJson(x, 200, {});
   }
@@ -126,8 +130,9 @@ async function binary(x: Exchange, store: Store, faults: Faults, stats: UploadSt
 }
 
 // Node refuses header values outside latin1; chacra sends the name as it is (#44).
+// Control characters, which no header may hold, become "_".
 function encodeHeader(name: string): string {
-  return Buffer.from(name, 'utf8').toString('latin1');
+  return Buffer.from(name, 'utf8').toString('latin1').replace(/[^\t\x20-\x7e\x80-\xff]/g, '_');
 }
 
 function enter(map: Map<string, number>, name: string): () => void {
@@ -146,6 +151,11 @@ function enter(map: Map<string, number>, name: string): () => void {
  * `stats.duplicateRepos` since this store keeps one record per repo.
  */
 async function upload(x: Exchange, store: Store, faults: Faults, stats: UploadStats, key: BinaryKey, putName?: string): Promise<void> {
+  const unusable = unstorable(key);
+  if (unusable) {
+    x.req.resume();
+    return badRequest(x, unusable);
+  }
   const leave: (() => void)[] = [];
   let projectRace = false;
   if (putName === undefined && !store.projects.has(key.project)) {
@@ -176,78 +186,105 @@ function receive(x: Exchange, store: Store, faults: Faults, stats: UploadStats, 
       return resolve();
     }
     const fields = new Map<string, string>();
-    let received: { tmp: string; name: string; size: number; checksum: Promise<string> } | undefined;
-    let failed = false;
+    let received: { tmp: string; name: string; size: number; hash: Hash; stream: Readable; file: WriteStream } | undefined;
+    let over = false;
     const writes: Promise<void>[] = [];
+    /**
+     * Ends the exchange, once, whichever way it went: the temporary file goes
+     * (a stored one was renamed away already), and `answer` is sent while the
+     * client still listens. Nothing here may throw: it runs in event handlers.
+     */
+    const end = async (answer?: () => void): Promise<void> => {
+      if (over) return;
+      over = true;
+      try {
+        if (received) {
+          received.stream.destroy();
+          await Promise.allSettled(writes);
+          // A file stream destroyed while still opening creates its file afterwards: wait for it.
+          if (!received.file.closed) await new Promise<void>((r) => received!.file.once('close', () => r()));
+          await rm(received.tmp, { force: true });
+        }
+      } catch {
+        // A temporary file left behind goes at the next start.
+      }
+      try {
+        if (answer && !x.res.headersSent && !x.res.destroyed) answer();
+      } catch {
+        x.res.destroy();
+      }
+      resolve();
+    };
     parser.on('field', (name, value) => fields.set(name, value));
     parser.on('file', (field, stream, info) => {
-      if (field !== 'file' || received) return void stream.resume();
+      if (field !== 'file' || received || over) return void stream.resume();
       stats.uploadTypes[info.mimeType] = (stats.uploadTypes[info.mimeType] ?? 0) + 1;
       const tmp = join(store.tmpRoot, randomBytes(12).toString('hex'));
       const hash = createHash('sha512');
-      let size = 0;
+      const file = createWriteStream(tmp);
+      const entry = { tmp, name: putName ?? info.filename ?? '', size: 0, hash, stream, file };
+      received = entry;
       // Hashed after any injected fault: the checksum is that of what is stored.
-      const done = pipeline(stream, faults.alterUpload(x), async function* (source) {
+      const write = pipeline(stream, faults.alterUpload(x), async function* (source) {
         for await (const chunk of source) {
           hash.update(chunk as Buffer);
-          size += (chunk as Buffer).length;
+          entry.size += (chunk as Buffer).length;
           yield chunk;
         }
-      }, createWriteStream(tmp));
-      const entry = { tmp, name: putName ?? info.filename ?? '', size: 0, checksum: done.then(() => hash.digest('hex')) };
-      received = entry;
-      writes.push(done.then(() => {
-        entry.size = size;
-      }));
+      }, file);
+      // Awaited when the body is complete; a body that never completes must not leave it unhandled.
+      write.catch(() => undefined);
+      writes.push(write);
     });
-    const abandon = async () => {
-      failed = true;
-      if (received) await rm(received.tmp, { force: true });
-      resolve();
-    };
     // The client went away before the whole body came: nothing is stored.
-    if (x.req.destroyed && !x.req.complete) return void abandon();
+    if (x.req.destroyed && !x.req.complete) return void end();
     x.req.on('close', () => {
-      if (!x.req.complete) void abandon();
+      if (!x.req.complete) void end();
     });
-    parser.on('error', async () => {
-      await abandon();
-      if (!x.res.headersSent) badRequest(x, 'malformed multipart body');
+    // Such as a body cut short before its closing boundary.
+    parser.on('error', () => void end(() => badRequest(x, 'malformed multipart body')));
+    parser.on('close', () => {
+      void storeUpload().catch((err: unknown) => end(() => storeFailed(x, err, received?.name)));
     });
-    parser.on('close', async () => {
-      try {
-        await Promise.all(writes);
-      } catch {
-        return abandon();
-      }
-      if (failed) return;
-      if (!received || !received.name) {
-        badRequest(x, 'no file object found in "file" param in POST request');
-        return resolve();
-      }
-      if (projectRace) {
-        await rm(received.tmp, { force: true });
-        crash(x);
-        return resolve();
-      }
-      const rel = relativeBinaryPath({ ...key, name: received.name });
+    const storeUpload = async (): Promise<void> => {
+      await Promise.all(writes);
+      if (over) return;
+      if (!received || !received.name) return end(() => badRequest(x, 'no file object found in "file" param in POST request'));
+      if (projectRace) return end(() => crash(x));
+      const name = received.name;
+      const unusable = unusableName(name);
+      if (unusable) return end(() => badRequest(x, `file name ${preview(name)} ${unusable}`));
+      const rel = relativeBinaryPath({ ...key, name });
       const exists = store.get(rel) !== undefined;
       // #12, #13: any force field replaces, whatever its value.
-      if (exists && putName === undefined && !fields.has('force')) {
-        await rm(received.tmp, { force: true });
-        badRequest(x, 'resource already exists and "force" key was not used');
-        return resolve();
-      }
-      const checksum = await received.checksum;
+      if (exists && putName === undefined && !fields.has('force'))
+        return end(() => badRequest(x, 'resource already exists and "force" key was not used'));
+      const checksum = received.hash.digest('hex');
       const final = join(store.publicRoot, rel);
       await mkdir(dirname(final), { recursive: true });
       await rename(received.tmp, final);
-      const { created } = store.put({ ...key, name: received.name, size: received.size, checksum });
+      const { created } = store.put({ ...key, name, size: received.size, checksum });
       const failure = faults.statusAfterStore(x);
-      if (failure !== undefined) crash(x, failure);
-      else sendJson(x, created && putName === undefined ? 201 : 200, {});
-      resolve();
-    });
+      return end(() => (failure !== undefined ? crash(x, failure) : sendJson(x, created && putName === undefined ? 201 : 200, {})));
+    };
     x.req.pipe(parser);
   });
+}
+
+/** The answer to an upload the filesystem refused: the server goes on serving. */
+function storeFailed(x: Exchange, err: unknown, name: string | undefined): void {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const what = name ? preview(name) : 'the upload';
+  if (code === 'ENAMETOOLONG') return badRequest(x, `cannot store ${what}: its path is too long for the filesystem`);
+  sendJson(x, 500, { message: `cannot store ${what}: ${code ?? (err as Error | undefined)?.message ?? String(err)}` });
+}
+
+/** Why a binary cannot be stored at this key, as a 400 answer says it; undefined when it can. */
+function unstorable(key: BinaryKey): string | undefined {
+  const parts: [string, string][] = [['project', key.project], ['ref', key.ref], ['sha1', key.sha1], ['distro', key.distro], ['distro version', key.version], ['arch', key.arch], ['flavor', key.flavor]];
+  for (const [what, value] of parts) {
+    const reason = unusableName(value);
+    if (reason) return `${what} ${preview(value)} ${reason}`;
+  }
+  return undefined;
 }

@@ -128,16 +128,40 @@ function flipFirstByte(): Transform {
   });
 }
 
+/** The longest time a Node timer can wait. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Reads faults from `serve --fault` options: METHOD:PATH-REGEX:ACTION[:COUNT], e.g. POST:/binaries/:503:2. */
 export function parseFaultSpec(spec: string): FaultRule {
-  const [method, path, action, count] = spec.split(':');
+  const fields = spec.split(':');
+  if (fields.length < 3 || fields.length > 4)
+    throw new Error(`fault ${JSON.stringify(spec)} is not METHOD:PATH-REGEX:ACTION[:COUNT] (such as POST:/binaries/:503:3)`);
+  const [method, path, action, count] = fields as [string, string, string, string | undefined];
   const rule: FaultRule = { action: { kind: 'status', status: 500 } };
   if (method && method !== '*') rule.method = method.toUpperCase();
-  if (path && path !== '*') rule.path = path;
-  if (count) rule.count = Number(count);
-  if (action && /^\d{3}$/.test(action)) rule.action = { kind: 'status', status: Number(action), retryAfter: action === '429' ? 1 : undefined } as FaultAction;
-  else if (action === 'reset') rule.action = { kind: 'reset' };
-  else if (action?.startsWith('delay')) rule.action = { kind: 'delay', ms: Number(action.slice(5)) || 5000 };
+  if (path && path !== '*') {
+    try {
+      new RegExp(path);
+    } catch (err) {
+      throw new Error(`fault ${JSON.stringify(spec)}: ${JSON.stringify(path)} is not a regular expression (${(err as Error).message})`);
+    }
+    rule.path = path;
+  }
+  if (count !== undefined) {
+    if (!/^\d+$/.test(count)) throw new Error(`fault ${JSON.stringify(spec)}: COUNT must be a whole number, not ${JSON.stringify(count)}`);
+    rule.count = Number(count);
+  }
+  const delay = /^delay(\d*)$/.exec(action);
+  if (/^\d{3}$/.test(action)) {
+    const status = Number(action);
+    if (status < 100 || status > 599) throw new Error(`fault ${JSON.stringify(spec)}: ${action} is not an HTTP status (100 to 599)`);
+    rule.action = { kind: 'status', status, retryAfter: action === '429' ? 1 : undefined } as FaultAction;
+  } else if (action === 'reset') rule.action = { kind: 'reset' };
+  else if (delay) {
+    const ms = Number(delay[1]) || 5000;
+    if (ms > MAX_TIMER_MS) throw new Error(`fault ${JSON.stringify(spec)}: a delay is at most ${MAX_TIMER_MS} ms`);
+    rule.action = { kind: 'delay', ms };
+  }
   else if (action === 'corrupt-upload' || action === 'truncate-upload' || action === 'corrupt-download' || action === 'html' || action === 'garbage')
     rule.action = { kind: action };
   else throw new Error(`unknown fault action ${JSON.stringify(action)} in ${JSON.stringify(spec)}`);

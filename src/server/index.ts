@@ -9,7 +9,7 @@ import { SEARCH_KEYS } from '../types.js';
 import { handleBinaries } from './binaries.js';
 import { Faults, type FaultRule } from './faults.js';
 import { handleRepos, RepoWorker } from './repos.js';
-import { crash, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, unauthorized, unhealthy, type Exchange } from './respond.js';
+import { badRequest, crash, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, unauthorized, unhealthy, type Exchange } from './respond.js';
 import { Store } from './store.js';
 
 export interface ServerOptions {
@@ -28,6 +28,8 @@ export interface ServerOptions {
   /** Step of the repo worker; 0 disables it (repos stay "requested", /health/ answers 500). */
   repoStepMs?: number;
   faults?: FaultRule[];
+  /** Told of failures that do not stop the server, such as a failed accept (too many open files). */
+  onError?: (err: Error) => void;
 }
 
 export interface ServerStats {
@@ -86,19 +88,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
         await route(x, { store, user, key, base, worker, faults, stats });
       })()]))
-      .catch(() => {
-        if (!res.headersSent) crash(x);
-        else res.destroy();
+      .catch((err: unknown) => {
+        // No request may stop the server: what a handler failed on becomes an answer.
+        if (res.headersSent) res.destroy();
+        else if ((err as NodeJS.ErrnoException | undefined)?.code === 'ENAMETOOLONG') badRequest(x, 'the path is too long for the filesystem');
+        else crash(x);
       });
   };
 
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
-  // Keep-alive as nginx in front of chacra does.
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', () => stats.connections++);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  let server: Server;
+  try {
+    server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+    // Keep-alive as nginx in front of chacra does.
+    server.keepAliveTimeout = 30_000;
+    server.on('connection', () => stats.connections++);
+    await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  } catch (err) {
+    worker.stop();
+    throw err;
+  }
+  // Once listening, an error (a failed accept) is reported and the server goes on;
+  // those of listening again after an outage reject outage() instead.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.syscall !== 'listen') options.onError?.(err);
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -115,7 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeAllConnections();
       });
       await new Promise((resolve) => setTimeout(resolve, ms));
-      await new Promise<void>((resolve) => server.listen(address.port, address.address, () => resolve()));
+      await listen(server, address.port, address.address);
     },
     async close() {
       worker.stop();
@@ -124,6 +136,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       store.saveNow();
     },
   };
+}
+
+/** Listens, or rejects with the listen error (EADDRINUSE, EACCES, ...). */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error) => {
+      server.removeListener('listening', listening);
+      reject(err);
+    };
+    const listening = () => {
+      server.removeListener('error', failed);
+      resolve();
+    };
+    server.prependOnceListener('error', failed);
+    server.once('listening', listening);
+    server.listen(port, host);
+  });
 }
 
 function exchangeOf(req: IncomingMessage, res: ServerResponse): Exchange | undefined {
@@ -282,4 +311,4 @@ class Limiter {
 }
 
 export { Faults, type FaultRule };
-export { parseFaultSpec } from './faults.js';
+export { MAX_TIMER_MS, parseFaultSpec } from './faults.js';

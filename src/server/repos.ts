@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest, crash, groupBy, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, type Exchange } from './respond.js';
-import { repoKeyOf, type Store, type StoredRepo } from './store.js';
+import { preview, repoKeyOf, unusableName, type Store, type StoredRepo } from './store.js';
 
 const ACTIONS = new Set(['update', 'recreate', 'extra', 'repo']);
 const FIELD_TYPES: Record<string, 'string' | 'boolean'> = {
@@ -94,6 +94,9 @@ async function repoDocument(x: Exchange, store: Store, repo: StoredRepo | undefi
     for (const [k, v] of Object.entries(body)) {
       if (!(k in FIELD_TYPES)) return badRequest(x, 'key did not match {} (unexpected extra items)');
       if (typeof v !== FIELD_TYPES[k]) return badRequest(x, `${k} must be a ${FIELD_TYPES[k]}`);
+      // These name directories of the built repo.
+      const unusable = k === 'type' || typeof v !== 'string' ? undefined : unusableName(v);
+      if (unusable) return badRequest(x, `${k} ${preview(v as string)} ${unusable}`);
     }
     const b = body as Record<string, string | boolean>;
     if (typeof b.type === 'string') repo.type = b.type;
@@ -180,8 +183,13 @@ export class RepoWorker {
       if (repo.type === 'raw') continue;
       if (repo.isUpdating) {
         const path = this.store.repoPath(repo);
-        mkdirSync(path, { recursive: true });
-        writeFileSync(join(path, 'BUILT'), `${repo.type} repo of ${repo.archs.join(' ')}\n`);
+        try {
+          mkdirSync(path, { recursive: true });
+          writeFileSync(join(path, 'BUILT'), `${repo.type} repo of ${repo.archs.join(' ')}\n`);
+        } catch {
+          // A repo the filesystem cannot hold stays "building"; the worker, and the server, go on.
+          continue;
+        }
         Object.assign(repo, { isUpdating: false, path, modified: Date.now() });
         changed = true;
       } else if (repo.isQueued) {

@@ -72,6 +72,28 @@ export function relativeBinaryPath(b: BinaryKey & { name: string }): string {
   return parts.join('/');
 }
 
+/** The longest name of one file or directory that common filesystems hold, in bytes (NAME_MAX). */
+export const NAME_MAX = 255;
+
+/**
+ * Why `name` cannot be one file or directory name in the data directory (it
+ * would fail there, or land elsewhere), or undefined when it can.
+ */
+export function unusableName(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (name === '.' || name === '..') return `cannot be ${JSON.stringify(name)}`;
+  if (name.includes('/')) return 'cannot contain "/"';
+  if (name.includes('\u0000')) return 'cannot contain a NUL byte';
+  const bytes = Buffer.byteLength(name);
+  if (bytes > NAME_MAX) return `is too long for the filesystem (${bytes} bytes; at most ${NAME_MAX})`;
+  return undefined;
+}
+
+/** A name cut short for a message. */
+export function preview(name: string): string {
+  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name);
+}
+
 export function repoTypeOf(name: string): string {
   if (name.endsWith('.rpm')) return 'rpm';
   return 'deb';
@@ -227,8 +249,9 @@ export class Store {
   }
 
   createProject(name: string): void {
-    this.projects.add(name);
+    // The directory first: a name the filesystem refuses leaves no project behind.
     mkdirSync(join(this.publicRoot, name), { recursive: true });
+    this.projects.add(name);
     this.scheduleSave();
   }
 

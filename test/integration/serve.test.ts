@@ -62,6 +62,6 @@ test("the README's first command: npm run demo's script uploads, lists and build
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /3 uploaded/);
   assert.match(out.stdout, /3 unchanged/);
-  assert.match(out.stdout, /ready: ceph\/main\/1a2b3c\/centos\/9: ready/);
+  assert.match(out.stdout, /^ceph\/main\/1a2b3c\/centos\/9: ready \(rpm, archs x86_64\)$/m);
   assert.match(out.stdout, /baseurl=/);
 });
