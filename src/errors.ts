@@ -6,7 +6,10 @@ export const ExitCode = {
   failed: 1,
   usage: 2,
   unreachable: 3,
+  /** Stopped by SIGINT (Ctrl-C): 128 + 2. */
   interrupted: 130,
+  /** Stopped by SIGTERM: 128 + 15. */
+  terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -32,11 +35,14 @@ export class ConfigError extends ChacraError {
   readonly exitCode = ExitCode.usage;
   readonly file: string | undefined;
   readonly line: number | undefined;
-  constructor(message: string, options: { file?: string; line?: number; hint?: string; cause?: unknown } = {}) {
+  /** The setting at fault, such as "ca", when it is one. */
+  readonly setting: string | undefined;
+  constructor(message: string, options: { file?: string; line?: number; setting?: string; hint?: string; cause?: unknown } = {}) {
     const where = options.file ? `${options.file}${options.line ? `:${options.line}` : ''}: ` : '';
     super(where + message, options);
     this.file = options.file;
     this.line = options.line;
+    this.setting = options.setting;
   }
 }
 
@@ -79,12 +85,14 @@ export class HttpError extends ChacraError {
 }
 
 function hintForStatus(status: number): string | undefined {
-  if (status >= 300 && status < 400) return 'the server redirects elsewhere, which chacractl does not follow: check the url (http or https, host, path)';
-  if (status === 401 || status === 403)
-    return 'check user and key in ~/.chacractl, or CHACRA_USER and CHACRA_KEY';
+  if (status >= 300 && status < 400) return 'the server redirects elsewhere, which is not followed: check the url (http or https, host, path)';
+  if (status === 401 || status === 403) return 'check the user and key';
   if (status >= 500) return 'the server failed; try again later or ask its administrators';
   return undefined;
 }
+
+/** What kind of network failure: for callers to decide, and for the CLI to advise. */
+export type NetworkFailure = 'refused' | 'dns' | 'connect-timeout' | 'timeout' | 'closed' | 'tls' | 'other';
 
 /** The server could not be reached, or the connection failed mid-request. */
 export class NetworkError extends ChacraError {
@@ -92,9 +100,10 @@ export class NetworkError extends ChacraError {
   readonly method: string;
   readonly url: string;
   readonly code: string | undefined;
+  readonly kind: NetworkFailure;
   /** What went wrong, without the request: "connection refused by host:port". */
   readonly reason: string;
-  constructor(details: { method: string; url: string; code?: string | undefined; reason: string; hint?: string | undefined; cause?: unknown }) {
+  constructor(details: { method: string; url: string; code?: string | undefined; kind?: NetworkFailure; reason: string; hint?: string | undefined; cause?: unknown }) {
     super(`${details.method} ${details.url} failed: ${details.reason}`, {
       hint: details.hint,
       cause: details.cause,
@@ -102,6 +111,7 @@ export class NetworkError extends ChacraError {
     this.method = details.method;
     this.url = details.url;
     this.code = details.code;
+    this.kind = details.kind ?? 'other';
     this.reason = details.reason;
   }
 }

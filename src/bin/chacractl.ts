@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The executable: wires the process to main() and owns process exit.
 import { main } from '../cli/main.js';
+import { ExitCode } from '../errors.js';
 
 const controller = new AbortController();
 let interrupts = 0;
+// The signal is the abort's reason: main() answers 130 for SIGINT, 143 for SIGTERM.
 const onSignal = (signal: NodeJS.Signals) => {
   interrupts++;
   // A second Ctrl-C does not wait for in-flight requests to wind down.
-  if (interrupts > 1) process.exit(130);
+  if (interrupts > 1) process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
   controller.abort(signal);
 };
 process.on('SIGINT', onSignal);

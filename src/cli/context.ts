@@ -2,7 +2,7 @@
 // interruption signal, and the client built once from the resolved config.
 import type { ChacraClient } from '../client/client.js';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { Values } from './grammar.js';
 import type { Io, Paint } from './io.js';
 import type { CliLogger } from './log.js';
@@ -30,6 +30,15 @@ export function parseDuration(text: string, option: string): number {
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+/**
+ * The status of a run that a signal stopped, as a shell reports a process it
+ * killed (128 + the signal's number): 143 for SIGTERM, which bin/chacractl.ts
+ * gives as the abort's reason, 130 for SIGINT and any other stop.
+ */
+export function stoppedStatus(signal: AbortSignal): ExitCode {
+  return signal.aborted && signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
 }
 
 export function parseCount(text: string, option: string, min = 0): number {

@@ -10,7 +10,8 @@ import { binaryShow, health, ls, search } from './commands/browse.js';
 import { completionCommand } from './commands/completion.js';
 import { configInit, configShow } from './commands/config.js';
 import { binaryDownload } from './commands/download.js';
-import { createContext } from './context.js';
+import { advice } from './advice.js';
+import { createContext, stoppedStatus } from './context.js';
 import { Grammar, type OptionSpec } from './grammar.js';
 import { colorEnabled, paint, type Io } from './io.js';
 import { CliLogger, LOG_LEVELS, parseLogLevel } from './log.js';
@@ -114,11 +115,12 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
     logger.level = level;
     logger.addSecret(values.key as string | undefined);
     logger.addSecret(io.env.CHACRA_KEY);
-    const waits = command.path.join(' ') === 'repo wait' || values.wait === true;
-    const offline = ['serve', 'completion', 'config'].includes(command.path[0]!);
-    const ctx = createContext({ io, logger, paint: colors, signal, values, requestTimeout: !waits, preloadClient: !offline });
+    // --timeout bounds each request, or, where a command waits for a repo, the wait.
+    const waits = command.waitsForRepo?.(values) === true;
+    const ctx = createContext({ io, logger, paint: colors, signal, values, requestTimeout: !waits, preloadClient: command.offline !== true });
     ctxRef.close = ctx.close;
-    return await command.run(parsed.invocation!, ctx);
+    const code = await command.run(parsed.invocation!, ctx);
+    return code === ExitCode.interrupted ? stoppedStatus(signal) : code;
   } catch (err) {
     return reportError(err, logger, signal);
   } finally {
@@ -128,13 +130,15 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
 
 function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): number {
   if (signal.aborted || err instanceof InterruptedError) {
-    logger.error('interrupted');
-    return ExitCode.interrupted;
+    const status = stoppedStatus(signal);
+    logger.error(status === ExitCode.terminated ? 'terminated' : 'interrupted');
+    return status;
   }
   if (err instanceof ChacraError) {
     // Expected failures: the message and what to do, no stack.
     logger.error(err.message);
-    if (err.hint) logger.error(`hint: ${err.hint}`);
+    const hint = advice(err);
+    if (hint) logger.error(`hint: ${hint}`);
     if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);
     return err.exitCode;
   }

@@ -22,7 +22,7 @@ export function fileLine(ctx: Context, r: FileReport): string {
   const label = r.outcome === 'planned' ? (r.action === 'replace' ? 'would replace' : 'would upload') : LABEL[r.outcome];
   const size = r.size !== null ? `  ${formatBytes(r.size)}` : '';
   const time = r.durationMs > 0 && (r.outcome === 'uploaded' || r.outcome === 'replaced') ? `  ${formatSeconds(r.durationMs)}` : '';
-  const note = r.message && r.outcome !== 'unchanged' ? `: ${r.message}` : '';
+  const note = r.message && r.outcome !== 'unchanged' ? `: ${r.message}${r.replaceable ? ' (use --force to replace it)' : ''}` : '';
   return `${color(label.padEnd(13))} ${r.target}/${r.name}${size}${time}${note}`;
 }
 
@@ -38,7 +38,8 @@ export function summaryLine(ctx: Context, s: UploadSummary): string {
         `${c.failed + c.missing} failed`,
         ...(c.interrupted ? [`${c.interrupted} interrupted`] : []),
       ];
-  const tail = s.dryRun ? `${s.requests} requests, nothing written` : `${formatBytes(s.bytesSent)} in ${formatSeconds(s.elapsedMs)} (${formatRate(s.bytesSent, s.elapsedMs)}), ${s.requests} requests`;
+  const requests = `${s.requests} request${s.requests === 1 ? '' : 's'}`;
+  const tail = s.dryRun ? `${requests}, nothing written` : `${formatBytes(s.bytesSent)} in ${formatSeconds(s.elapsedMs)} (${formatRate(s.bytesSent, s.elapsedMs)}), ${requests}`;
   return `${s.dryRun ? 'dry run: ' : ''}${parts.join(', ')}; ${tail}`;
 }
 

@@ -69,7 +69,12 @@ export function multipartUpload(
     try {
       content = Buffer.allocUnsafe(file.size + 1);
       let got = 0;
-      for (let n; got < content.length && (n = readSync(fd, content, got, content.length - got, null)) > 0; ) got += n;
+      // One byte more than the file should hold: a file that grew is caught by the count.
+      while (got < content.length) {
+        const n = readSync(fd, content, got, content.length - got, null);
+        if (n === 0) break;
+        got += n;
+      }
       const st = fstatSync(fd);
       if (got !== file.size || st.size !== file.size || (file.mtimeMs !== undefined && st.mtimeMs !== file.mtimeMs)) throw changed();
       content = content.subarray(0, got);

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent.js';
 import apiRequest from 'undici/lib/api/api-request.js';
-import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError } from '../errors.js';
+import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError, type NetworkFailure } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { DEFAULT_RETRY_POLICY, formatDelay, withRetry, type RetryPolicy } from './retry.js';
@@ -212,7 +212,8 @@ function createDispatcher(options: TransportOptions): Dispatcher | Promise<Dispa
       ca = readFileSync(tls.caFile);
     } catch (err) {
       throw new ConfigError(`cannot read the CA bundle ${tls.caFile}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
-        hint: 'give the path of a PEM file with --ca or ssl_verify = "/path/to/ca.pem"',
+        setting: 'ca',
+        hint: 'give the path of a PEM file of CA certificates',
       });
     }
   }
@@ -281,37 +282,25 @@ export function toNetworkError(err: unknown, method: string, url: string): Netwo
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e?.cause?.code ?? e?.code);
   const origin = new URL(url).host;
-  let reason = e?.message ?? String(err);
-  let hint: string | undefined;
+  const failure = (kind: NetworkFailure, reason: string, hint?: string) => new NetworkError({ method, url, code, kind, reason, hint, cause: err });
   switch (code) {
     case 'ECONNREFUSED':
-      reason = `connection refused by ${origin}`;
-      hint = 'is the server running, and is the url right?';
-      break;
+      return failure('refused', `connection refused by ${origin}`, 'is the server running, and is the url right?');
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      reason = `cannot resolve the host ${new URL(url).hostname}`;
-      hint = 'check the url (--url, CHACRA_URL or ~/.chacractl) and your DNS';
-      break;
+      return failure('dns', `cannot resolve the host ${new URL(url).hostname}`, 'check the url and your DNS');
     case 'UND_ERR_CONNECT_TIMEOUT':
-      reason = `timed out connecting to ${origin}`;
-      hint = 'check the url and the network between here and the server';
-      break;
+      return failure('connect-timeout', `timed out connecting to ${origin}`, 'check the url and the network between here and the server');
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
-      reason = 'the server stopped answering (timeout)';
-      hint = 'raise --timeout if the server is slow';
-      break;
+      return failure('timeout', 'the server stopped answering (timeout)', 'the server may be slow: allow it a longer timeout');
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
     case 'EPIPE':
-      reason = 'the connection was closed by the server';
-      break;
+      return failure('closed', 'the connection was closed by the server');
     default:
-      if (code && TLS_CODES.has(code)) {
-        reason = `TLS certificate check failed (${code})`;
-        hint = 'pass --ca /path/to/ca.pem (or ssl_verify = "/path/to/ca.pem" in ~/.chacractl) for a private CA; --insecure turns the check off';
-      }
+      if (code && TLS_CODES.has(code))
+        return failure('tls', `TLS certificate check failed (${code})`, "give the CA bundle that signed the server's certificate");
+      return failure('other', e?.message ?? String(err));
   }
-  return new NetworkError({ method, url, code, reason, hint, cause: err });
 }

@@ -14,7 +14,7 @@ export class RepoWaitTimeout extends ChacraError {
     timeoutMs: number,
   ) {
     super(`${repo} was not ready after ${Math.round(timeoutMs / 1000)} s; last state: ${lastState}`, {
-      hint: 'raise --timeout, or look at the server: repos build one at a time and some projects are never built automatically',
+      hint: 'wait longer, or look at the server: repos build one at a time and some projects are never built automatically',
     });
   }
 }

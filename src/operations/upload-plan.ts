@@ -32,6 +32,8 @@ export interface FileReport {
   sha512: string | null;
   /** The checksum the server lists for the name, when known. */
   serverSha512: string | null;
+  /** The server holds other contents under the name, which an upload with force would replace. */
+  replaceable: boolean;
   bytesSent: number;
   /** POSTs sent for this file. */
   tries: number;
@@ -47,7 +49,7 @@ export interface Work {
 }
 
 function newReport(path: string, name: string, target: string): FileReport {
-  return { path, name, target, action: 'none', outcome: 'failed', size: null, sha512: null, serverSha512: null, bytesSent: 0, tries: 0, durationMs: 0, message: null };
+  return { path, name, target, action: 'none', outcome: 'failed', size: null, sha512: null, serverSha512: null, replaceable: false, bytesSent: 0, tries: 0, durationMs: 0, message: null };
 }
 
 /**
@@ -147,7 +149,8 @@ export async function planUploads(
       } else {
         w.report.action = 'skip';
         w.report.outcome = 'skipped';
-        w.report.message = `${w.local.name} differs from the copy on the server; not replaced (use --force to replace it)`;
+        w.report.replaceable = true;
+        w.report.message = `${w.local.name} differs from the copy on the server; not replaced`;
       }
     });
     const toSend = planned.filter((w) => w.report.action === 'upload' || w.report.action === 'replace');

@@ -231,7 +231,8 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
           report.outcome = attempt > 1 ? 'uploaded' : 'unchanged';
         } else {
           report.outcome = 'skipped';
-          report.message = `${local.name} appeared on the server with other contents while uploading; not replaced (use --force to replace it)`;
+          report.replaceable = true;
+          report.message = `${local.name} appeared on the server with other contents while uploading; not replaced`;
           ctx.logger.warn(report.message);
         }
       },
@@ -263,7 +264,7 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
 /**
  * After a failed try: true when the server holds the file rightly already (the
  * try landed after all). Other contents under the name are the remains of the
- * failed try or another uploader's file; without --force, which of the two
+ * failed try or another uploader's file; without force, which of the two
  * cannot be told, so they are not overwritten and the user hears of it.
  */
 async function settledByServer(client: ChacraClient, w: Work, signal: AbortSignal | undefined): Promise<boolean> {
@@ -277,9 +278,8 @@ async function settledByServer(client: ChacraClient, w: Work, signal: AbortSigna
     return true;
   }
   if (w.force) return false;
-  throw new VerificationError(
-    `${local.name}: after a failed upload the server holds other contents (sha512 ${entry.checksum.slice(0, 16)}…); not overwritten: run again with --force to replace it`,
-  );
+  report.replaceable = true;
+  throw new VerificationError(`${local.name}: after a failed upload the server holds other contents (sha512 ${entry.checksum.slice(0, 16)}…); not overwritten`);
 }
 
 async function verifyTarget(

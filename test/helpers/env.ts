@@ -63,6 +63,8 @@ export interface CliOptions {
 export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.home };
+    // Coverage of the CLI runs too, when the suite runs under c8.
+    if (process.env.NODE_V8_COVERAGE) env.NODE_V8_COVERAGE = process.env.NODE_V8_COVERAGE;
     for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
     const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? options.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -108,7 +108,7 @@ describe('repo commands', () => {
     assert.ok(doc.path);
     const rec = await cli(['repo', 'recreate', '--wait', '--interval', '20ms', repo]);
     assert.equal(rec.code, 0, rec.stderr);
-    assert.match(rec.stdout, /^ready: /);
+    assert.ok(rec.stdout.startsWith(`${repo}: ready (`), rec.stdout);
   });
 
   test('recreate of a repo never built does what update does, and says so (defect 7)', async () => {

@@ -1,5 +1,5 @@
-// What build hosts give chacractl: proxies from the environment, colour
-// conventions, a single executable without Node.js, and the npm package.
+// What build hosts give chacractl: proxies from the environment and colour
+// conventions. The single executable and the npm package: test/e2e.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -95,53 +95,5 @@ describe('colour', () => {
     const forced = await runCli(['repo', 'show', 'none/main/x/centos/9'], { home: home.path, env: { ...env, FORCE_COLOR: '1' } });
     assert.match(forced.stderr, /\u001b\[31m/);
     assert.ok(colourless((await runCli(['repo', 'show', 'none/main/x/centos/9'], { home: home.path, env: { ...env, FORCE_COLOR: '1', NO_COLOR: '1' } })).stderr));
-  });
-});
-
-describe('single executable', () => {
-  test('runs with no Node.js on PATH, against the local server; --version matches the package', { timeout: 120_000 }, async () => {
-    const dir = join(home.path, 'sea');
-    mkdirSync(dir);
-    const { packageExecutable } = await import('../../scripts/package.js');
-    const exe = await packageExecutable(join(dir, 'build', 'chacractl'));
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    copyFileSync(exe, join(bin, 'chacractl'));
-    execFileSync('chmod', ['+x', join(bin, 'chacractl')]);
-    const run = (args: string[], env: Record<string, string> = {}) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise) => {
-        const child = spawn(join(bin, 'chacractl'), args, { cwd: dir, env: { PATH: bin, HOME: dir, ...env } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.stdin.end();
-        child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-      });
-    const version = await run(['--version']);
-    assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
-    writeFileSync(join(dir, 'a.rpm'), 'single executable');
-    const up = await run(['binary', 'create', 'sea/main/s/centos/9/x86_64', 'a.rpm'], { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
-    assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stdout, /1 uploaded/);
-  });
-});
-
-describe('npm package', () => {
-  test('holds only built JavaScript, types, README and LICENSE; npx chacractl --help works from it', { timeout: 120_000 }, async () => {
-    const dir = join(home.path, 'pack');
-    mkdirSync(dir);
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const [info] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
-    for (const f of info.files) assert.match(f.path, /^(dist\/src\/.*\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/, f.path);
-    assert.ok(info.files.some((f) => f.path === 'dist/src/index.d.ts'));
-    const app = join(dir, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), '{"name":"app","version":"1.0.0","private":true}');
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: app, stdio: 'ignore' });
-    const help = execFileSync('npx', ['--no-install', 'chacractl', '--help'], { cwd: app, encoding: 'utf8' });
-    assert.match(help, /binary create/);
-    const lib = execFileSync(process.execPath, ['--input-type=module', '-e', "import { ChacraClient, uploadBinaries } from 'chacractl'; console.log(typeof ChacraClient, typeof uploadBinaries)"], { cwd: app, encoding: 'utf8' });
-    assert.equal(lib.trim(), 'function function');
   });
 });

@@ -232,7 +232,7 @@ describe('verification', () => {
     fixture.server.faults.add({ method: 'POST', count: 1, action: { kind: 'truncate-upload', thenStatus: 502 } });
     const r = await cli(['binary', 'create', '--retry-delay', '1ms', t, ...d.files]);
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stdout, /holds other contents .*not overwritten: run again with --force/);
+    assert.match(r.stdout, /holds other contents .*not overwritten \(use --force to replace it\)/);
     assert.ok((await listing(t))['half.rpm']!.size < 6000, 'the server kept a truncated copy');
     const forced = await cli(['binary', 'create', '--force', t, ...d.files]);
     assert.equal(forced.code, 0, forced.stderr);
@@ -282,7 +282,7 @@ describe('failures', () => {
     const r = await cli(['binary', 'create', target(), ...d.files], { env: { CHACRA_KEY: 'wrong-key' } });
     assert.equal(r.code, 3);
     assert.match(r.stderr, /401/);
-    assert.match(r.stderr, /hint: check user and key/);
+    assert.match(r.stderr, /hint: check the user and key: --user and --key/);
     assert.doesNotMatch(r.stdout + r.stderr, /wrong-key/);
   });
 

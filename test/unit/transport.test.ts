@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { advice } from '../../src/cli/advice.js';
 import { backoffDelay, parseRetryAfter } from '../../src/client/retry.js';
 import { serverMessageOf, toNetworkError } from '../../src/client/transport.js';
 import { HttpError, NetworkError } from '../../src/errors.js';
@@ -41,5 +45,26 @@ test('errors carry method, URL, status and advice; exit statuses by kind', () =>
   assert.equal(refused.exitCode, 3);
   assert.match(refused.message, /connection refused by 127\.0\.0\.1:9/);
   const tls = toNetworkError(Object.assign(new Error('x'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), 'GET', 'https://h/');
-  assert.match(tls.hint ?? '', /--ca/);
+  assert.equal(tls.kind, 'tls');
+  // The library's errors carry data and neutral advice; the CLI names its flags.
+  assert.doesNotMatch(tls.hint ?? '', /--|~\/\.chacractl|CHACRA_/);
+  assert.match(advice(tls) ?? '', /--ca/);
+  const dns = toNetworkError(Object.assign(new Error('x'), { code: 'ENOTFOUND' }), 'GET', 'https://h/');
+  assert.equal(dns.kind, 'dns');
+  assert.match(advice(dns) ?? '', /--url, CHACRA_URL/);
+  assert.match(advice(new HttpError({ method: 'POST', url: 'u', status: 401 })) ?? '', /--user and --key/);
+  assert.equal(advice(e404), undefined);
+});
+
+test('no flag, environment variable or config file is named in the library', () => {
+  const root = resolve(fileURLToPath(import.meta.url), '../../../../src');
+  for (const dir of ['client', 'operations']) {
+    for (const file of readdirSync(join(root, dir)).filter((f) => f.endsWith('.ts'))) {
+      const code = readFileSync(join(root, dir, file), 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line))
+        .join('\n');
+      assert.doesNotMatch(code, /'[^']*((?<![-\w])--[a-z]|~\/\.chacractl|CHACRA_[A-Z])[^']*'|`[^`]*((?<![-\w])--[a-z]|~\/\.chacractl|CHACRA_[A-Z])[^`]*`/, `${dir}/${file}`);
+    }
+  }
 });

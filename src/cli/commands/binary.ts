@@ -1,8 +1,9 @@
 import { parseBinaryRef, parseBinaryTarget, TARGET_SHAPE } from '../../client/paths.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { deleteBinary } from '../../operations/simple.js';
-import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
-import { parseCount, type Context } from '../context.js';
+import { uploadBinaries, uploadSucceeded, type UploadSummary } from '../../operations/upload.js';
+import { advice } from '../advice.js';
+import { parseCount, stoppedStatus, type Context } from '../context.js';
 import { readAll } from '../io.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
@@ -66,7 +67,7 @@ export const binaryCreate: CommandSpec = {
     }
     const client = await ctx.client({ needsCredentials: !values['dry-run'], connections: 2 * jobs + 1 });
     const view = new UploadView(ctx);
-    let summary;
+    let summary: UploadSummary;
     try {
       summary = await uploadBinaries(client, [{ target, files, lenient: fromStdin, unreadable }], {
         force: values.force === true,
@@ -81,7 +82,7 @@ export const binaryCreate: CommandSpec = {
       view.stop();
     }
     const exitCode = summary.interrupted
-      ? ExitCode.interrupted
+      ? stoppedStatus(ctx.signal)
       : summary.fatal
         ? summary.fatal.exitCode
         : uploadSucceeded(summary)
@@ -89,7 +90,8 @@ export const binaryCreate: CommandSpec = {
           : ExitCode.failed;
     if (summary.fatal) {
       ctx.logger.error(summary.fatal.message);
-      if (summary.fatal.hint) ctx.logger.error(`hint: ${summary.fatal.hint}`);
+      const hint = advice(summary.fatal);
+      if (hint) ctx.logger.error(`hint: ${hint}`);
     }
     if (ctx.json) ctx.printJson(summaryJson(summary, exitCode));
     else ctx.print(summaryLine(ctx, summary));

@@ -79,6 +79,7 @@ function fish(g: Grammar): string {
 export function completionCommand(grammar: () => Grammar): CommandSpec {
   return {
     path: ['completion'],
+    offline: true,
     summary: 'print a shell completion script: completion bash|zsh|fish',
     args: [{ name: 'SHELL', required: true }],
     options: [],

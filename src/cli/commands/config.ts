@@ -8,6 +8,7 @@ import type { CommandSpec, Invocation } from '../grammar.js';
 
 export const configShow: CommandSpec = {
   path: ['config', 'show'],
+  offline: true,
   summary: 'show the effective url, user and TLS settings, and where each came from (never the key)',
   args: [],
   options: [],
@@ -41,6 +42,7 @@ function quote(value: string): string {
 
 export const configInit: CommandSpec = {
   path: ['config', 'init'],
+  offline: true,
   summary: 'write a config file (mode 0600) from --url, --user and --key, asking for what is missing on a terminal',
   args: [],
   options: ['force'],

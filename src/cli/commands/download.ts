@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseBinaryRef, parseBinaryTarget, splitUrlPart, TARGET_SHAPE, type BinaryTarget } from '../../client/paths.js';
 import { ExitCode } from '../../errors.js';
 import { downloadBinaries, type DownloadReport } from '../../operations/download.js';
-import { parseCount, type Context } from '../context.js';
+import { parseCount, stoppedStatus, type Context } from '../context.js';
 import { formatBytes, formatRate, formatSeconds } from '../format.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 
@@ -31,6 +31,7 @@ export const binaryDownload: CommandSpec = {
   ].join('\n'),
   args: [{ name: 'URLPART', required: true }],
   options: ['output', 'jobs'],
+  optionHelp: { jobs: 'downloads at once (default 4)' },
   examples: [
     'chacractl binary download ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm',
     'chacractl binary download ceph/main/1a2b3c/centos/9/x86_64 -o RPMS/ -j 8',
@@ -59,7 +60,8 @@ export const binaryDownload: CommandSpec = {
         if (e.type === 'done' && !ctx.json && !ctx.quiet) ctx.print(line(ctx, e.file));
       },
     });
-    const exit = summary.interrupted ? ExitCode.interrupted : summary.fatal ? summary.fatal.exitCode : summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged') ? ExitCode.ok : ExitCode.failed;
+    // Stopped by a signal: 143 for SIGTERM, 130 for Ctrl-C, as main() answers.
+    const exit = summary.interrupted ? stoppedStatus(ctx.signal) : summary.fatal ? summary.fatal.exitCode : summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged') ? ExitCode.ok : ExitCode.failed;
     if (summary.fatal) ctx.logger.error(summary.fatal.message);
     if (ctx.json) ctx.printJson({ command: 'binary download', ok: exit === 0, exitCode: exit, ...summary, fatal: undefined, error: summary.fatal ? { kind: summary.fatal.name, message: summary.fatal.message } : null });
     else {

@@ -28,13 +28,15 @@ async function maybeWait(ctx: Context, ref: RepoRef, doc: RepoDocument, values: 
   });
 }
 
-function report(ctx: Context, doc: RepoDocument, verb: string): void {
+/** The repo and its state, after what was done to it, if anything: "update requested: P/R/S/D/V: requested (...)". */
+function report(ctx: Context, doc: RepoDocument, verb?: string): void {
   if (ctx.json) ctx.printJson({ ...doc, state: repoState(doc) });
-  else ctx.print(`${verb} ${describe(doc)}`);
+  else ctx.print(verb ? `${verb} ${describe(doc)}` : describe(doc));
 }
 
 export const repoUpdate: CommandSpec = {
   path: ['repo', 'update'],
+  waitsForRepo: (values) => values.wait === true,
   summary: 'ask the server to rebuild a repo',
   args: REPO_ARG,
   options: ['wait', 'interval'],
@@ -43,13 +45,14 @@ export const repoUpdate: CommandSpec = {
     const ref = parseRepoRef(args[0]!);
     const client = await ctx.client();
     const doc = await updateRepo(client, ref, ctx.signal);
-    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? 'ready:' : 'update requested:');
+    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : 'update requested:');
     return ExitCode.ok;
   },
 };
 
 export const repoRecreate: CommandSpec = {
   path: ['repo', 'recreate'],
+  waitsForRepo: (values) => values.wait === true,
   summary: 'remove a built repo and build it again (an update when it was never built)',
   args: REPO_ARG,
   options: ['wait', 'interval'],
@@ -59,7 +62,7 @@ export const repoRecreate: CommandSpec = {
     const client = await ctx.client();
     const { doc, updatedInstead } = await recreateRepo(client, ref, ctx.signal);
     if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
-    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? 'ready:' : updatedInstead ? 'update requested:' : 'recreate requested:');
+    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
     return ExitCode.ok;
   },
 };
@@ -169,6 +172,7 @@ export const repoShow: CommandSpec = {
 
 export const repoWait: CommandSpec = {
   path: ['repo', 'wait'],
+  waitsForRepo: () => true,
   summary: 'wait until a repo is built (exit 0), or give up at --timeout, 30m by default (exit 1)',
   args: REPO_ARG,
   options: ['interval'],
@@ -178,7 +182,7 @@ export const repoWait: CommandSpec = {
     const client = await ctx.client({ needsCredentials: false });
     const doc = await client.getRepo(ref, ctx.signal);
     if (!doc) throw new NoSuchRepoError(client, ref);
-    report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }), 'ready:');
+    report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }));
     return ExitCode.ok;
   },
 };
