@@ -117,7 +117,11 @@ async function curlParallel(url: string, target: string, files: string[], parall
   const lane = async () => {
     while (next < files.length) {
       const file = files[next++]!;
-      const r = await run('curl', ['-sS', '-f', '-o', '/dev/null', ...extra, '-u', 'admin:secret', '-F', `file=@${file}`, `${url}/binaries/${target}/`], process.env);
+      const r = await run(
+        'curl',
+        ['-sS', '-f', '-o', '/dev/null', ...extra, '-u', 'admin:secret', '-F', `file=@${file}`, `${url}/binaries/${target}/`],
+        process.env,
+      );
       peak = Math.max(peak, r.maxRssKb ?? 0);
     }
   };
@@ -136,7 +140,9 @@ function table(title: string, rows: Result[]): void {
   console.log(`\n${title}`);
   console.log(`  ${'client'.padEnd(30)} ${'wall'.padStart(9)} ${'requests'.padStart(9)} ${'read'.padStart(11)} ${'peak RSS'.padStart(10)}`);
   for (const r of rows)
-    console.log(`  ${r.name.padEnd(30)} ${(r.wallMs / 1000).toFixed(2).padStart(8)}s ${String(r.requests).padStart(9)} ${fmtBytes(r.readBytes).padStart(11)} ${(r.maxRssKb ? `${(r.maxRssKb / 1024).toFixed(0)} MiB` : 'n/m').padStart(10)}`);
+    console.log(
+      `  ${r.name.padEnd(30)} ${(r.wallMs / 1000).toFixed(2).padStart(8)}s ${String(r.requests).padStart(9)} ${fmtBytes(r.readBytes).padStart(11)} ${(r.maxRssKb ? `${(r.maxRssKb / 1024).toFixed(0)} MiB` : 'n/m').padStart(10)}`,
+    );
 }
 
 async function main(): Promise<void> {
@@ -149,14 +155,39 @@ async function main(): Promise<void> {
   if (values.https) {
     const p = (n: string) => join(work, n);
     const sh = (args: string[]) => spawnSync('openssl', args, { stdio: 'ignore' });
-    sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', p('key.pem'), '-out', p('cert.pem')]);
+    sh([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+      '-keyout',
+      p('key.pem'),
+      '-out',
+      p('cert.pem'),
+    ]);
     tls = { cert: readFileSync(p('cert.pem')), key: readFileSync(p('key.pem')) };
     caFile = p('cert.pem');
   }
-  console.log(`chacractl benchmark: ${fileCount} files of 10-40 KB${bigBytes ? ` and one of ${fmtBytes(bigBytes)}` : ''}; server delay ${delayMs} ms per request, ${workers} workers, ${values.https ? 'HTTPS' : 'HTTP'}`);
+  console.log(
+    `chacractl benchmark: ${fileCount} files of 10-40 KB${bigBytes ? ` and one of ${fmtBytes(bigBytes)}` : ''}; server delay ${delayMs} ms per request, ${workers} workers, ${values.https ? 'HTTPS' : 'HTTP'}`,
+  );
   const small = makeSmallFiles(join(work, 'small'), fileCount);
   const server = await startServer({ dataDir: join(work, 'data'), delayMs, workers, repoStepMs: 0, tls });
-  const env = { ...process.env, CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret', HOME: work, ...(caFile ? { REQUESTS_CA_BUNDLE: caFile, NODE_EXTRA_CA_CERTS: caFile } : {}) };
+  const env = {
+    ...process.env,
+    CHACRA_URL: server.url,
+    CHACRA_USER: 'admin',
+    CHACRA_KEY: 'secret',
+    HOME: work,
+    ...(caFile ? { REQUESTS_CA_BUNDLE: caFile, NODE_EXTRA_CA_CERTS: caFile } : {}),
+  };
   const node = (script: string, args: string[]) => run(process.execPath, ['--import', PROBE, script, ...args], env);
   const curlTls = caFile ? ['--cacert', caFile] : [];
   let t = 0;
@@ -209,7 +240,9 @@ async function benchBigFile({ server, target, node, curlTls }: BenchRun, bytes: 
   if (curlAvailable) rows.push(await measure('curl', server, () => curlParallel(server.url, target(), [big], 1, curlTls)));
   table(`one file of ${fmtBytes(bytes)}`, rows);
   const c = rows[0]!;
-  console.log(`\n  chacractl read ${((c.readBytes ?? 0) / bytes).toFixed(3)} x the file's size; peak RSS ${((c.maxRssKb ?? 0) / 1024).toFixed(0)} MiB (bar: < 150 MiB)`);
+  console.log(
+    `\n  chacractl read ${((c.readBytes ?? 0) / bytes).toFixed(3)} x the file's size; peak RSS ${((c.maxRssKb ?? 0) / 1024).toFixed(0)} MiB (bar: < 150 MiB)`,
+  );
 }
 
 await main();

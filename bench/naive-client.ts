@@ -37,13 +37,18 @@ for (const file of files) {
   const boundary = 'naive-boundary';
   const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/plain\r\n\r\n`);
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const body = Readable.from((async function* () {
-    yield head;
-    yield* createReadStream(file);
-    yield tail;
-  })());
+  const body = Readable.from(
+    (async function* () {
+      yield head;
+      yield* createReadStream(file);
+      yield tail;
+    })(),
+  );
   const length = head.length + statSync(file).size + tail.length;
-  const post = await send('POST', `${base}/binaries/${target}/`, { headers: { authorization: auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(length) }, body });
+  const post = await send('POST', `${base}/binaries/${target}/`, {
+    headers: { authorization: auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(length) },
+    body,
+  });
   if (post.status !== 201) throw new Error(`upload of ${name} answered ${post.status}`);
   const listing = JSON.parse((await send('GET', `${base}/binaries/${target}/`)).text) as Record<string, { checksum: string }>;
   if (listing[name]?.checksum !== checksum) throw new Error(`${name}: checksum mismatch`);

@@ -64,12 +64,9 @@ export class HttpError extends ChacraError {
   readonly serverMessage: string | undefined;
 
   constructor(details: HttpErrorDetails, message?: string) {
-    super(
-      message ??
-        `${details.method} ${details.url} answered ${details.status}` +
-          (details.serverMessage ? `: ${details.serverMessage}` : ''),
-      { hint: details.hint ?? hintForStatus(details.status) },
-    );
+    super(message ?? `${details.method} ${details.url} answered ${details.status}` + (details.serverMessage ? `: ${details.serverMessage}` : ''), {
+      hint: details.hint ?? hintForStatus(details.status),
+    });
     this.method = details.method;
     this.url = details.url;
     this.status = details.status;
@@ -103,7 +100,15 @@ export class NetworkError extends ChacraError {
   readonly kind: NetworkFailure;
   /** What went wrong, without the request: "connection refused by host:port". */
   readonly reason: string;
-  constructor(details: { method: string; url: string; code?: string | undefined; kind?: NetworkFailure; reason: string; hint?: string | undefined; cause?: unknown }) {
+  constructor(details: {
+    method: string;
+    url: string;
+    code?: string | undefined;
+    kind?: NetworkFailure;
+    reason: string;
+    hint?: string | undefined;
+    cause?: unknown;
+  }) {
     super(`${details.method} ${details.url} failed: ${details.reason}`, {
       hint: details.hint,
       cause: details.cause,

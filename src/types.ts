@@ -58,16 +58,7 @@ export interface RootDocument {
 }
 
 /** Keys the server's /search/ endpoint accepts. */
-export const SEARCH_KEYS = [
-  'name',
-  'name-has',
-  'distro',
-  'distro_version',
-  'arch',
-  'ref',
-  'built_by',
-  'size',
-] as const;
+export const SEARCH_KEYS = ['name', 'name-has', 'distro', 'distro_version', 'arch', 'ref', 'built_by', 'size'] as const;
 export type SearchKey = (typeof SEARCH_KEYS)[number];
 export type SearchQuery = Partial<Record<SearchKey, string>>;
 

@@ -71,7 +71,11 @@ function multipartBody(fields: NonNullable<Exchange['request']['multipart']>): {
     if (typeof value === 'string') {
       parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
     } else {
-      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${value.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${value.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        ),
+      );
       parts.push(contentsFor(value.bytes, value.sha512), Buffer.from('\r\n'));
     }
   }
@@ -83,7 +87,10 @@ function multipartBody(fields: NonNullable<Exchange['request']['multipart']>): {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(', ')}]`;
   if (value && typeof value === 'object')
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}: ${canonical((value as Record<string, unknown>)[k])}`).join(', ')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}: ${canonical((value as Record<string, unknown>)[k])}`)
+      .join(', ')}}`;
   return JSON.stringify(value);
 }
 
@@ -130,11 +137,18 @@ const BEFORE: Record<number, () => Promise<void> | void> = {
 
 test('the transcripts are numbered 1..N in order', () => {
   assert.ok(exchanges.length >= 110);
-  assert.deepEqual(exchanges.map((e) => e.n), exchanges.map((_, i) => i + 1));
+  assert.deepEqual(
+    exchanges.map((e) => e.n),
+    exchanges.map((_, i) => i + 1),
+  );
 });
 
 test('the transcripts match the shared copy', { skip: !existsSync(SHARED) && 'no ../shared beside the repository' }, () => {
-  assert.equal(readFileSync(TRANSCRIPTS, 'utf8'), readFileSync(SHARED, 'utf8'), 'test/fixtures/chacra-transcripts.jsonl differs from ../shared: copy the shared one in');
+  assert.equal(
+    readFileSync(TRANSCRIPTS, 'utf8'),
+    readFileSync(SHARED, 'utf8'),
+    'test/fixtures/chacra-transcripts.jsonl differs from ../shared: copy the shared one in',
+  );
 });
 
 for (const ex of exchanges) {
@@ -156,7 +170,9 @@ for (const ex of exchanges) {
     const raw = Buffer.from(await res.body.arrayBuffer());
     const want = ex.response;
     assert.equal(res.statusCode, want.status, 'status');
-    const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const type = String(res.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
     assert.equal(type, want.content_type, 'content type');
     const header = (name: string) => {
       const v = res.headers[name];

@@ -22,7 +22,11 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
 
 // No top-level await: the single executable runs this file bundled as CommonJS.
-void main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() }, controller.signal).then(async (code) => {
+void main(
+  process.argv.slice(2),
+  { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() },
+  controller.signal,
+).then(async (code) => {
   // Everything is done once main() returns, but undici's closed sockets keep the
   // event loop alive for a further ~100 ms; exit as soon as the output is out.
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

@@ -42,7 +42,8 @@ export function stoppedStatus(signal: AbortSignal): ExitCode {
 }
 
 export function parseCount(text: string, option: string, min = 0): number {
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`--${option} takes a whole number${min ? ` from ${min}` : ''}, not ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new UsageError(`--${option} takes a whole number${min ? ` from ${min}` : ''}, not ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -94,7 +95,9 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
       logger.addSecret(resolved.key);
       for (const w of resolved.warnings) logger.warn(w);
       if (!resolved.tls.verify) logger.warn('TLS certificate verification is off (ssl_verify = False or --insecure): the server is not authenticated');
-      logger.debug(`url ${resolved.url} (from ${resolved.sources.url}), user ${resolved.user ?? '(none)'} (from ${resolved.sources.user}), key ${resolved.key ? 'set' : 'not set'} (from ${resolved.sources.key})`);
+      logger.debug(
+        `url ${resolved.url} (from ${resolved.sources.url}), user ${resolved.user ?? '(none)'} (from ${resolved.sources.user}), key ${resolved.key ? 'set' : 'not set'} (from ${resolved.sources.key})`,
+      );
       return resolved;
     },
     async client(options = {}) {

@@ -125,14 +125,21 @@ export class Grammar {
     if (wantsHelp) return { help: this.commandHelp(command) };
     const allowed = new Set([...this.globalOptions, ...command.options]);
     for (const name of given)
-      if (!allowed.has(name)) throw new UsageError(`'chacractl ${command.path.join(' ')}' has no option --${name}`, { hint: `run 'chacractl ${command.path.join(' ')} --help'` });
+      if (!allowed.has(name))
+        throw new UsageError(`'chacractl ${command.path.join(' ')}' has no option --${name}`, { hint: `run 'chacractl ${command.path.join(' ')} --help'` });
     const args = words.slice(command.path.length);
     const required = command.args.filter((a) => a.required).length;
     const variadic = command.args.some((a) => a.variadic);
     if (args.length < required)
-      throw new UsageError(`'chacractl ${command.path.join(' ')}' needs ${command.args.filter((a) => a.required).map((a) => a.name).join(' ')}`, {
-        hint: `usage: ${usageLine(command)}`,
-      });
+      throw new UsageError(
+        `'chacractl ${command.path.join(' ')}' needs ${command.args
+          .filter((a) => a.required)
+          .map((a) => a.name)
+          .join(' ')}`,
+        {
+          hint: `usage: ${usageLine(command)}`,
+        },
+      );
     if (!variadic && args.length > command.args.length)
       throw new UsageError(`unexpected argument ${JSON.stringify(args[command.args.length])}`, { hint: `usage: ${usageLine(command)}` });
     return { invocation: { command, args, values } };
@@ -146,8 +153,7 @@ export class Grammar {
 
   private match(words: string[]): CommandSpec | undefined {
     let best: CommandSpec | undefined;
-    for (const c of this.commands)
-      if (c.path.every((w, i) => words[i] === w) && (!best || c.path.length > best.path.length)) best = c;
+    for (const c of this.commands) if (c.path.every((w, i) => words[i] === w) && (!best || c.path.length > best.path.length)) best = c;
     return best;
   }
 
@@ -172,7 +178,14 @@ export class Grammar {
 
   groupHelp(group: string): string {
     const rows = this.commands.filter((c) => c.path[0] === group).map((c): [string, string] => [c.path.join(' '), c.summary]);
-    return [`Usage: chacractl ${group} SUBCOMMAND [options] ARGS`, '', 'Subcommands:', table(rows), '', `Run 'chacractl ${group} SUBCOMMAND --help' for details.`].join('\n');
+    return [
+      `Usage: chacractl ${group} SUBCOMMAND [options] ARGS`,
+      '',
+      'Subcommands:',
+      table(rows),
+      '',
+      `Run 'chacractl ${group} SUBCOMMAND --help' for details.`,
+    ].join('\n');
   }
 
   commandHelp(c: CommandSpec): string {

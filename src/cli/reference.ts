@@ -9,7 +9,14 @@ export function referenceMarkdown(g: Grammar): string {
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.alias ? `, --${spec.alias}` : ''}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
     return `| \`${flag}\` | ${(help[name] ?? spec.description).replace(/\|/g, '\\|')} |`;
   };
-  out.push('Global options, accepted by every command before or after its words:', '', '| option | meaning |', '| --- | --- |', ...g.globalOptions.map((o) => option(o)), '');
+  out.push(
+    'Global options, accepted by every command before or after its words:',
+    '',
+    '| option | meaning |',
+    '| --- | --- |',
+    ...g.globalOptions.map((o) => option(o)),
+    '',
+  );
   for (const c of g.commands) {
     out.push(`### chacractl ${c.path.join(' ')}`, '', '```', usageLine(c), '```', '', c.summary[0]!.toUpperCase() + c.summary.slice(1) + '.');
     if (c.description) out.push('', c.description.replace(/\n/g, ' '));

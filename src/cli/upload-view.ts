@@ -18,7 +18,14 @@ const LABEL: Record<FileReport['outcome'], string> = {
 
 export function fileLine(ctx: Context, r: FileReport): string {
   const p = ctx.paint;
-  const color = r.outcome === 'failed' || r.outcome === 'missing' ? p.red : r.outcome === 'skipped' || r.outcome === 'interrupted' ? p.yellow : r.outcome === 'unchanged' ? p.dim : p.green;
+  const color =
+    r.outcome === 'failed' || r.outcome === 'missing'
+      ? p.red
+      : r.outcome === 'skipped' || r.outcome === 'interrupted'
+        ? p.yellow
+        : r.outcome === 'unchanged'
+          ? p.dim
+          : p.green;
   const label = r.outcome === 'planned' ? (r.action === 'replace' ? 'would replace' : 'would upload') : LABEL[r.outcome];
   const size = r.size !== null ? `  ${formatBytes(r.size)}` : '';
   const time = r.durationMs > 0 && (r.outcome === 'uploaded' || r.outcome === 'replaced') ? `  ${formatSeconds(r.durationMs)}` : '';
@@ -26,10 +33,15 @@ export function fileLine(ctx: Context, r: FileReport): string {
   return `${color(label.padEnd(13))} ${r.target}/${r.name}${size}${time}${note}`;
 }
 
-export function summaryLine(ctx: Context, s: UploadSummary): string {
+export function summaryLine(s: UploadSummary): string {
   const c = s.counts;
   const parts = s.dryRun
-    ? [`${c.planned} to upload or replace (${formatBytes(s.plannedBytes)})`, `${c.unchanged} unchanged`, `${c.skipped} skipped (differs)`, `${c.failed + c.missing} failed`]
+    ? [
+        `${c.planned} to upload or replace (${formatBytes(s.plannedBytes)})`,
+        `${c.unchanged} unchanged`,
+        `${c.skipped} skipped (differs)`,
+        `${c.failed + c.missing} failed`,
+      ]
     : [
         `${c.uploaded} uploaded`,
         `${c.replaced} replaced`,
@@ -39,7 +51,9 @@ export function summaryLine(ctx: Context, s: UploadSummary): string {
         ...(c.interrupted ? [`${c.interrupted} interrupted`] : []),
       ];
   const requests = `${s.requests} request${s.requests === 1 ? '' : 's'}`;
-  const tail = s.dryRun ? `${requests}, nothing written` : `${formatBytes(s.bytesSent)} in ${formatSeconds(s.elapsedMs)} (${formatRate(s.bytesSent, s.elapsedMs)}), ${requests}`;
+  const tail = s.dryRun
+    ? `${requests}, nothing written`
+    : `${formatBytes(s.bytesSent)} in ${formatSeconds(s.elapsedMs)} (${formatRate(s.bytesSent, s.elapsedMs)}), ${requests}`;
   return `${s.dryRun ? 'dry run: ' : ''}${parts.join(', ')}; ${tail}`;
 }
 

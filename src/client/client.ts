@@ -2,14 +2,7 @@
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
 import { HttpError } from '../errors.js';
-import type {
-  BinaryListing,
-  RepoDocument,
-  RepoFieldsUpdate,
-  RootDocument,
-  BinaryMetadata,
-  SearchQuery,
-} from '../types.js';
+import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
 import type { RetryPolicy } from './retry.js';
@@ -26,9 +19,7 @@ export interface UploadOptions {
   onSent?: (() => void) | undefined;
 }
 
-export type UploadResult =
-  | { outcome: 'created' | 'replaced'; sha512: string; bytesSent: number }
-  | { outcome: 'exists'; bytesSent: number };
+export type UploadResult = { outcome: 'created' | 'replaced'; sha512: string; bytesSent: number } | { outcome: 'exists'; bytesSent: number };
 
 export interface Download {
   body: Readable;
@@ -232,7 +223,10 @@ export class ChacraClient {
    * server's words; the repo goes only with its last binary (see
    * operations/repo-delete). 401 and other refusals throw.
    */
-  async deleteRepo(ref: RepoRef, signal?: AbortSignal): Promise<{ outcome: 'deleted' | 'absent' } | { outcome: 'failed'; status: number; message: string | undefined }> {
+  async deleteRepo(
+    ref: RepoRef,
+    signal?: AbortSignal,
+  ): Promise<{ outcome: 'deleted' | 'absent' } | { outcome: 'failed'; status: number; message: string | undefined }> {
     const res = await this.transport.send({ method: 'DELETE', path: repoPath(ref), auth: true, retry: 'unsafe', signal });
     if (res.status === 204 || res.status === 200 || res.status === 404) {
       await res.body.dump();

@@ -32,19 +32,11 @@ function quoteName(name: string): string {
   return name.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
 }
 
-export function multipartUpload(
-  file: MultipartFile,
-  fields: Record<string, string> = {},
-  onBytes?: (n: number) => void,
-  onSent?: () => void,
-): StreamedUpload {
+export function multipartUpload(file: MultipartFile, fields: Record<string, string> = {}, onBytes?: (n: number) => void, onSent?: () => void): StreamedUpload {
   const boundary = '----chacractl' + randomBytes(12).toString('hex');
   let head = '';
-  for (const [name, value] of Object.entries(fields))
-    head += `--${boundary}\r\nContent-Disposition: form-data; name="${quoteName(name)}"\r\n\r\n${value}\r\n`;
-  head +=
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoteName(file.name)}"\r\n` +
-    `Content-Type: ${file.contentType}\r\n\r\n`;
+  for (const [name, value] of Object.entries(fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${quoteName(name)}"\r\n\r\n${value}\r\n`;
+  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoteName(file.name)}"\r\n` + `Content-Type: ${file.contentType}\r\n\r\n`;
   const headBytes = Buffer.from(head, 'utf8');
   const tailBytes = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
   let sha512: string | undefined;

@@ -62,10 +62,7 @@ export function splitUrlPart(input: string, shape: string, what: string): string
 function withFlavor(segments: string[], fixed: number, input: string, shape: string, what: string): string | undefined {
   if (segments.length === fixed) return undefined;
   if (segments.length === fixed + 2 && segments[fixed] === 'flavors') return segments[fixed + 1];
-  throw new UsageError(
-    `invalid ${what} ${JSON.stringify(input)}: it has ${segments.length} segments`,
-    { hint: `expected ${shape}` },
-  );
+  throw new UsageError(`invalid ${what} ${JSON.stringify(input)}: it has ${segments.length} segments`, { hint: `expected ${shape}` });
 }
 
 export function parseBinaryTarget(input: string): BinaryTarget {
@@ -98,8 +95,7 @@ export function parseRepoRef(input: string): RepoRef {
 
 export function parseProjectName(input: string): string {
   const s = splitUrlPart(input, 'PROJECT', 'project name');
-  if (s.length !== 1)
-    throw new UsageError(`invalid project name ${JSON.stringify(input)}: it holds a slash`, { hint: 'expected PROJECT' });
+  if (s.length !== 1) throw new UsageError(`invalid project name ${JSON.stringify(input)}: it holds a slash`, { hint: 'expected PROJECT' });
   return s[0] as string;
 }
 

@@ -150,17 +150,19 @@ export class Transport {
     const started = performance.now();
     this.requestCount++;
     const target = new URL(url);
-    const res = await apiRequest.call(await this.dispatcher, {
-      origin: target.origin,
-      path: target.pathname + target.search,
-      method: spec.method,
-      headers,
-      body: bodyOf(spec.body?.()),
-      signal: spec.signal,
-    }).catch((err: unknown) => {
-      if (spec.signal?.aborted) throw new InterruptedError();
-      throw err;
-    });
+    const res = await apiRequest
+      .call(await this.dispatcher, {
+        origin: target.origin,
+        path: target.pathname + target.search,
+        method: spec.method,
+        headers,
+        body: bodyOf(spec.body?.()),
+        signal: spec.signal,
+      })
+      .catch((err: unknown) => {
+        if (spec.signal?.aborted) throw new InterruptedError();
+        throw err;
+      });
     this.logger.debug(`${spec.method} ${url} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
     return { status: res.statusCode, headers: res.headers, body: res.body as RawResponse['body'], url };
   }
@@ -267,7 +269,10 @@ export function serverMessageOf(text: string, contentType: string | undefined): 
   }
   const title = /<title>([^<]*)<\/title>/i.exec(text);
   if (title?.[1]) return title[1].trim();
-  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const plain = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return plain.length > 200 ? plain.slice(0, 200) + '…' : plain || undefined;
 }
 

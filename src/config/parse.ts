@@ -24,8 +24,7 @@ export function parseConfigText(text: string, file: string): ParsedConfigFile {
     const [, key, rest] = match as unknown as [string, string, string];
     const { value, remainder } = readValue(rest, file, line);
     const tail = remainder.trim();
-    if (tail !== '' && !tail.startsWith('#'))
-      throw new ConfigError(`unexpected ${JSON.stringify(tail)} after the value of ${key}`, { file, line });
+    if (tail !== '' && !tail.startsWith('#')) throw new ConfigError(`unexpected ${JSON.stringify(tail)} after the value of ${key}`, { file, line });
     values.set(key, { value, line });
   });
   return { values };

@@ -75,7 +75,14 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   const finish = (): DownloadSummary => {
     const counts = { downloaded: 0, unchanged: 0, failed: 0, interrupted: 0 };
     for (const r of reports) counts[r.outcome]++;
-    return { files: reports, counts, bytes: reports.reduce((n, r) => n + r.bytes, 0), elapsedMs: Math.round(performance.now() - started), interrupted: signal.aborted, fatal };
+    return {
+      files: reports,
+      counts,
+      bytes: reports.reduce((n, r) => n + r.bytes, 0),
+      elapsedMs: Math.round(performance.now() - started),
+      interrupted: signal.aborted,
+      fatal,
+    };
   };
   const targetName = formatTarget(req.target);
   let listing: Record<string, BinaryMetadata>;
@@ -90,7 +97,17 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   if (req.name !== undefined) {
     const meta = listing[req.name];
     if (!meta) {
-      const report: DownloadReport = { name: req.name, path: join(req.dir, req.fileName ?? req.name), target: targetName, outcome: 'failed', size: null, sha512: null, bytes: 0, durationMs: 0, message: `${targetName}/${req.name} is not on the server` };
+      const report: DownloadReport = {
+        name: req.name,
+        path: join(req.dir, req.fileName ?? req.name),
+        target: targetName,
+        outcome: 'failed',
+        size: null,
+        sha512: null,
+        bytes: 0,
+        durationMs: 0,
+        message: `${targetName}/${req.name} is not on the server`,
+      };
       reports.push(report);
       emit({ type: 'done', file: report });
       return finish();
@@ -106,7 +123,17 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   await mkdir(req.dir, { recursive: true });
   emit({ type: 'planned', files: wanted.length, bytes: wanted.reduce((n, m) => n + m.size, 0) });
   await runPool(wanted, { limit: Math.max(1, options.jobs ?? 4), stop: () => signal.aborted || fatal !== undefined }, async (meta) => {
-    const report: DownloadReport = { name: meta.name, path: join(req.dir, req.fileName ?? safeName(meta.name)), target: targetName, outcome: 'failed', size: meta.size, sha512: meta.checksum, bytes: 0, durationMs: 0, message: null };
+    const report: DownloadReport = {
+      name: meta.name,
+      path: join(req.dir, req.fileName ?? safeName(meta.name)),
+      target: targetName,
+      outcome: 'failed',
+      size: meta.size,
+      sha512: meta.checksum,
+      bytes: 0,
+      durationMs: 0,
+      message: null,
+    };
     reports.push(report);
     const t0 = performance.now();
     emit({ type: 'start', file: report });
@@ -124,7 +151,8 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
         report.message = 'interrupted; nothing was left under the final name';
       } else {
         report.message = err instanceof Error ? err.message : String(err);
-        if ((err instanceof HttpError && (err.status === 401 || err.status === 403)) || (err instanceof NetworkError && !report.bytes)) fatal ??= err as ChacraError;
+        if ((err instanceof HttpError && (err.status === 401 || err.status === 403)) || (err instanceof NetworkError && !report.bytes))
+          fatal ??= err as ChacraError;
         else logger.error(report.message);
       }
     } finally {
@@ -172,13 +200,22 @@ async function downloadOne(
     });
     await pipeline(download.body, meter, createWriteStream(tmp, { mode: 0o644 }), { signal }).catch((err: unknown) => {
       if (signal.aborted || err instanceof ChacraError) throw err;
-      throw new NetworkError({ method: 'GET', url: `${client.baseUrl}binaries/${formatTarget(target)}/${encodeURIComponent(meta.name)}/`, code: (err as NodeJS.ErrnoException).code, reason: `the download was cut off: ${(err as Error).message}`, cause: err });
+      throw new NetworkError({
+        method: 'GET',
+        url: `${client.baseUrl}binaries/${formatTarget(target)}/${encodeURIComponent(meta.name)}/`,
+        code: (err as NodeJS.ErrnoException).code,
+        reason: `the download was cut off: ${(err as Error).message}`,
+        cause: err,
+      });
     });
     const sha512 = hash.digest('hex');
     if (sha512 !== meta.checksum)
-      throw new VerificationError(`${meta.name}: the download's sha512 is ${sha512.slice(0, 16)}… (${report.bytes} bytes), the server lists ${meta.checksum.slice(0, 16)}…; not saved`, {
-        hint: 'try again; if it persists, the copy on the server may be damaged',
-      });
+      throw new VerificationError(
+        `${meta.name}: the download's sha512 is ${sha512.slice(0, 16)}… (${report.bytes} bytes), the server lists ${meta.checksum.slice(0, 16)}…; not saved`,
+        {
+          hint: 'try again; if it persists, the copy on the server may be damaged',
+        },
+      );
     await rename(tmp, report.path);
     report.outcome = 'downloaded';
   } catch (err) {

@@ -22,8 +22,7 @@ export async function inspectLocalFile(given: string, cwd = process.cwd()): Prom
   const name = basename(path);
   try {
     const st = await stat(path);
-    if (!st.isFile())
-      return { given, path, name, problem: 'not-a-file', reason: st.isDirectory() ? 'is a directory' : 'is not a regular file' };
+    if (!st.isFile()) return { given, path, name, problem: 'not-a-file', reason: st.isDirectory() ? 'is a directory' : 'is not a regular file' };
     return { given, path, name, size: st.size, mtimeMs: st.mtimeMs };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -19,8 +19,11 @@ export interface PoolOptions {
  * last one, as long as no more than `maxInFlight` tasks are unfinished.
  */
 export async function runPool<T>(items: readonly T[], options: PoolOptions | number, worker: (item: T, release: () => void) => Promise<void>): Promise<void> {
-  const { limit, maxInFlight = typeof options === 'number' ? options : (options.maxInFlight ?? options.limit), stop = () => false } =
-    typeof options === 'number' ? { limit: options } : options;
+  const {
+    limit,
+    maxInFlight = typeof options === 'number' ? options : (options.maxInFlight ?? options.limit),
+    stop = () => false,
+  } = typeof options === 'number' ? { limit: options } : options;
   let next = 0;
   let holding = 0;
   let inFlight = 0;

@@ -43,8 +43,7 @@ export async function planRepoDelete(client: ChacraClient, ref: RepoRef, signal?
   for (const arch of archs) {
     // The flavor level: the arch level mixes flavors, and other flavors stay (#40).
     const listing = await client.listTarget({ project, ref: gitRef, sha1, distro, version, arch, flavor }, signal);
-    for (const name of Object.keys(listing ?? {}).sort())
-      binaries.push({ project, ref: gitRef, sha1, distro, version, arch, flavor: ref.flavor, name });
+    for (const name of Object.keys(listing ?? {}).sort()) binaries.push({ project, ref: gitRef, sha1, distro, version, arch, flavor: ref.flavor, name });
   }
   return { repo: ref, doc, binaries };
 }
@@ -87,12 +86,18 @@ export async function deleteRepo(client: ChacraClient, plan: RepoDeletePlan, opt
     const again = await planRepoDelete(client, plan.repo, signal);
     if (again.binaries.length > 0)
       throw new VerificationError(
-        `repo ${formatRepo(plan.repo)} is still there, with ${again.binaries.length} binar${again.binaries.length === 1 ? 'y' : 'ies'} (${again.binaries.slice(0, 3).map((b) => `${b.arch}/${b.name}`).join(', ')}${again.binaries.length > 3 ? ', …' : ''})`,
+        `repo ${formatRepo(plan.repo)} is still there, with ${again.binaries.length} binar${again.binaries.length === 1 ? 'y' : 'ies'} (${again.binaries
+          .slice(0, 3)
+          .map((b) => `${b.arch}/${b.name}`)
+          .join(', ')}${again.binaries.length > 3 ? ', …' : ''})`,
         { hint: 'something may be uploading to it now; run the delete again' },
       );
-    throw new VerificationError(`repo ${formatRepo(plan.repo)} is still there with no binary: the server kept its record when its last binaries were deleted at once`, {
-      hint: 'chacra removes a repo with its last binary only; upload one file to it and delete that file, or ask the server administrators to remove the record',
-    });
+    throw new VerificationError(
+      `repo ${formatRepo(plan.repo)} is still there with no binary: the server kept its record when its last binaries were deleted at once`,
+      {
+        hint: 'chacra removes a repo with its last binary only; upload one file to it and delete that file, or ask the server administrators to remove the record',
+      },
+    );
   }
   return result;
 }

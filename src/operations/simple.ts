@@ -31,7 +31,12 @@ export async function createProject(client: ChacraClient, name: string, signal?:
 export class NoSuchRepoError extends HttpError {
   constructor(client: ChacraClient, ref: RepoRef) {
     super(
-      { method: 'GET', url: client.baseUrl + 'repos/' + formatRepo(ref) + '/', status: 404, hint: 'repos appear when a binary is uploaded; check the path with `chacractl exists repos/...`' },
+      {
+        method: 'GET',
+        url: client.baseUrl + 'repos/' + formatRepo(ref) + '/',
+        status: 404,
+        hint: 'repos appear when a binary is uploaded; check the path with `chacractl exists repos/...`',
+      },
       `no such repo: ${formatRepo(ref)}`,
     );
   }

@@ -49,7 +49,21 @@ export interface Work {
 }
 
 function newReport(path: string, name: string, target: string): FileReport {
-  return { path, name, target, action: 'none', outcome: 'failed', size: null, sha512: null, serverSha512: null, replaceable: false, bytesSent: 0, tries: 0, durationMs: 0, message: null };
+  return {
+    path,
+    name,
+    target,
+    action: 'none',
+    outcome: 'failed',
+    size: null,
+    sha512: null,
+    serverSha512: null,
+    replaceable: false,
+    bytesSent: 0,
+    tries: 0,
+    durationMs: 0,
+    message: null,
+  };
 }
 
 /**
@@ -65,7 +79,7 @@ export interface Plan {
   reports: FileReport[];
   /** Files to send, largest first within each target. */
   work: Work[];
-  targets: Map<string, { target: BinaryTarget; items: Work[]; /** The server held no binary there when planned. */ fresh: boolean }>;
+  targets: Map<string, { target: BinaryTarget; items: Work[] /** The server held no binary there when planned. */; fresh: boolean }>;
 }
 
 /**

@@ -38,7 +38,7 @@ export interface UploadOptions {
  * and `rejected` for one that stays wrong (its outcome becomes `failed`).
  */
 export type UploadEvent =
-  | { type: 'planned'; files: number; bytes: number; /** Files settled without sending: unchanged, skipped, missing. */ settled: FileReport[] }
+  | { type: 'planned'; files: number; bytes: number /** Files settled without sending: unchanged, skipped, missing. */; settled: FileReport[] }
   | { type: 'start'; file: FileReport }
   | { type: 'bytes'; file: FileReport; bytes: number }
   | { type: 'retry'; file: FileReport; reason: string; delayMs: number }
@@ -144,27 +144,26 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   const finished = new Map([...new Set(waitsFor.values())].map((first) => [first, deferred()]));
   // A lane is free once its file is sent: the next file streams while the
   // server stores and hashes the last, so a worker never waits on our turnaround.
-  await runPool(
-    work,
-    { limit: jobs, maxInFlight: 2 * jobs, stop: stopped },
-    async (w, release) => {
-      const first = waitsFor.get(w);
-      if (first) await finished.get(first)!.promise;
-      emit({ type: 'start', file: w.report });
-      const stopper = await uploadOne(client, w, { signal, logger, emit, release, retry });
-      emit({ type: 'done', file: w.report });
-      finished.get(w)?.resolve();
-      if (stopper) fatal ??= stopper;
-      const left = (pending.get(w.report.target) ?? 1) - 1;
-      pending.set(w.report.target, left);
-      if (left === 0 && !stopped()) {
-        const t = targetsOfWork.get(w.report.target);
-        if (t) verifications.push(verifyTarget(client, t.target, t.items, { ...options, signal, logger, emit, retry }).catch((err) => {
-          if (err instanceof ChacraError && !(err instanceof InterruptedError)) fatal ??= err;
-        }));
-      }
-    },
-  );
+  await runPool(work, { limit: jobs, maxInFlight: 2 * jobs, stop: stopped }, async (w, release) => {
+    const first = waitsFor.get(w);
+    if (first) await finished.get(first)!.promise;
+    emit({ type: 'start', file: w.report });
+    const stopper = await uploadOne(client, w, { signal, logger, emit, release, retry });
+    emit({ type: 'done', file: w.report });
+    finished.get(w)?.resolve();
+    if (stopper) fatal ??= stopper;
+    const left = (pending.get(w.report.target) ?? 1) - 1;
+    pending.set(w.report.target, left);
+    if (left === 0 && !stopped()) {
+      const t = targetsOfWork.get(w.report.target);
+      if (t)
+        verifications.push(
+          verifyTarget(client, t.target, t.items, { ...options, signal, logger, emit, retry }).catch((err) => {
+            if (err instanceof ChacraError && !(err instanceof InterruptedError)) fatal ??= err;
+          }),
+        );
+    }
+  });
   await Promise.all(verifications);
 
   for (const w of work) {
@@ -282,12 +281,7 @@ async function settledByServer(client: ChacraClient, w: Work, signal: AbortSigna
   throw new VerificationError(`${local.name}: after a failed upload the server holds other contents (sha512 ${entry.checksum.slice(0, 16)}…); not overwritten`);
 }
 
-async function verifyTarget(
-  client: ChacraClient,
-  target: BinaryTarget,
-  items: readonly Work[],
-  options: UploadOptions & RunContext,
-): Promise<void> {
+async function verifyTarget(client: ChacraClient, target: BinaryTarget, items: readonly Work[], options: UploadOptions & RunContext): Promise<void> {
   const name = formatTarget(target);
   let toCheck = items.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');
   const resends = options.verifyResends ?? 2;
@@ -321,9 +315,7 @@ async function verifyTarget(
 
 async function reportWrongCopy(client: ChacraClient, w: Work, options: RunContext): Promise<void> {
   const { report } = w;
-  const error = new VerificationError(
-    `${report.name}: the server's sha512 is ${report.serverSha512 ?? '(missing)'}, the file's is ${report.sha512}`,
-  );
+  const error = new VerificationError(`${report.name}: the server's sha512 is ${report.serverSha512 ?? '(missing)'}, the file's is ${report.sha512}`);
   report.outcome = 'failed';
   report.message = error.message;
   // A file this run created and the server holds wrongly must not stay as if it were good.

@@ -36,7 +36,7 @@ export async function handleBinaries(x: Exchange, store: Store, faults: Faults, 
   if (s.length <= 5) {
     if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, 'POST requests to this url are not allowed');
     const filter: Partial<StoredBinary> = {};
-    s.forEach((v, i) => (filter[LEVELS[i]!] = v));
+    for (const [i, v] of s.entries()) filter[LEVELS[i]!] = v;
     const found = store.binariesWhere(filter);
     if (found.length === 0) {
       // An empty project exists (#54) and lists as {}.
@@ -45,7 +45,11 @@ export async function handleBinaries(x: Exchange, store: Store, faults: Faults, 
     }
     const level = LEVELS[s.length]!;
     const below = s.length === 5 ? (b: StoredBinary) => b.name : (b: StoredBinary) => b[LEVELS[s.length + 1]!];
-    return sendJson(x, 200, groupBy(found, (b) => b[level], below));
+    return sendJson(
+      x,
+      200,
+      groupBy(found, (b) => b[level], below),
+    );
   }
   const base: Omit<BinaryKey, 'flavor'> = { project: s[0]!, ref: s[1]!, sha1: s[2]!, distro: s[3]!, version: s[4]!, arch: s[5]! };
   const rest = s.slice(6);
@@ -55,7 +59,15 @@ export async function handleBinaries(x: Exchange, store: Store, faults: Faults, 
       if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, 'POST requests to this url are not allowed');
       const found = store.binariesWhere(base);
       if (found.length === 0) return notFound(x);
-      return sendJson(x, 200, groupBy(found, (b) => b.flavor, (b) => b.name));
+      return sendJson(
+        x,
+        200,
+        groupBy(
+          found,
+          (b) => b.flavor,
+          (b) => b.name,
+        ),
+      );
     }
     if (rest.length === 2) return targetLevel(x, store, faults, stats, { ...base, flavor: rest[1]! });
     if (rest.length === 3) return binary(x, store, faults, stats, { ...base, flavor: rest[1]!, name: rest[2]! });
@@ -66,7 +78,13 @@ export async function handleBinaries(x: Exchange, store: Store, faults: Faults, 
 }
 
 /** An arch level (flavor undefined: every flavor mixed, #40) or a flavor level. */
-async function targetLevel(x: Exchange, store: Store, faults: Faults, stats: UploadStats, t: Omit<BinaryKey, 'flavor'> & { flavor: string | undefined }): Promise<void> {
+async function targetLevel(
+  x: Exchange,
+  store: Store,
+  faults: Faults,
+  stats: UploadStats,
+  t: Omit<BinaryKey, 'flavor'> & { flavor: string | undefined },
+): Promise<void> {
   if (x.method === 'POST') return upload(x, store, faults, stats, { ...t, flavor: t.flavor ?? 'default' });
   if (x.method !== 'GET' && x.method !== 'HEAD') return methodNotAllowed(x, `${x.method} requests to this url are not allowed`);
   const filter: Partial<StoredBinary> = { ...t };
@@ -132,7 +150,9 @@ async function binary(x: Exchange, store: Store, faults: Faults, stats: UploadSt
 // Node refuses header values outside latin1; chacra sends the name as it is (#44).
 // Control characters, which no header may hold, become "_".
 function encodeHeader(name: string): string {
-  return Buffer.from(name, 'utf8').toString('latin1').replace(/[^\t\x20-\x7e\x80-\xff]/g, '_');
+  return Buffer.from(name, 'utf8')
+    .toString('latin1')
+    .replace(/[^\t\x20-\x7e\x80-\xff]/g, '_');
 }
 
 function enter(map: Map<string, number>, name: string): () => void {
@@ -175,7 +195,15 @@ async function upload(x: Exchange, store: Store, faults: Faults, stats: UploadSt
 }
 
 /** Receives a multipart upload into a temporary file and moves it into place only once whole. */
-function receive(x: Exchange, store: Store, faults: Faults, stats: UploadStats, key: BinaryKey, putName: string | undefined, projectRace: boolean): Promise<void> {
+function receive(
+  x: Exchange,
+  store: Store,
+  faults: Faults,
+  stats: UploadStats,
+  key: BinaryKey,
+  putName: string | undefined,
+  projectRace: boolean,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     let parser: busboy.Busboy;
     try {
@@ -225,13 +253,18 @@ function receive(x: Exchange, store: Store, faults: Faults, stats: UploadStats, 
       const entry = { tmp, name: putName ?? info.filename ?? '', size: 0, hash, stream, file };
       received = entry;
       // Hashed after any injected fault: the checksum is that of what is stored.
-      const write = pipeline(stream, faults.alterUpload(x), async function* (source) {
-        for await (const chunk of source) {
-          hash.update(chunk as Buffer);
-          entry.size += (chunk as Buffer).length;
-          yield chunk;
-        }
-      }, file);
+      const write = pipeline(
+        stream,
+        faults.alterUpload(x),
+        async function* (source) {
+          for await (const chunk of source) {
+            hash.update(chunk as Buffer);
+            entry.size += (chunk as Buffer).length;
+            yield chunk;
+          }
+        },
+        file,
+      );
       // Awaited when the body is complete; a body that never completes must not leave it unhandled.
       write.catch(() => undefined);
       writes.push(write);
@@ -249,7 +282,7 @@ function receive(x: Exchange, store: Store, faults: Faults, stats: UploadStats, 
     const storeUpload = async (): Promise<void> => {
       await Promise.all(writes);
       if (over) return;
-      if (!received || !received.name) return end(() => badRequest(x, 'no file object found in "file" param in POST request'));
+      if (!received?.name) return end(() => badRequest(x, 'no file object found in "file" param in POST request'));
       if (projectRace) return end(() => crash(x));
       const name = received.name;
       const unusable = unusableName(name);
@@ -257,8 +290,7 @@ function receive(x: Exchange, store: Store, faults: Faults, stats: UploadStats, 
       const rel = relativeBinaryPath({ ...key, name });
       const exists = store.get(rel) !== undefined;
       // #12, #13: any force field replaces, whatever its value.
-      if (exists && putName === undefined && !fields.has('force'))
-        return end(() => badRequest(x, 'resource already exists and "force" key was not used'));
+      if (exists && putName === undefined && !fields.has('force')) return end(() => badRequest(x, 'resource already exists and "force" key was not used'));
       const checksum = received.hash.digest('hex');
       const final = join(store.publicRoot, rel);
       await mkdir(dirname(final), { recursive: true });
@@ -281,7 +313,15 @@ function storeFailed(x: Exchange, err: unknown, name: string | undefined): void 
 
 /** Why a binary cannot be stored at this key, as a 400 answer says it; undefined when it can. */
 function unstorable(key: BinaryKey): string | undefined {
-  const parts: [string, string][] = [['project', key.project], ['ref', key.ref], ['sha1', key.sha1], ['distro', key.distro], ['distro version', key.version], ['arch', key.arch], ['flavor', key.flavor]];
+  const parts: [string, string][] = [
+    ['project', key.project],
+    ['ref', key.ref],
+    ['sha1', key.sha1],
+    ['distro', key.distro],
+    ['distro version', key.version],
+    ['arch', key.arch],
+    ['flavor', key.flavor],
+  ];
   for (const [what, value] of parts) {
     const reason = unusableName(value);
     if (reason) return `${what} ${preview(value)} ${reason}`;

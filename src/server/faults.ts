@@ -161,8 +161,7 @@ export function parseFaultSpec(spec: string): FaultRule {
     const ms = Number(delay[1]) || 5000;
     if (ms > MAX_TIMER_MS) throw new Error(`fault ${JSON.stringify(spec)}: a delay is at most ${MAX_TIMER_MS} ms`);
     rule.action = { kind: 'delay', ms };
-  }
-  else if (action === 'corrupt-upload' || action === 'truncate-upload' || action === 'corrupt-download' || action === 'html' || action === 'garbage')
+  } else if (action === 'corrupt-upload' || action === 'truncate-upload' || action === 'corrupt-download' || action === 'html' || action === 'garbage')
     rule.action = { kind: action };
   else throw new Error(`unknown fault action ${JSON.stringify(action)} in ${JSON.stringify(spec)}`);
   return rule;

@@ -81,13 +81,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // A worker is freed when its client disconnects, whatever the handler was waiting for.
     const closed = new Promise<void>((resolve) => res.once('close', resolve));
     void limit
-      .run(() => Promise.race([closed, (async () => {
-        if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
-        if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
-        if (fault && (await applyFault(x, fault))) return;
-        const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
-        await route(x, { store, user, key, base, worker, faults, stats });
-      })()]))
+      .run(() =>
+        Promise.race([
+          closed,
+          (async () => {
+            if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+            if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+            if (fault && (await applyFault(x, fault))) return;
+            const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
+            await route(x, { store, user, key, base, worker, faults, stats });
+          })(),
+        ]),
+      )
       .catch((err: unknown) => {
         // No request may stop the server: what a handler failed on becomes an answer.
         if (res.headersSent) res.destroy();
@@ -243,7 +248,11 @@ function search(x: Exchange, ctx: RouteContext): void {
     }),
   );
   found.sort((a, b) => a.name.localeCompare(b.name) || a.flavor.localeCompare(b.flavor));
-  sendJson(x, 200, found.map((b) => ctx.store.binaryMetadata(b, now)));
+  sendJson(
+    x,
+    200,
+    found.map((b) => ctx.store.binaryMetadata(b, now)),
+  );
 }
 
 async function applyFault(x: Exchange, fault: NonNullable<ReturnType<Faults['choose']>>): Promise<boolean> {
@@ -252,7 +261,13 @@ async function applyFault(x: Exchange, fault: NonNullable<ReturnType<Faults['cho
       x.req.resume();
       if (fault.retryAfter !== undefined) x.res.setHeader('retry-after', String(fault.retryAfter));
       // What nginx in front of chacra answers when its upstream fails.
-      if (fault.status > 500) sendText(x, fault.status, `<html><head><title>${fault.status} ${STATUS_CODES[fault.status] ?? 'Error'}</title></head><body><center>nginx</center></body></html>`, 'text/html');
+      if (fault.status > 500)
+        sendText(
+          x,
+          fault.status,
+          `<html><head><title>${fault.status} ${STATUS_CODES[fault.status] ?? 'Error'}</title></head><body><center>nginx</center></body></html>`,
+          'text/html',
+        );
       else if (fault.status === 500) crash(x);
       else sendJson(x, fault.status, { message: 'injected fault' });
       return true;

@@ -31,7 +31,15 @@ export async function handleRepos(x: Exchange, store: Store, baseUrl: string): P
     // #60: the distro level is a bare list of versions.
     if (s.length === 4) return sendJson(x, 200, [...new Set(found.map((r) => r.version))].sort());
     const child = ['ref', 'sha1', 'distro', 'version'] as const;
-    return sendJson(x, 200, groupBy(found, (r) => r[child[s.length - 1]!], (r) => r[child[s.length]!]));
+    return sendJson(
+      x,
+      200,
+      groupBy(
+        found,
+        (r) => r[child[s.length - 1]!],
+        (r) => r[child[s.length]!],
+      ),
+    );
   }
   const key = { project: s[0]!, ref: s[1]!, sha1: s[2]!, distro: s[3]!, version: s[4]! };
   let rest = s.slice(5);
@@ -76,8 +84,7 @@ export async function handleRepos(x: Exchange, store: Store, baseUrl: string): P
     repo.needsUpdate = true;
   } else {
     const body = await readJson(x);
-    if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body))
-      return badRequest(x, 'extra must be a JSON object');
+    if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) return badRequest(x, 'extra must be a JSON object');
     repo.extra = body as Record<string, unknown>;
   }
   repo.modified = Date.now();

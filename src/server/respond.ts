@@ -61,7 +61,12 @@ export function crash(x: Exchange, status = 500): void {
 }
 
 export function unhealthy(x: Exchange): void {
-  sendText(x, 500, webobPage('500 Internal Server Error', 'The server has either erred or is incapable of performing the requested operation.'), 'text/html; charset=UTF-8');
+  sendText(
+    x,
+    500,
+    webobPage('500 Internal Server Error', 'The server has either erred or is incapable of performing the requested operation.'),
+    'text/html; charset=UTF-8',
+  );
 }
 
 export function methodNotAllowed(x: Exchange, message: string): void {

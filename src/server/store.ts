@@ -167,7 +167,15 @@ export class Store {
     this.saveTimer = undefined;
     const state: StateFile = { version: 1, projects: [...this.projects], binaries: {}, repos: [...this.repos.values()] };
     for (const [rel, b] of this.binaries)
-      state.binaries[rel] = { checksum: b.checksum, size: b.size, listedSize: b.listedSize, mtimeMs: b.mtimeMs, created: b.created, modified: b.modified, builtBy: b.builtBy };
+      state.binaries[rel] = {
+        checksum: b.checksum,
+        size: b.size,
+        listedSize: b.listedSize,
+        mtimeMs: b.mtimeMs,
+        created: b.created,
+        modified: b.modified,
+        builtBy: b.builtBy,
+      };
     const tmp = `${this.stateFile}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, this.stateFile);
@@ -213,9 +221,22 @@ export class Store {
     let repo = this.repos.get(key);
     if (!repo) {
       repo = {
-        project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor,
-        type: b.type, archs: [], path: null, size: 0, signed: false, needsUpdate: true, isQueued: false, isUpdating: false,
-        modified: Date.now(), extra: {},
+        project: b.project,
+        ref: b.ref,
+        sha1: b.sha1,
+        distro: b.distro,
+        version: b.version,
+        flavor: b.flavor,
+        type: b.type,
+        archs: [],
+        path: null,
+        size: 0,
+        signed: false,
+        needsUpdate: true,
+        isQueued: false,
+        isUpdating: false,
+        modified: Date.now(),
+        extra: {},
       };
       this.repos.set(key, repo);
     }
@@ -304,23 +325,35 @@ export class Store {
 
 function* walkBinaries(root: string): Generator<{ rel: string; name: string; key: BinaryKey }> {
   const dirs = (path: string) => readdirSync(path, { withFileTypes: true });
-  for (const p of dirs(root)) if (p.isDirectory())
-    for (const r of dirs(join(root, p.name))) if (r.isDirectory())
-      for (const s of dirs(join(root, p.name, r.name))) if (s.isDirectory())
-        for (const d of dirs(join(root, p.name, r.name, s.name))) if (d.isDirectory())
-          for (const v of dirs(join(root, p.name, r.name, s.name, d.name))) if (v.isDirectory())
-            for (const a of dirs(join(root, p.name, r.name, s.name, d.name, v.name))) {
-              if (!a.isDirectory()) continue;
-              const archDir = join(root, p.name, r.name, s.name, d.name, v.name, a.name);
-              const base = { project: p.name, ref: r.name, sha1: s.name, distro: d.name, version: v.name, arch: a.name };
-              for (const f of dirs(archDir)) {
-                if (f.isFile()) yield { rel: relativeBinaryPath({ ...base, flavor: 'default', name: f.name }), name: f.name, key: { ...base, flavor: 'default' } };
-                else if (f.isDirectory() && f.name === 'flavors' && existsSync(join(archDir, 'flavors')))
-                  for (const fl of dirs(join(archDir, 'flavors'))) if (fl.isDirectory())
-                    for (const ff of dirs(join(archDir, 'flavors', fl.name))) if (ff.isFile())
-                      yield { rel: relativeBinaryPath({ ...base, flavor: fl.name, name: ff.name }), name: ff.name, key: { ...base, flavor: fl.name } };
-              }
-            }
+  for (const p of dirs(root))
+    if (p.isDirectory())
+      for (const r of dirs(join(root, p.name)))
+        if (r.isDirectory())
+          for (const s of dirs(join(root, p.name, r.name)))
+            if (s.isDirectory())
+              for (const d of dirs(join(root, p.name, r.name, s.name)))
+                if (d.isDirectory())
+                  for (const v of dirs(join(root, p.name, r.name, s.name, d.name)))
+                    if (v.isDirectory())
+                      for (const a of dirs(join(root, p.name, r.name, s.name, d.name, v.name))) {
+                        if (!a.isDirectory()) continue;
+                        const archDir = join(root, p.name, r.name, s.name, d.name, v.name, a.name);
+                        const base = { project: p.name, ref: r.name, sha1: s.name, distro: d.name, version: v.name, arch: a.name };
+                        for (const f of dirs(archDir)) {
+                          if (f.isFile())
+                            yield { rel: relativeBinaryPath({ ...base, flavor: 'default', name: f.name }), name: f.name, key: { ...base, flavor: 'default' } };
+                          else if (f.isDirectory() && f.name === 'flavors' && existsSync(join(archDir, 'flavors')))
+                            for (const fl of dirs(join(archDir, 'flavors')))
+                              if (fl.isDirectory())
+                                for (const ff of dirs(join(archDir, 'flavors', fl.name)))
+                                  if (ff.isFile())
+                                    yield {
+                                      rel: relativeBinaryPath({ ...base, flavor: fl.name, name: ff.name }),
+                                      name: ff.name,
+                                      key: { ...base, flavor: fl.name },
+                                    };
+                        }
+                      }
 }
 
 export async function sha512File(path: string): Promise<string> {
@@ -339,7 +372,12 @@ export function chacraTimestamp(ms: number): string {
 export function ageText(ms: number): string {
   let s = Math.max(0, Math.floor(ms / 1000));
   const parts: string[] = [];
-  for (const [unit, size] of [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]] as const) {
+  for (const [unit, size] of [
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+    ['second', 1],
+  ] as const) {
     const n = Math.floor(s / size);
     s -= n * size;
     if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);

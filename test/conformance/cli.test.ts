@@ -94,7 +94,10 @@ describe('a build pipeline against one chacra', { concurrency: false }, () => {
     write('ceph-c.rpm', 1_000, 'c');
     const first = JSON.parse(ok(await chacractl('--json', 'binary', 'create', x86, files.a(), files.b())).stdout) as Summary;
     assert.equal(first.counts.uploaded, 2);
-    assert.ok(first.files.every((f) => f.tries === 1), 'one upload per file');
+    assert.ok(
+      first.files.every((f) => f.tries === 1),
+      'one upload per file',
+    );
     const again = ok(await chacractl('binary', 'create', x86, files.a(), files.b()));
     assert.match(again.stdout, /0 uploaded, 0 replaced, 2 unchanged/);
   });
@@ -102,10 +105,10 @@ describe('a build pipeline against one chacra', { concurrency: false }, () => {
   test('--force of a file whose size changed: replaced with one upload; then unchanged', async () => {
     write('ceph-a.rpm', 71_000, 'changed');
     const forced = JSON.parse(ok(await chacractl('--json', 'binary', '--force', 'create', x86, files.a(), files.b())).stdout) as Summary;
-    assert.deepEqual(
-      forced.files.map((f) => [f.name, f.outcome, f.tries]).sort(),
-      [['ceph-a.rpm', 'replaced', 1], ['ceph-b.rpm', 'unchanged', 0]],
-    );
+    assert.deepEqual(forced.files.map((f) => [f.name, f.outcome, f.tries]).sort(), [
+      ['ceph-a.rpm', 'replaced', 1],
+      ['ceph-b.rpm', 'unchanged', 0],
+    ]);
     const again = ok(await chacractl('binary', '--force', 'create', x86, files.a(), files.b()));
     assert.match(again.stdout, /0 uploaded, 0 replaced, 2 unchanged/);
     // Without --force a changed file is skipped, never sent.

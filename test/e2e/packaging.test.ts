@@ -65,7 +65,11 @@ describe('npm package', () => {
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: app, stdio: 'ignore' });
     const help = execFileSync('npx', ['--no-install', 'chacractl', '--help'], { cwd: app, encoding: 'utf8' });
     assert.match(help, /binary create/);
-    const lib = execFileSync(process.execPath, ['--input-type=module', '-e', "import { ChacraClient, uploadBinaries } from 'chacractl'; console.log(typeof ChacraClient, typeof uploadBinaries)"], { cwd: app, encoding: 'utf8' });
+    const lib = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "import { ChacraClient, uploadBinaries } from 'chacractl'; console.log(typeof ChacraClient, typeof uploadBinaries)"],
+      { cwd: app, encoding: 'utf8' },
+    );
     assert.equal(lib.trim(), 'function function');
   });
 });

@@ -29,8 +29,17 @@ after(async () => {
 });
 beforeEach(() => server.faults.clear());
 
-function cli(args: string[], extra: { stdin?: string; env?: Record<string, string | undefined>; cwd?: string; onSpawn?: Parameters<typeof runCli>[1]['onSpawn'] } = {}) {
-  return runCli(args, { home: home.path, env: { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret', ...extra.env }, stdin: extra.stdin, cwd: extra.cwd, onSpawn: extra.onSpawn });
+function cli(
+  args: string[],
+  extra: { stdin?: string; env?: Record<string, string | undefined>; cwd?: string; onSpawn?: Parameters<typeof runCli>[1]['onSpawn'] } = {},
+) {
+  return runCli(args, {
+    home: home.path,
+    env: { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret', ...extra.env },
+    stdin: extra.stdin,
+    cwd: extra.cwd,
+    onSpawn: extra.onSpawn,
+  });
 }
 
 describe('ls and binary show', () => {
@@ -50,7 +59,7 @@ describe('ls and binary show', () => {
     assert.match(missing.stderr, /binaries\/ceph\/nope does not exist/);
   });
 
-  test('binary show prints one binary\'s metadata, at its flavor', async () => {
+  test("binary show prints one binary's metadata, at its flavor", async () => {
     const r = await cli(['binary', 'show', '--json', `${T}/flavors/crimson/crimson-osd.rpm`]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).flavor, 'crimson');
@@ -179,7 +188,10 @@ describe('health, config, completion', () => {
     const again = await runCli(['--config', conf, 'config', 'init', '--url', 'http://x', '--user', 'u', '--key', 'k'], { home: home.path });
     assert.equal(again.code, 1);
     assert.match(again.stderr, /not overwritten/);
-    assert.equal((await runCli(['--config', conf, 'config', 'init', '--force', '--url', 'http://x', '--user', 'u', '--key', 'k'], { home: home.path })).code, 0);
+    assert.equal(
+      (await runCli(['--config', conf, 'config', 'init', '--force', '--url', 'http://x', '--user', 'u', '--key', 'k'], { home: home.path })).code,
+      0,
+    );
     assert.match(readFileSync(conf, 'utf8'), /url = "http:\/\/x"/);
   });
 
@@ -212,5 +224,8 @@ test('bash completion completes commands, options, and URL parts asked of the se
   assert.equal(await complete(['chacractl', 'binary', 'cr']), 'create');
   assert.match(await complete(['chacractl', 'binary', 'create', '--dr']), /--dry-run/);
   assert.equal(await complete(['chacractl', 'ls', 'ce']), 'ceph/');
-  assert.equal(await complete(['chacractl', 'binary', 'download', 'ceph/main/1a2b3c/centos/9/x86_64/ceph-c']), 'ceph/main/1a2b3c/centos/9/x86_64/ceph-common-18.rpm/');
+  assert.equal(
+    await complete(['chacractl', 'binary', 'download', 'ceph/main/1a2b3c/centos/9/x86_64/ceph-c']),
+    'ceph/main/1a2b3c/centos/9/x86_64/ceph-common-18.rpm/',
+  );
 });

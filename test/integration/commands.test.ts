@@ -123,7 +123,7 @@ describe('repo commands', () => {
     const r = await cli(['repo', 'set-raw', repo]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /set to raw/);
-    const doc = await (await fetch(`${server.url}/repos/${repo}/`)).json() as { type: string };
+    const doc = (await (await fetch(`${server.url}/repos/${repo}/`)).json()) as { type: string };
     assert.equal(doc.type, 'raw');
     const file = await cli(['repo', 'file', repo]);
     assert.equal(file.code, 0);
@@ -151,7 +151,7 @@ describe('repo commands', () => {
     const { repo } = await uploaded();
     const ok = await cli(['repo', 'extra', repo, '-'], { stdin: '{"version": "18.2.0"}' });
     assert.equal(ok.code, 0, ok.stderr);
-    const doc = await (await fetch(`${server.url}/repos/${repo}/`)).json() as { extra: unknown };
+    const doc = (await (await fetch(`${server.url}/repos/${repo}/`)).json()) as { extra: unknown };
     assert.deepEqual(doc.extra, { version: '18.2.0' });
     server.stats.byMethod = {};
     const bad = await cli(['repo', 'extra', repo, '-'], { stdin: '{not json' });
@@ -183,7 +183,18 @@ describe('usage, configuration and secrets', () => {
   test('--help on every command, --version', async () => {
     const v = await cli(['--version']);
     assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
-    for (const words of [['binary'], ['binary', 'create'], ['binary', 'delete'], ['project', 'create'], ['exists'], ['repo', 'update'], ['repo', 'recreate'], ['repo', 'set-raw'], ['repo', 'delete'], ['serve']]) {
+    for (const words of [
+      ['binary'],
+      ['binary', 'create'],
+      ['binary', 'delete'],
+      ['project', 'create'],
+      ['exists'],
+      ['repo', 'update'],
+      ['repo', 'recreate'],
+      ['repo', 'set-raw'],
+      ['repo', 'delete'],
+      ['serve'],
+    ]) {
       const r = await cli([...words, '--help']);
       assert.equal(r.code, 0, words.join(' '));
       assert.match(r.stdout, /Usage: chacractl/);
@@ -232,7 +243,9 @@ describe('usage, configuration and secrets', () => {
   test('credentials in a --url are used, and never printed', async () => {
     const { target } = await uploaded();
     const url = server.url.replace('http://', 'http://admin:secret@');
-    const r = await cli(['--log', 'debug', '--url', url, 'binary', 'delete', `${target}/pkg${n}.rpm`], { env: { CHACRA_USER: undefined, CHACRA_KEY: undefined } });
+    const r = await cli(['--log', 'debug', '--url', url, 'binary', 'delete', `${target}/pkg${n}.rpm`], {
+      env: { CHACRA_USER: undefined, CHACRA_KEY: undefined },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr + r.stdout, /secret/);
   });

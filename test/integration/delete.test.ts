@@ -11,8 +11,7 @@ import { runCli, serverFixture, writeFiles } from '../helpers/env.js';
 const fx = serverFixture();
 let n = 0;
 
-const cli = (args: string[]) =>
-  runCli(args, { home: fx.home.path, env: { CHACRA_URL: fx.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' } });
+const cli = (args: string[]) => runCli(args, { home: fx.home.path, env: { CHACRA_URL: fx.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' } });
 
 /** A build in two archs and two flavors; returns the repo path of its default flavor. */
 async function build(): Promise<{ repo: string; project: string }> {
@@ -98,7 +97,13 @@ describe('repo delete', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0]!, /^would delete repo .* and 3 binaries/);
-    assert.deepEqual(lines.slice(1).map((l) => l.trim()).sort(), [`${repo}/aarch64/c${n}.rpm`, `${repo}/x86_64/a${n}.rpm`, `${repo}/x86_64/b${n}.rpm`]);
+    assert.deepEqual(
+      lines
+        .slice(1)
+        .map((l) => l.trim())
+        .sort(),
+      [`${repo}/aarch64/c${n}.rpm`, `${repo}/x86_64/a${n}.rpm`, `${repo}/x86_64/b${n}.rpm`],
+    );
     assert.equal(fx.server.stats.byMethod.DELETE, undefined);
     assert.equal((await get(`repos/${repo}/`)).status, 200);
   });

@@ -1,17 +1,15 @@
 // What build hosts give chacractl: proxies from the environment and colour
 // conventions. The single executable and the npm package: test/e2e.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeCertificates, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
-import { spawn } from 'node:child_process';
 
-const root = resolve(fileURLToPath(import.meta.url), '../../../..');
+const _root = resolve(fileURLToPath(import.meta.url), '../../../..');
 let server: TestServer;
 let tlsServer: TestServer;
 let home: TempDir;
@@ -63,7 +61,10 @@ describe('proxies from the environment, as requests honoured them', () => {
       const env = { CHACRA_USER: 'admin', CHACRA_KEY: 'secret', HTTPS_PROXY: px.url, REQUESTS_CA_BUNDLE: certs.ca };
       const r = await runCli(['--url', tlsServer.url, 'exists', 'binaries/none'], { home: home.path, env });
       assert.equal(r.code, 1, r.stderr);
-      assert.ok(px.seen.some((s) => s.startsWith(`CONNECT localhost:${tlsServer.port}`)), px.seen.join('; '));
+      assert.ok(
+        px.seen.some((s) => s.startsWith(`CONNECT localhost:${tlsServer.port}`)),
+        px.seen.join('; '),
+      );
       px.seen.length = 0;
       const bypass = await runCli(['--url', tlsServer.url, 'exists', 'binaries/none'], { home: home.path, env: { ...env, NO_PROXY: 'localhost' } });
       assert.equal(bypass.code, 1, bypass.stderr);
@@ -77,10 +78,16 @@ describe('proxies from the environment, as requests honoured them', () => {
     const px = await proxy();
     try {
       const files = writeFiles(home.path, { 'proxied.rpm': 10 });
-      const r = await runCli(['binary', 'create', 'px/main/s/centos/9/x86_64', ...files], { home: home.path, env: { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret', http_proxy: px.url } });
+      const r = await runCli(['binary', 'create', 'px/main/s/centos/9/x86_64', ...files], {
+        home: home.path,
+        env: { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret', http_proxy: px.url },
+      });
       assert.equal(r.code, 0, r.stderr);
       // undici tunnels plain HTTP through CONNECT too, one tunnel per connection.
-      assert.ok(px.seen.some((s) => s === `CONNECT 127.0.0.1:${server.port}` || s.startsWith(`GET ${server.url}`)), px.seen.join('; '));
+      assert.ok(
+        px.seen.some((s) => s === `CONNECT 127.0.0.1:${server.port}` || s.startsWith(`GET ${server.url}`)),
+        px.seen.join('; '),
+      );
     } finally {
       px.close();
     }
@@ -94,6 +101,8 @@ describe('colour', () => {
     assert.ok(colourless((await runCli(['exists', 'binaries/x', '--log', 'debug'], { home: home.path, env })).stderr));
     const forced = await runCli(['repo', 'show', 'none/main/x/centos/9'], { home: home.path, env: { ...env, FORCE_COLOR: '1' } });
     assert.match(forced.stderr, /\u001b\[31m/);
-    assert.ok(colourless((await runCli(['repo', 'show', 'none/main/x/centos/9'], { home: home.path, env: { ...env, FORCE_COLOR: '1', NO_COLOR: '1' } })).stderr));
+    assert.ok(
+      colourless((await runCli(['repo', 'show', 'none/main/x/centos/9'], { home: home.path, env: { ...env, FORCE_COLOR: '1', NO_COLOR: '1' } })).stderr),
+    );
   });
 });

@@ -42,14 +42,23 @@ test('the client: listings, existence, search, repos, typed errors', async () =>
   assert.equal(await c.listing('binaries', ['nope']), undefined);
   assert.equal(await c.binaryExists({ ...parseBinaryTarget('lib/main/s1/centos/9/x86_64'), name: 'a1.rpm' }), true);
   const found = await c.search({ 'name-has': 'b1' });
-  assert.deepEqual(found.map((f) => [f.name, f.flavor]), [['b1.deb', 'crimson']]);
+  assert.deepEqual(
+    found.map((f) => [f.name, f.flavor]),
+    [['b1.deb', 'crimson']],
+  );
   assert.deepEqual(await c.search({}), []);
   const repo = await c.getRepo({ project: 'lib', ref: 'main', sha1: 's1', distro: 'centos', version: '9' });
   assert.equal(repo?.type, 'rpm');
-  await assert.rejects(c.updateRepo({ project: 'lib', ref: 'main', sha1: 's1', distro: 'centos', version: '8' }), (err: unknown) => err instanceof HttpError && err.status === 500 && err.serverMessage === 'Internal Server Error');
+  await assert.rejects(
+    c.updateRepo({ project: 'lib', ref: 'main', sha1: 's1', distro: 'centos', version: '8' }),
+    (err: unknown) => err instanceof HttpError && err.status === 500 && err.serverMessage === 'Internal Server Error',
+  );
   await c.close();
   const wrong = new ChacraClient({ url: fixture.server.url, user: 'admin', key: 'nope' });
-  await assert.rejects(wrong.createProject('x'), (err: unknown) => err instanceof HttpError && err.status === 401 && err.exitCode === 3 && !err.message.includes('nope'));
+  await assert.rejects(
+    wrong.createProject('x'),
+    (err: unknown) => err instanceof HttpError && err.status === 401 && err.exitCode === 3 && !err.message.includes('nope'),
+  );
   await wrong.close();
   const down = new ChacraClient({ url: 'http://127.0.0.1:9', retry: { tries: 2, baseDelayMs: 1 } });
   await assert.rejects(down.root(), (err: unknown) => err instanceof NetworkError && err.code === 'ECONNREFUSED');

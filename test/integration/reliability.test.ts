@@ -13,8 +13,10 @@ const fixture = serverFixture();
 let n = 0;
 
 const env = (url = fixture.server.url) => ({ CHACRA_URL: url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
-const cli = (args: string[], extra: { stdin?: string | Buffer; env?: Record<string, string | undefined>; onSpawn?: Parameters<typeof runCli>[1]['onSpawn']; timeoutMs?: number } = {}) =>
-  runCli(args, { home: fixture.home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, onSpawn: extra.onSpawn, timeoutMs: extra.timeoutMs });
+const cli = (
+  args: string[],
+  extra: { stdin?: string | Buffer; env?: Record<string, string | undefined>; onSpawn?: Parameters<typeof runCli>[1]['onSpawn']; timeoutMs?: number } = {},
+) => runCli(args, { home: fixture.home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, onSpawn: extra.onSpawn, timeoutMs: extra.timeoutMs });
 const listing = async (on: TestServer, t: string) => {
   const r = await fetch(`${on.url}/binaries/${t}/`);
   return (r.status === 404 ? {} : await r.json()) as Record<string, { checksum: string; size: number }>;
@@ -43,7 +45,10 @@ describe('transient faults', () => {
     fixture.server.faults.add({ method: 'POST', fraction: 0.01, seed: 8, action: { kind: 'status', status: 503, retryAfter: 0 } });
     fixture.server.faults.add({ method: 'POST', fraction: 0.02, seed: 9, action: { kind: 'reset', afterBytes: 120 } });
     fixture.server.faults.add({ method: 'GET', fraction: 0.05, seed: 10, action: { kind: 'delay', ms: 1500 } });
-    const r = await cli(['binary', 'create', '--json', '-j', '8', '--timeout', '1s', '--retries', '5', '--retry-delay', '10ms', '-0', t], { stdin: set.files.join('\0'), timeoutMs: 110_000 });
+    const r = await cli(['binary', 'create', '--json', '-j', '8', '--timeout', '1s', '--retries', '5', '--retry-delay', '10ms', '-0', t], {
+      stdin: set.files.join('\0'),
+      timeoutMs: 110_000,
+    });
     const applied = { ...fixture.server.faults.applied };
     fixture.server.faults.clear();
     assert.equal(r.code, 0, r.stderr.slice(-2000));
@@ -165,7 +170,10 @@ describe('interruption at random moments', () => {
         const t = `intr/main/s${++n}/centos/9/x86_64`;
         const set = fileSet(40, (k) => (k === 0 ? 3_000_000 : 500 + k));
         const at = 250 + Math.floor(Math.random() * 600);
-        const first = await cli(['binary', 'create', '-j', '3', t, ...set.files], { env: { CHACRA_URL: slow.url }, onSpawn: (c) => setTimeout(() => c.kill(signal), at) });
+        const first = await cli(['binary', 'create', '-j', '3', t, ...set.files], {
+          env: { CHACRA_URL: slow.url },
+          onSpawn: (c) => setTimeout(() => c.kill(signal), at),
+        });
         // 128 + the signal's number, as a shell reports a process the signal killed.
         const stopped = signal === 'SIGTERM' ? 143 : 130;
         assert.ok(first.code === stopped || first.code === 0, `run ${i}: exit ${first.code} after ${signal} at ${at} ms: ${first.stderr}`);
@@ -186,7 +194,12 @@ describe('hostile and bad input', () => {
       assert.equal(r.code, 2, part);
       assert.match(r.stderr, /expected PROJECT\/REF\/SHA1\/DISTRO\/VERSION\/ARCH/);
     }
-    for (const args of [['repo', 'update', 'p/r/../d/v'], ['binary', 'delete', 'p/r/s/d/v/a/..'], ['exists', 'binaries/../etc']]) assert.equal((await cli(args)).code, 2, args.join(' '));
+    for (const args of [
+      ['repo', 'update', 'p/r/../d/v'],
+      ['binary', 'delete', 'p/r/s/d/v/a/..'],
+      ['exists', 'binaries/../etc'],
+    ])
+      assert.equal((await cli(args)).code, 2, args.join(' '));
     assert.deepEqual(fixture.server.stats.byMethod, {});
   });
 
@@ -325,7 +338,7 @@ describe('load', () => {
     for (const r of results) assert.equal(r.code, 0, r.stderr + r.stdout);
     assertHolds(await listing(fixture.server, sharedTarget), shared.expected);
     for (const [i, set] of own.entries()) assertHolds(await listing(fixture.server, `load/main/own${n}-${i}/centos/9/x86_64`), set.expected);
-    const sharedRepo = await (await fetch(`${fixture.server.url}/repos/${sharedTarget.split('/').slice(0, 5).join('/')}/`)).json() as { archs: string[] };
+    const sharedRepo = (await (await fetch(`${fixture.server.url}/repos/${sharedTarget.split('/').slice(0, 5).join('/')}/`)).json()) as { archs: string[] };
     assert.deepEqual(sharedRepo.archs, ['x86_64']);
   });
 });

@@ -81,7 +81,10 @@ test('config init asks on a terminal for what flags did not give, and writes a 0
   const answered = main(['--config', file, 'config', 'init', '--url', server.url], io);
   const stdin = io.stdin as PassThrough;
   // Answer each prompt as it appears on stderr.
-  for (const [prompt, answer] of [['user: ', 'admin'], ['key: ', 'secret']] as const) {
+  for (const [prompt, answer] of [
+    ['user: ', 'admin'],
+    ['key: ', 'secret'],
+  ] as const) {
     while (!io.err().includes(prompt)) await new Promise((r) => setTimeout(r, 5));
     stdin.write(`${answer}\n`);
   }

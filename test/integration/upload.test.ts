@@ -12,7 +12,8 @@ const target = () => `ceph/main/t${++n}/centos/9/x86_64`;
 const env = () => ({ CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
 const cli = (args: string[], extra: { stdin?: string | Buffer; cwd?: string; env?: Record<string, string> } = {}) =>
   runCli(args, { home: fixture.home.path, env: { ...env(), ...extra.env }, stdin: extra.stdin, cwd: extra.cwd });
-const listing = (t: string) => fetch(`${fixture.server.url}/binaries/${t}/`).then((r) => (r.status === 404 ? {} : r.json())) as Promise<Record<string, { checksum: string; size: number }>>;
+const listing = (t: string) =>
+  fetch(`${fixture.server.url}/binaries/${t}/`).then((r) => (r.status === 404 ? {} : r.json())) as Promise<Record<string, { checksum: string; size: number }>>;
 
 function dir(files: Record<string, number | string>): { path: string; files: string[] } {
   const path = join(fixture.home.path, `files-${++n}`);
@@ -177,7 +178,11 @@ test('into a new repo the first upload goes alone: no duplicate repo records and
   const r = await cli(['--json', 'binary', 'create', '-j', '4', t, ...d.files]);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as { files: { tries: number }[] };
-  assert.deepEqual(summary.files.map((f) => f.tries), Array(8).fill(1), 'no upload failed and was retried');
+  assert.deepEqual(
+    summary.files.map((f) => f.tries),
+    Array(8).fill(1),
+    'no upload failed and was retried',
+  );
   assert.equal(fixture.server.stats.duplicateRepos, 0);
   assert.equal(fixture.server.stats.byMethod.POST, 8);
 });
@@ -188,7 +193,10 @@ test('each file is read from disk once, hashed while it streams (defect 4)', asy
   const d = dir({ 'big.rpm': size });
   const probeOut = join(fixture.home.path, `probe-${n}.json`);
   const probe = join(CLI, '../../../bench/probe.js');
-  const r = await runCli(['binary', 'create', t, ...d.files], { home: fixture.home.path, env: { ...env(), CHACRA_BENCH_PROBE: probeOut, NODE_OPTIONS: `--import=${probe}` } });
+  const r = await runCli(['binary', 'create', t, ...d.files], {
+    home: fixture.home.path,
+    env: { ...env(), CHACRA_BENCH_PROBE: probeOut, NODE_OPTIONS: `--import=${probe}` },
+  });
   assert.equal(r.code, 0, r.stderr);
   const { readBytes } = JSON.parse(readFileSync(probeOut, 'utf8')) as { readBytes: number };
   // The file once, plus the program's own modules and the server's answers: far from twice.

@@ -20,7 +20,7 @@ test('reads the file ceph-build scripts write', () => {
 
 test('reads the template, comments, single quotes, escapes, False and a CA path', () => {
   assert.equal(values(CONFIG_TEMPLATE).url, 'http://example');
-  assert.deepEqual(values("# c\n\nurl='http://a' # trailing\nkey = \"a\\\"b\"\nssl_verify = False\n"), { url: 'http://a', key: 'a"b', ssl_verify: false });
+  assert.deepEqual(values('# c\n\nurl=\'http://a\' # trailing\nkey = "a\\"b"\nssl_verify = False\n'), { url: 'http://a', key: 'a"b', ssl_verify: false });
   assert.deepEqual(values('ssl_verify = "/etc/ca.pem"'), { ssl_verify: '/etc/ca.pem' });
   assert.deepEqual(values("key = r'a\\b'"), { key: 'a\\b' });
 });
@@ -33,12 +33,15 @@ test('anything else is an error naming the file and line, and nothing is execute
     ['url = "a" + "b"', 1],
     ['\n\nkey = 1234', 3],
   ] as const) {
-    assert.throws(() => parseConfigText(text, '/home/u/.chacractl'), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.line, line);
-      assert.match(err.message, new RegExp(`^/home/u/\\.chacractl:${line}: `));
-      return true;
-    });
+    assert.throws(
+      () => parseConfigText(text, '/home/u/.chacractl'),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.line, line);
+        assert.match(err.message, new RegExp(`^/home/u/\\.chacractl:${line}: `));
+        return true;
+      },
+    );
   }
 });
 
@@ -72,7 +75,10 @@ test('precedence: flags over environment over the file; CHACRA_USER and CHACRA_K
     assert.deepEqual([c.url, c.user, c.key], ['http://env', 'fileuser', 'filekey'], 'a lone CHACRA_USER is ignored');
     c = await resolveConfig({ flags: {}, env: { ...env, CHACRA_USER: 'envuser', CHACRA_KEY: 'envkey' } });
     assert.deepEqual([c.user, c.key, c.sources.key], ['envuser', 'envkey', 'env']);
-    c = await resolveConfig({ flags: { url: 'https://flag/', user: 'u', key: 'k' }, env: { ...env, CHACRA_URL: 'http://env', CHACRA_USER: 'x', CHACRA_KEY: 'y' } });
+    c = await resolveConfig({
+      flags: { url: 'https://flag/', user: 'u', key: 'k' },
+      env: { ...env, CHACRA_URL: 'http://env', CHACRA_USER: 'x', CHACRA_KEY: 'y' },
+    });
     assert.deepEqual([c.url, c.user, c.key, c.sources.url], ['https://flag', 'u', 'k', 'flag']);
   } finally {
     home.cleanup();

@@ -31,8 +31,20 @@ test('-- lets a file name start with a dash', () => {
 });
 
 test('unknown commands, options foreign to a command and missing arguments are usage errors', () => {
-  for (const argv of [['bogus'], ['binary', 'upload', 'x'], ['binary'], ['exists', '--force', 'binaries/x'], ['binary', 'create'], ['--nope', 'exists', 'x'], ['exists', 'a', 'b']])
-    assert.throws(() => parse(argv), (err: unknown) => err instanceof UsageError && err.exitCode === 2, argv.join(' '));
+  for (const argv of [
+    ['bogus'],
+    ['binary', 'upload', 'x'],
+    ['binary'],
+    ['exists', '--force', 'binaries/x'],
+    ['binary', 'create'],
+    ['--nope', 'exists', 'x'],
+    ['exists', 'a', 'b'],
+  ])
+    assert.throws(
+      () => parse(argv),
+      (err: unknown) => err instanceof UsageError && err.exitCode === 2,
+      argv.join(' '),
+    );
 });
 
 test('help and version', () => {

@@ -4,7 +4,15 @@ import { encodePath, parseBinaryRef, parseBinaryTarget, parseProjectName, parseR
 import { UsageError } from '../../src/errors.js';
 
 test('upload targets: 6 segments, or 8 with flavors/F; one leading or trailing slash tolerated', () => {
-  assert.deepEqual(parseBinaryTarget('ceph/main/1a2b/centos/9/x86_64'), { project: 'ceph', ref: 'main', sha1: '1a2b', distro: 'centos', version: '9', arch: 'x86_64', flavor: undefined });
+  assert.deepEqual(parseBinaryTarget('ceph/main/1a2b/centos/9/x86_64'), {
+    project: 'ceph',
+    ref: 'main',
+    sha1: '1a2b',
+    distro: 'centos',
+    version: '9',
+    arch: 'x86_64',
+    flavor: undefined,
+  });
   assert.equal(parseBinaryTarget('/ceph/main/1a2b/centos/9/x86_64/flavors/crimson/').flavor, 'crimson');
   assert.deepEqual(targetSegments(parseBinaryTarget('p/r/s/d/v/a/flavors/f')), ['p', 'r', 's', 'd', 'v', 'a', 'flavors', 'f']);
 });
@@ -22,7 +30,11 @@ test('malformed URL parts are refused with the expected shape, before any reques
     '',
   ];
   for (const input of cases)
-    assert.throws(() => parseBinaryTarget(input), (err: unknown) => err instanceof UsageError && err.exitCode === 2 && /expected PROJECT\/REF\/SHA1\/DISTRO\/VERSION\/ARCH/.test(err.hint ?? ''), input);
+    assert.throws(
+      () => parseBinaryTarget(input),
+      (err: unknown) => err instanceof UsageError && err.exitCode === 2 && /expected PROJECT\/REF\/SHA1\/DISTRO\/VERSION\/ARCH/.test(err.hint ?? ''),
+      input,
+    );
 });
 
 test('binary paths and repo paths', () => {

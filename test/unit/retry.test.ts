@@ -68,7 +68,10 @@ test("the server's Retry-After sets the wait, capped by the policy", async () =>
 test('an aborted signal stops it with InterruptedError, before a try and during a wait', async () => {
   const stopped = new AbortController();
   stopped.abort();
-  await assert.rejects(withRetry(async () => 1, { policy, signal: stopped.signal }), InterruptedError);
+  await assert.rejects(
+    withRetry(async () => 1, { policy, signal: stopped.signal }),
+    InterruptedError,
+  );
   const during = new AbortController();
   await assert.rejects(
     withRetry(

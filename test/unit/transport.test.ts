@@ -10,10 +10,22 @@ import { HttpError, NetworkError } from '../../src/errors.js';
 
 test('backoff doubles from the base delay, with jitter in the upper half, capped', () => {
   const policy = { tries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.equal(backoffDelay(policy, 1, undefined, () => 0), 50);
-  assert.equal(backoffDelay(policy, 1, undefined, () => 1), 100);
-  assert.equal(backoffDelay(policy, 3, undefined, () => 1), 400);
-  assert.equal(backoffDelay(policy, 10, undefined, () => 1), 1000);
+  assert.equal(
+    backoffDelay(policy, 1, undefined, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(policy, 1, undefined, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(policy, 3, undefined, () => 1),
+    400,
+  );
+  assert.equal(
+    backoffDelay(policy, 10, undefined, () => 1),
+    1000,
+  );
   const spread = new Set(Array.from({ length: 20 }, () => backoffDelay(policy, 2)));
   assert.ok(spread.size > 1, 'jitter varies the delay');
 });
@@ -64,7 +76,11 @@ test('no flag, environment variable or config file is named in the library', () 
         .split('\n')
         .filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line))
         .join('\n');
-      assert.doesNotMatch(code, /'[^']*((?<![-\w])--[a-z]|~\/\.chacractl|CHACRA_[A-Z])[^']*'|`[^`]*((?<![-\w])--[a-z]|~\/\.chacractl|CHACRA_[A-Z])[^`]*`/, `${dir}/${file}`);
+      assert.doesNotMatch(
+        code,
+        /'[^']*((?<![-\w])--[a-z]|~\/\.chacractl|CHACRA_[A-Z])[^']*'|`[^`]*((?<![-\w])--[a-z]|~\/\.chacractl|CHACRA_[A-Z])[^`]*`/,
+        `${dir}/${file}`,
+      );
     }
   }
 });

@@ -61,7 +61,10 @@ export const binaryCreate: CommandSpec = {
     const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
     if (fromStdin) {
       // Defect 1 of the Python client: stdin was read even when FILEs were named.
-      if (ctx.io.stdin.isTTY) throw new UsageError('no FILE given and standard input is a terminal', { hint: `name files, or pipe a list: find DIR -name '*.rpm' | chacractl binary create ${TARGET_SHAPE}` });
+      if (ctx.io.stdin.isTTY)
+        throw new UsageError('no FILE given and standard input is a terminal', {
+          hint: `name files, or pipe a list: find DIR -name '*.rpm' | chacractl binary create ${TARGET_SHAPE}`,
+        });
       ({ files, unreadable } = await readFileList(ctx, values.null === true));
       if (files.length + unreadable.length === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
     }
@@ -94,7 +97,7 @@ export const binaryCreate: CommandSpec = {
       if (hint) ctx.logger.error(`hint: ${hint}`);
     }
     if (ctx.json) ctx.printJson(summaryJson(summary, exitCode));
-    else ctx.print(summaryLine(ctx, summary));
+    else ctx.print(summaryLine(summary));
     return exitCode;
   },
 };
@@ -102,7 +105,8 @@ export const binaryCreate: CommandSpec = {
 export const binaryDelete: CommandSpec = {
   path: ['binary', 'delete'],
   summary: 'delete binaries: PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]/NAME ...',
-  description: 'A binary that is not there is a warning, not a failure: a rerun finishes an interrupted delete.\nWith --json: one object for one path, a list for several.',
+  description:
+    'A binary that is not there is a warning, not a failure: a rerun finishes an interrupted delete.\nWith --json: one object for one path, a list for several.',
   args: [{ name: 'URLPART', required: true, variadic: true }],
   options: [],
   examples: [

@@ -51,7 +51,12 @@ export const ls: CommandSpec = {
       ctx.print(`${data.project_name}/${data.ref}/${data.sha1}/${data.distro}/${data.distro_version} [${data.flavor}]: ${repoState(data)}`);
     } else if (data && typeof data === 'object') {
       const entries = Object.entries(data as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
-      if (entries.length && entries.every(([, v]) => isMetadata(v))) printBinaries(ctx, entries.map(([, v]) => v as BinaryMetadata), values.long === true);
+      if (entries.length && entries.every(([, v]) => isMetadata(v)))
+        printBinaries(
+          ctx,
+          entries.map(([, v]) => v as BinaryMetadata),
+          values.long === true,
+        );
       else if (!ctx.io.stdout.isTTY) for (const [k] of entries) ctx.print(k);
       else for (const [k, v] of entries) ctx.print(`${k}/  ${Array.isArray(v) ? v.slice().sort().join(' ') : ''}`);
     }
@@ -126,7 +131,10 @@ export const search: CommandSpec = {
   ].join('\n'),
   args: [],
   options: [...Object.keys(SERVER_KEYS), ...Object.keys(CLIENT_KEYS), 'long'],
-  examples: ['chacractl search --name-has ceph-common --distro centos --ref main', 'chacractl search --sha1 1a2b3c --flavor crimson | xargs -n1 chacractl binary download'],
+  examples: [
+    'chacractl search --name-has ceph-common --distro centos --ref main',
+    'chacractl search --sha1 1a2b3c --flavor crimson | xargs -n1 chacractl binary download',
+  ],
   async run({ values }: Invocation, ctx: Context): Promise<number> {
     const query: SearchQuery = {};
     for (const [option, key] of Object.entries(SERVER_KEYS)) if (typeof values[option] === 'string') query[key] = values[option] as string;
@@ -141,7 +149,12 @@ export const search: CommandSpec = {
       .sort((a, b) => binaryPath(a).localeCompare(binaryPath(b)));
     if (ctx.json) ctx.printJson(found);
     else if (!ctx.io.stdout.isTTY) for (const b of found) ctx.print(binaryPath(b));
-    else printBinaries(ctx, found.map((b) => ({ ...b, name: binaryPath(b) })), values.long === true);
+    else
+      printBinaries(
+        ctx,
+        found.map((b) => ({ ...b, name: binaryPath(b) })),
+        values.long === true,
+      );
     return found.length ? ExitCode.ok : ExitCode.failed;
   },
 };

@@ -6,9 +6,7 @@ import type { CommandSpec, Grammar, Invocation } from '../grammar.js';
 // `chacractl ls` (piped, it prints one name per line).
 function bash(g: Grammar): string {
   const groups = [...new Set(g.commands.map((c) => c.path[0]!))];
-  const cases = g.commands
-    .map((c) => `    "${c.path.join(' ')}") opts="${[...c.options, ...g.globalOptions].map((o) => `--${o}`).join(' ')}" ;;`)
-    .join('\n');
+  const cases = g.commands.map((c) => `    "${c.path.join(' ')}") opts="${[...c.options, ...g.globalOptions].map((o) => `--${o}`).join(' ')}" ;;`).join('\n');
   const subs = groups
     .map((grp) => {
       const words = g.commands.filter((c) => c.path[0] === grp && c.path.length > 1).map((c) => c.path[1]);
@@ -28,7 +26,10 @@ ${subs}
 ${cases}
   esac
   [[ -z $opts ]] && case "\${words[0]}" in
-${g.commands.filter((c) => c.path.length === 1).map((c) => `    ${c.path[0]}) opts="${[...c.options, ...g.globalOptions].map((o) => `--${o}`).join(' ')}" ;;`).join('\n')}
+${g.commands
+  .filter((c) => c.path.length === 1)
+  .map((c) => `    ${c.path[0]}) opts="${[...c.options, ...g.globalOptions].map((o) => `--${o}`).join(' ')}" ;;`)
+  .join('\n')}
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$opts --help" -- "$cur")); return
@@ -67,12 +68,18 @@ function fish(g: Grammar): string {
   lines.push(`complete -c chacractl -n __fish_use_subcommand -a "${groups.join(' ')}"`);
   for (const grp of groups) {
     const subs = g.commands.filter((c) => c.path[0] === grp && c.path.length > 1);
-    for (const c of subs) lines.push(`complete -c chacractl -n "__fish_seen_subcommand_from ${grp}; and not __fish_seen_subcommand_from ${subs.map((s) => s.path[1]).join(' ')}" -a ${c.path[1]} -d ${JSON.stringify(c.summary)}`);
+    for (const c of subs)
+      lines.push(
+        `complete -c chacractl -n "__fish_seen_subcommand_from ${grp}; and not __fish_seen_subcommand_from ${subs.map((s) => s.path[1]).join(' ')}" -a ${c.path[1]} -d ${JSON.stringify(c.summary)}`,
+      );
   }
-  for (const name of g.globalOptions) lines.push(`complete -c chacractl -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.type === 'string' ? ' -r' : ''}`);
+  for (const name of g.globalOptions)
+    lines.push(`complete -c chacractl -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.type === 'string' ? ' -r' : ''}`);
   for (const c of g.commands)
     for (const name of c.options)
-      lines.push(`complete -c chacractl -n "__fish_seen_subcommand_from ${c.path.at(-1)}" -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.type === 'string' ? ' -r' : ''}`);
+      lines.push(
+        `complete -c chacractl -n "__fish_seen_subcommand_from ${c.path.at(-1)}" -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.type === 'string' ? ' -r' : ''}`,
+      );
   return lines.join('\n') + '\n';
 }
 

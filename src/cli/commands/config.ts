@@ -50,7 +50,13 @@ export const configInit: CommandSpec = {
   examples: ['chacractl config init --url https://chacra.ceph.com --user jenkins --key "$KEY"', 'chacractl config init   # asks'],
   async run({ values }: Invocation, ctx: Context): Promise<number> {
     const file = (values.config as string | undefined) ?? ctx.io.env.CHACRACTL_CONFIG ?? defaultConfigPath(ctx.io.env);
-    if (!values.force && (await stat(file).then(() => true, () => false)))
+    if (
+      !values.force &&
+      (await stat(file).then(
+        () => true,
+        () => false,
+      ))
+    )
       throw new FileError(`${file} exists; not overwritten`, { hint: 'pass --force to replace it' });
     const answers: Record<'url' | 'user' | 'key', string | undefined> = {
       url: values.url as string | undefined,
@@ -59,7 +65,8 @@ export const configInit: CommandSpec = {
     };
     const missing = (Object.keys(answers) as (keyof typeof answers)[]).filter((k) => answers[k] === undefined);
     if (missing.length) {
-      if (!ctx.io.stdin.isTTY) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`, { hint: 'pass them, or run config init on a terminal to be asked' });
+      if (!ctx.io.stdin.isTTY)
+        throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`, { hint: 'pass them, or run config init on a terminal to be asked' });
       const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
       try {
         for (const k of missing) answers[k] = (await rl.question(`${k}: `)).trim();

@@ -44,7 +44,12 @@ export const binaryDownload: CommandSpec = {
     let fileName: string | undefined;
     if (output !== undefined) {
       const full = resolve(ctx.io.cwd, output);
-      const isDir = output.endsWith('/') || (await stat(full).then((s) => s.isDirectory(), () => false));
+      const isDir =
+        output.endsWith('/') ||
+        (await stat(full).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ));
       if (name === undefined || isDir) dir = full;
       else {
         dir = resolve(full, '..');
@@ -52,22 +57,42 @@ export const binaryDownload: CommandSpec = {
       }
     }
     const client = await ctx.client({ needsCredentials: false, connections: jobs + 1 });
-    const summary = await downloadBinaries(client, { target, name, dir, fileName }, {
-      jobs,
-      signal: ctx.signal,
-      logger: ctx.logger,
-      onEvent: (e) => {
-        if (e.type === 'done' && !ctx.json && !ctx.quiet) ctx.print(line(ctx, e.file));
+    const summary = await downloadBinaries(
+      client,
+      { target, name, dir, fileName },
+      {
+        jobs,
+        signal: ctx.signal,
+        logger: ctx.logger,
+        onEvent: (e) => {
+          if (e.type === 'done' && !ctx.json && !ctx.quiet) ctx.print(line(ctx, e.file));
+        },
       },
-    });
+    );
     // Stopped by a signal: 143 for SIGTERM, 130 for Ctrl-C, as main() answers.
-    const exit = summary.interrupted ? stoppedStatus(ctx.signal) : summary.fatal ? summary.fatal.exitCode : summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged') ? ExitCode.ok : ExitCode.failed;
+    const exit = summary.interrupted
+      ? stoppedStatus(ctx.signal)
+      : summary.fatal
+        ? summary.fatal.exitCode
+        : summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged')
+          ? ExitCode.ok
+          : ExitCode.failed;
     if (summary.fatal) ctx.logger.error(summary.fatal.message);
-    if (ctx.json) ctx.printJson({ command: 'binary download', ok: exit === 0, exitCode: exit, ...summary, fatal: undefined, error: summary.fatal ? { kind: summary.fatal.name, message: summary.fatal.message } : null });
+    if (ctx.json)
+      ctx.printJson({
+        command: 'binary download',
+        ok: exit === 0,
+        exitCode: exit,
+        ...summary,
+        fatal: undefined,
+        error: summary.fatal ? { kind: summary.fatal.name, message: summary.fatal.message } : null,
+      });
     else {
       for (const f of summary.files) if (f.outcome === 'failed' && ctx.quiet) ctx.logger.error(line(ctx, f));
       const c = summary.counts;
-      ctx.print(`${c.downloaded} downloaded, ${c.unchanged} unchanged, ${c.failed} failed${c.interrupted ? `, ${c.interrupted} interrupted` : ''}; ${formatBytes(summary.bytes)} in ${formatSeconds(summary.elapsedMs)} (${formatRate(summary.bytes, summary.elapsedMs)})`);
+      ctx.print(
+        `${c.downloaded} downloaded, ${c.unchanged} unchanged, ${c.failed} failed${c.interrupted ? `, ${c.interrupted} interrupted` : ''}; ${formatBytes(summary.bytes)} in ${formatSeconds(summary.elapsedMs)} (${formatRate(summary.bytes, summary.elapsedMs)})`,
+      );
     }
     return exit;
   },

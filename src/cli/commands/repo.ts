@@ -141,7 +141,15 @@ export const repoDelete: CommandSpec = {
       onDeleted: (b, outcome) => ctx.logger.info(`${outcome === 'deleted' ? 'deleted' : 'gone already:'} ${binaryPath(b)}`),
     });
     if (ctx.json)
-      ctx.printJson({ repo: formatRepo(ref), existed: true, dryRun, builtTree: plan.doc.path, binaries: paths, deleted: result.deleted.length, goneAlready: result.absent.length });
+      ctx.printJson({
+        repo: formatRepo(ref),
+        existed: true,
+        dryRun,
+        builtTree: plan.doc.path,
+        binaries: paths,
+        deleted: result.deleted.length,
+        goneAlready: result.absent.length,
+      });
     else ctx.print(`deleted ${describeDelete(plan)}`);
     return ExitCode.ok;
   },
@@ -213,7 +221,8 @@ export const repoExtra: CommandSpec = {
     } catch (err) {
       throw new UsageError(`${source === '-' ? 'standard input' : source} is not valid JSON: ${(err as Error).message}`);
     }
-    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new UsageError('the extra metadata must be a JSON object, such as {"version": "18.2.0"}');
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+      throw new UsageError('the extra metadata must be a JSON object, such as {"version": "18.2.0"}');
     const client = await ctx.client();
     if (!(await client.getRepo(ref, ctx.signal))) throw new NoSuchRepoError(client, ref);
     const doc = await client.setRepoExtra(ref, extra as Record<string, unknown>, ctx.signal);

@@ -11,7 +11,7 @@ export const serve: CommandSpec = {
   offline: true,
   summary: 'run a local chacra server (for trials, tests and benchmarks) until interrupted',
   description: [
-    'Binaries are kept under --data in chacra\'s layout and survive a restart. Repos move from',
+    "Binaries are kept under --data in chacra's layout and survive a restart. Repos move from",
     'requested to ready on a timer (--repo-step). --delay and --workers make it as slow as a real',
     'chacra; --fault METHOD:PATH-REGEX:ACTION[:COUNT] injects failures (ACTION: a status such',
     'as 503, reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html, garbage).',
@@ -98,7 +98,8 @@ export const serve: CommandSpec = {
   },
 };
 
-const FAULT_HINT = 'a fault is METHOD:PATH-REGEX:ACTION[:COUNT], such as POST:/binaries/:503:3; ACTION is a status (100 to 599), reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html or garbage';
+const FAULT_HINT =
+  'a fault is METHOD:PATH-REGEX:ACTION[:COUNT], such as POST:/binaries/:503:3; ACTION is a status (100 to 599), reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html or garbage';
 
 /** The certificate and key, read and checked to go together before anything listens. */
 async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {
@@ -110,7 +111,9 @@ async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffe
   try {
     createSecureContext(tls);
   } catch (err) {
-    throw new FileError(`--tls-cert ${certPath} and --tls-key ${keyPath} are not a PEM certificate and its private key: ${(err as Error).message}`, { cause: err });
+    throw new FileError(`--tls-cert ${certPath} and --tls-key ${keyPath} are not a PEM certificate and its private key: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return tls;
 }
@@ -122,15 +125,26 @@ function startFailure(err: unknown, host: string, port: number, dataDir: string)
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (e.syscall === 'listen' || e.syscall === 'bind') {
     if (e.code === 'EADDRINUSE')
-      return new UsageError(`cannot listen on ${where}: the address is already in use`, { hint: 'stop what listens there, or pick another --port (--port 0 picks a free one)', cause: e });
+      return new UsageError(`cannot listen on ${where}: the address is already in use`, {
+        hint: 'stop what listens there, or pick another --port (--port 0 picks a free one)',
+        cause: e,
+      });
     if (e.code === 'EACCES')
       return new UsageError(`cannot listen on ${where}: permission denied`, { hint: 'ports below 1024 need privileges: pick another --port', cause: e });
     if (e.code === 'EADDRNOTAVAIL')
-      return new UsageError(`cannot listen on ${where}: ${host} is not an address of this machine`, { hint: '--host takes a local address, such as 127.0.0.1 or 0.0.0.0', cause: e });
+      return new UsageError(`cannot listen on ${where}: ${host} is not an address of this machine`, {
+        hint: '--host takes a local address, such as 127.0.0.1 or 0.0.0.0',
+        cause: e,
+      });
     return new UsageError(`cannot listen on ${where}: ${reasonOf(e)}`, { cause: e });
   }
-  if (e.syscall === 'getaddrinfo') return new UsageError(`--host ${host}: no such host`, { hint: '--host takes a local address, such as 127.0.0.1 or 0.0.0.0', cause: e });
-  if (e.path !== undefined) return new FileError(`cannot use the data directory ${dataDir}: ${e.path}: ${reasonOf(e)}`, { hint: '--data takes a directory chacractl may create and write', cause: e });
+  if (e.syscall === 'getaddrinfo')
+    return new UsageError(`--host ${host}: no such host`, { hint: '--host takes a local address, such as 127.0.0.1 or 0.0.0.0', cause: e });
+  if (e.path !== undefined)
+    return new FileError(`cannot use the data directory ${dataDir}: ${e.path}: ${reasonOf(e)}`, {
+      hint: '--data takes a directory chacractl may create and write',
+      cause: e,
+    });
   return new FileError(`cannot start the server: ${reasonOf(e)}`, { cause: e });
 }
 
