@@ -1,8 +1,9 @@
 // Fault injection for tests and manual trials: answer errors, drop
 // connections, stall, or store and serve altered bytes, for requests that
 // match a method and path pattern.
+import { STATUS_CODES } from 'node:http';
 import { Transform } from 'node:stream';
-import type { Exchange } from './respond.js';
+import { crash, sendJson, sendText, type Exchange } from './respond.js';
 
 export type FaultAction =
   /** Answer this status instead of handling the request (with Retry-After for 429/503 when given). */
@@ -126,6 +127,59 @@ function flipFirstByte(): Transform {
       done(null, chunk);
     },
   });
+}
+
+/** Answers for a fault that replaces the handler; false when the fault alters the handling instead. */
+export async function applyFault(x: Exchange, fault: FaultAction): Promise<boolean> {
+  switch (fault.kind) {
+    case 'status':
+      x.req.resume();
+      if (fault.retryAfter !== undefined) x.res.setHeader('retry-after', String(fault.retryAfter));
+      // What nginx in front of chacra answers when its upstream fails.
+      if (fault.status > 500)
+        sendText(
+          x,
+          fault.status,
+          `<html><head><title>${fault.status} ${STATUS_CODES[fault.status] ?? 'Error'}</title></head><body><center>nginx</center></body></html>`,
+          'text/html',
+        );
+      else if (fault.status === 500) crash(x);
+      else sendJson(x, fault.status, { message: 'injected fault' });
+      return true;
+    case 'reset': {
+      const after = fault.afterBytes ?? 0;
+      if (after <= 0) {
+        x.req.socket.destroy();
+        return true;
+      }
+      let seen = 0;
+      await new Promise<void>((resolve) => {
+        x.req.on('data', (chunk: Buffer) => {
+          seen += chunk.length;
+          if (seen >= after) {
+            x.req.socket.destroy();
+            resolve();
+          }
+        });
+        x.req.on('end', () => {
+          x.req.socket.destroy();
+          resolve();
+        });
+        x.req.on('close', () => resolve());
+      });
+      return true;
+    }
+    case 'html':
+      x.req.resume();
+      sendText(x, 200, '<html><head><title>Sign in to the network</title></head><body>portal</body></html>', 'text/html');
+      return true;
+    case 'garbage':
+      x.req.resume();
+      sendText(x, 200, 'this is not json', 'application/json');
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** The longest time a Node timer can wait. */

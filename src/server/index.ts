@@ -1,15 +1,17 @@
 // A local chacra: the API of ../shared/chacra-api.md over HTTP or HTTPS, with
 // state on disk, a repo worker on a timer, and optional chacra-like latency,
 // a worker limit and injected faults for benchmarks and tests.
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { SEARCH_KEYS } from '../types.js';
 import { handleBinaries } from './binaries.js';
-import { Faults, type FaultRule } from './faults.js';
+import { CallbackSender, type CallbackOptions } from './callbacks.js';
+import { applyFault, Faults, type FaultRule } from './faults.js';
+import { listen } from './net.js';
 import { handleRepos, RepoWorker } from './repos.js';
-import { badRequest, crash, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, unauthorized, unhealthy, type Exchange } from './respond.js';
+import { badRequest, crash, methodNotAllowed, notFound, sendEmpty, sendJson, unauthorized, unhealthy, type Exchange } from './respond.js';
 import { Store } from './store.js';
 
 export interface ServerOptions {
@@ -28,6 +30,8 @@ export interface ServerOptions {
   /** Step of the repo worker; 0 disables it (repos stay "requested", /health/ answers 500). */
   repoStepMs?: number;
   faults?: FaultRule[];
+  /** Post repo status callbacks to shaman, as chacra does with callback_url. */
+  callback?: CallbackOptions;
   /** Told of failures that do not stop the server, such as a failed accept (too many open files). */
   onError?: (err: Error) => void;
 }
@@ -50,6 +54,10 @@ export interface RunningServer {
   worker: RepoWorker;
   /** Requests received, by method; connections accepted; content types of uploaded files. */
   stats: ServerStats;
+  /** The repo status callbacks to shaman, when `callback` was given. */
+  callbacks: CallbackSender | undefined;
+  /** false: /health/ fails, as with chacra's trigger file (touch /tmp/fail_check); true heals. */
+  setHealthy(healthy: boolean): void;
   /** Refuses connections for `ms` (drops those open), then listens again on the same port. */
   outage(ms: number): Promise<void>;
   close(): Promise<void>;
@@ -64,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const key = options.key ?? 'secret';
   const repoStepMs = options.repoStepMs ?? 1000;
   const worker = new RepoWorker(store);
-  if (repoStepMs > 0) worker.start(repoStepMs);
+  const health = { ok: true };
   const stats: ServerStats = { total: 0, byMethod: {}, connections: 0, uploadTypes: {}, duplicateRepos: 0 };
   const limit = new Limiter(options.workers ?? 0);
   const scheme = options.tls ? 'https' : 'http';
@@ -89,7 +97,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
             if (fault && (await applyFault(x, fault))) return;
             const base = `${scheme}://${req.headers.host ?? 'localhost'}`;
-            await route(x, { store, user, key, base, worker, faults, stats });
+            await route(x, { store, user, key, base, worker, faults, stats, health });
           })(),
         ]),
       )
@@ -101,24 +109,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
   };
 
-  let server: Server;
-  try {
-    server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
-    // Keep-alive as nginx in front of chacra does.
-    server.keepAliveTimeout = 30_000;
-    server.on('connection', () => stats.connections++);
-    await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
-  } catch (err) {
-    worker.stop();
-    throw err;
-  }
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+  // Keep-alive as nginx in front of chacra does.
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', () => stats.connections++);
+  await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Started once the port is known: its first step may already post a callback naming this node.
+  const callbacks = options.callback
+    ? new CallbackSender(options.callback, `${scheme}://${options.callback.hostname ?? `${host}:${address.port}`}/`, options.onError)
+    : undefined;
+  if (callbacks) store.onRepoStatus = (status, repo) => callbacks.post(status, store.repoDocument(repo));
+  if (repoStepMs > 0) worker.start(repoStepMs);
   // Once listening, an error (a failed accept) is reported and the server goes on;
   // those of listening again after an outage reject outage() instead.
   server.on('error', (err: NodeJS.ErrnoException) => {
     if (err.syscall !== 'listen') options.onError?.(err);
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `${scheme}://${host === '127.0.0.1' && options.tls ? 'localhost' : host}:${address.port}`,
     port: address.port,
@@ -126,6 +134,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     faults,
     worker,
     stats,
+    callbacks,
+    setHealthy(healthy: boolean) {
+      health.ok = healthy;
+    },
     async outage(ms: number) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -136,28 +148,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     async close() {
       worker.stop();
+      callbacks?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.saveNow();
     },
   };
-}
-
-/** Listens, or rejects with the listen error (EADDRINUSE, EACCES, ...). */
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const failed = (err: Error) => {
-      server.removeListener('listening', listening);
-      reject(err);
-    };
-    const listening = () => {
-      server.removeListener('error', failed);
-      resolve();
-    };
-    server.prependOnceListener('error', failed);
-    server.once('listening', listening);
-    server.listen(port, host);
-  });
 }
 
 function exchangeOf(req: IncomingMessage, res: ServerResponse): Exchange | undefined {
@@ -182,6 +178,8 @@ interface RouteContext {
   worker: RepoWorker;
   faults: Faults;
   stats: ServerStats;
+  /** Cleared by setHealthy(false): chacra's trigger file. */
+  health: { ok: boolean };
 }
 
 function authorized(req: IncomingMessage, user: string, key: string): boolean {
@@ -225,7 +223,7 @@ async function route(x: Exchange, ctx: RouteContext): Promise<void> {
     case 'health':
       if (rest.length) return notFound(x);
       // chacra answers 204 when its checks pass (#110), 500 otherwise (#93).
-      return ctx.worker.running ? sendEmpty(x, 204) : unhealthy(x);
+      return ctx.worker.running && ctx.health.ok ? sendEmpty(x, 204) : unhealthy(x);
     default:
       return notFound(x);
   }
@@ -253,58 +251,6 @@ function search(x: Exchange, ctx: RouteContext): void {
     200,
     found.map((b) => ctx.store.binaryMetadata(b, now)),
   );
-}
-
-async function applyFault(x: Exchange, fault: NonNullable<ReturnType<Faults['choose']>>): Promise<boolean> {
-  switch (fault.kind) {
-    case 'status':
-      x.req.resume();
-      if (fault.retryAfter !== undefined) x.res.setHeader('retry-after', String(fault.retryAfter));
-      // What nginx in front of chacra answers when its upstream fails.
-      if (fault.status > 500)
-        sendText(
-          x,
-          fault.status,
-          `<html><head><title>${fault.status} ${STATUS_CODES[fault.status] ?? 'Error'}</title></head><body><center>nginx</center></body></html>`,
-          'text/html',
-        );
-      else if (fault.status === 500) crash(x);
-      else sendJson(x, fault.status, { message: 'injected fault' });
-      return true;
-    case 'reset': {
-      const after = fault.afterBytes ?? 0;
-      if (after <= 0) {
-        x.req.socket.destroy();
-        return true;
-      }
-      let seen = 0;
-      await new Promise<void>((resolve) => {
-        x.req.on('data', (chunk: Buffer) => {
-          seen += chunk.length;
-          if (seen >= after) {
-            x.req.socket.destroy();
-            resolve();
-          }
-        });
-        x.req.on('end', () => {
-          x.req.socket.destroy();
-          resolve();
-        });
-        x.req.on('close', () => resolve());
-      });
-      return true;
-    }
-    case 'html':
-      x.req.resume();
-      sendText(x, 200, '<html><head><title>Sign in to the network</title></head><body>portal</body></html>', 'text/html');
-      return true;
-    case 'garbage':
-      x.req.resume();
-      sendText(x, 200, 'this is not json', 'application/json');
-      return true;
-    default:
-      return false;
-  }
 }
 
 /** At most `size` handlers at once; the rest wait in arrival order. */

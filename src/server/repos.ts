@@ -78,10 +78,12 @@ export async function handleRepos(x: Exchange, store: Store, baseUrl: string): P
     } else {
       repo.needsUpdate = true;
     }
+    store.onRepoStatus?.(repo.type === 'raw' ? 'ready' : 'requested', repo);
   } else if (action === 'recreate') {
     if (repo.path === null) return crash(x); // #70
     rmSync(repo.path, { recursive: true, force: true });
     repo.needsUpdate = true;
+    store.onRepoStatus?.('requested', repo);
   } else {
     const body = await readJson(x);
     if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) return badRequest(x, 'extra must be a JSON object');
@@ -198,12 +200,15 @@ export class RepoWorker {
           continue;
         }
         Object.assign(repo, { isUpdating: false, path, modified: Date.now() });
+        this.store.onRepoStatus?.('ready', repo);
         changed = true;
       } else if (repo.isQueued) {
         Object.assign(repo, { isQueued: false, needsUpdate: false, isUpdating: true, modified: Date.now() });
+        this.store.onRepoStatus?.('building', repo);
         changed = true;
       } else if (repo.needsUpdate) {
         Object.assign(repo, { isQueued: true, modified: Date.now() });
+        this.store.onRepoStatus?.('queued', repo);
         changed = true;
       }
     }

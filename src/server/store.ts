@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BinaryMetadata, RepoDocument } from '../types.js';
+import type { RepoStatus } from './callbacks.js';
 
 export interface BinaryKey {
   project: string;
@@ -112,6 +113,8 @@ export class Store {
   /** Binary deletes under way, by repo key. */
   readonly deleting = new Map<string, Set<{ overlapped: boolean }>>();
   private saveTimer: NodeJS.Timeout | undefined;
+  /** Told when a repo changes state as chacra posts it to shaman (set when the node has a callback URL). */
+  onRepoStatus: ((status: RepoStatus, repo: StoredRepo) => void) | undefined;
 
   constructor(readonly dataDir: string) {
     this.publicRoot = join(dataDir, 'public');
@@ -260,7 +263,10 @@ export class Store {
     const repo = this.repos.get(repoKey);
     const repoEmpty = this.binariesWhere({ project: b.project, ref: b.ref, sha1: b.sha1, distro: b.distro, version: b.version, flavor: b.flavor }).length === 0;
     if (!repoEmpty && repo) repo.needsUpdate = true;
-    if (repoEmpty && !options.racing) this.repos.delete(repoKey);
+    if (repoEmpty && !options.racing && repo) {
+      this.onRepoStatus?.('deleted', repo);
+      this.repos.delete(repoKey);
+    }
     if (this.binariesWhere({ project: b.project }).length === 0 && !options.racing) {
       this.projects.delete(b.project);
       rmSync(join(this.publicRoot, b.project), { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { createSecureContext } from 'node:tls';
 import { FileError, UsageError } from '../../errors.js';
 import { parseCount, parseDuration, type Context } from '../context.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
+import type { FaultRule } from '../../server/faults.js';
 
 export const serve: CommandSpec = {
   path: ['serve'],
@@ -15,21 +16,39 @@ export const serve: CommandSpec = {
     'requested to ready on a timer (--repo-step). --delay and --workers make it as slow as a real',
     'chacra; --fault METHOD:PATH-REGEX:ACTION[:COUNT] injects failures (ACTION: a status such',
     'as 503, reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html, garbage).',
+    '--pool N runs a shaman (on --port) with N such nodes that report their repos to it, as Ceph runs',
+    'chacra; it prints the shaman URL, then one line per node.',
   ].join('\n'),
   args: [],
-  options: ['port', 'host', 'data', 'tls-cert', 'tls-key', 'delay', 'workers', 'repo-step', 'fault', 'outage'],
+  options: [
+    'port',
+    'host',
+    'data',
+    'tls-cert',
+    'tls-key',
+    'delay',
+    'workers',
+    'repo-step',
+    'fault',
+    'outage',
+    'pool',
+    'health-delay',
+    'shaman-user',
+    'shaman-key',
+  ],
   // It serves: the options of a client (url, config, TLS verification, timeouts, retries, JSON output) do nothing here.
   globalOptions: ['user', 'key', 'log', 'quiet', 'help', 'version'],
   optionHelp: {
     user: 'the user that clients must give (default admin)',
     key: 'the key that clients must give (default secret)',
-    quiet: 'print only errors and the URL',
+    quiet: 'print only errors and the URLs',
   },
   examples: [
     'chacractl serve --port 8080 --data /tmp/chacra --user admin --key secret',
     'chacractl serve --port 8443 --tls-cert cert.pem --tls-key key.pem',
     "chacractl serve --fault 'POST:/binaries/:503:3'",
     'chacractl serve --outage 5s:10s          # refuse connections 5 s after start, for 10 s',
+    'chacractl serve --pool 2 --health-delay 100ms',
   ],
   async run({ values }: Invocation, ctx: Context): Promise<number> {
     const { MAX_TIMER_MS, parseFaultSpec, startServer } = await import('../../server/index.js');
@@ -67,10 +86,26 @@ export const serve: CommandSpec = {
       faults,
       onError: (err: Error) => ctx.logger.warn(`server: ${err.message}`),
     };
+    const pool = str('pool') === undefined ? undefined : parseCount(str('pool')!, 'pool', 1);
+    if (pool === undefined)
+      for (const option of ['health-delay', 'shaman-user', 'shaman-key']) if (str(option) !== undefined) throw new UsageError(`--${option} goes with --pool`);
+    if (pool !== undefined && outage) throw new UsageError('--outage does not go with --pool');
+    const shaman =
+      pool === undefined
+        ? undefined
+        : {
+            user: str('shaman-user') ?? 'shaman',
+            key: str('shaman-key') ?? 'shamankey',
+            healthCheckDelayMs: str('health-delay') === undefined ? 2000 : duration(str('health-delay')!, 'health-delay'),
+          };
+    if (shaman && (shaman.user.includes(':') || shaman.key.includes(':')))
+      throw new UsageError('--shaman-user and --shaman-key cannot contain ":": shaman splits its credentials on it');
     const tls = str('tls-cert') ? await readTls(str('tls-cert')!, str('tls-key')!) : undefined;
     // Without --data the store is a throwaway: made here, removed when the server stops.
     const scratch = str('data') === undefined ? await mkdtemp(join(tmpdir(), 'chacra-data-')) : undefined;
     const dataDir = str('data') ?? scratch!;
+    // shaman checks the nodes' /health/ trusting --tls-cert: the certificate itself, or the chain the file holds.
+    if (pool !== undefined) return servePool({ nodes: pool, settings, shaman: shaman!, tls: tls && { ...tls, ca: tls.cert }, dataDir, scratch }, ctx);
     const server = await startServer({ ...settings, tls, dataDir }).catch(async (err: unknown) => {
       if (scratch) await rm(scratch, { recursive: true, force: true });
       throw startFailure(err, settings.host, settings.port, dataDir);
@@ -97,6 +132,67 @@ export const serve: CommandSpec = {
     return 0;
   },
 };
+
+interface PoolRun {
+  nodes: number;
+  settings: {
+    host: string;
+    port: number;
+    user: string;
+    key: string;
+    delayMs: number;
+    workers: number;
+    repoStepMs: number;
+    faults: FaultRule[];
+    onError: (err: Error) => void;
+  };
+  shaman: { user: string; key: string; healthCheckDelayMs: number };
+  tls: { cert: Buffer; key: Buffer; ca?: Buffer } | undefined;
+  dataDir: string;
+  scratch: string | undefined;
+}
+
+/** serve --pool: a shaman and its nodes until interrupted; stdout has the shaman URL, then the nodes'. */
+async function servePool(run: PoolRun, ctx: Context): Promise<number> {
+  const { startPool } = await import('../../server/pool.js');
+  const { settings, dataDir, scratch } = run;
+  const pool = await startPool({
+    dataDir,
+    nodes: run.nodes,
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    key: settings.key,
+    shamanUser: run.shaman.user,
+    shamanKey: run.shaman.key,
+    tls: run.tls,
+    healthCheckDelayMs: run.shaman.healthCheckDelayMs,
+    repoStepMs: settings.repoStepMs,
+    node: { delayMs: settings.delayMs, workers: settings.workers, faults: settings.faults },
+    onError: settings.onError,
+  }).catch(async (err: unknown) => {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+    throw startFailure(err, settings.host, settings.port, dataDir);
+  });
+  ctx.logger.info(
+    `shaman listening on ${pool.shamanUrl}${pool.shamanTlsUrl ? ` and ${pool.shamanTlsUrl}` : ''} (user ${run.shaman.user}), with ${run.nodes} chacra node${run.nodes === 1 ? '' : 's'} (data in ${dataDir}; user ${settings.user}); Ctrl-C stops them`,
+  );
+  for (const node of Object.values(pool.shaman.nodes()))
+    if (!node.healthy)
+      ctx.logger.warn(
+        `shaman found node ${node.host} unhealthy when it registered it${run.tls ? ': with TLS, --tls-cert must hold the CA that signed the certificate' : ''}`,
+      );
+  ctx.print(pool.shamanUrl);
+  for (const url of pool.nodeUrls) ctx.print(url);
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) return resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await pool.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+  ctx.logger.info('shaman and its nodes stopped');
+  return 0;
+}
 
 const FAULT_HINT =
   'a fault is METHOD:PATH-REGEX:ACTION[:COUNT], such as POST:/binaries/:503:3; ACTION is a status (100 to 599), reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html or garbage';
