@@ -1,5 +1,6 @@
 // How an upload run looks: a live status line on a terminal, one line per file
 // otherwise, and always a summary; or one JSON document with --json.
+import { isAbsolute, relative } from 'node:path';
 import { clearLine, cursorTo } from 'node:readline';
 import type { FileReport, UploadEvent, UploadSummary } from '../operations/upload.js';
 import type { Context } from './context.js';
@@ -31,6 +32,47 @@ export function fileLine(ctx: Context, r: FileReport): string {
   const time = r.durationMs > 0 && (r.outcome === 'uploaded' || r.outcome === 'replaced') ? `  ${formatSeconds(r.durationMs)}` : '';
   const note = r.message && r.outcome !== 'unchanged' ? `: ${r.message}${r.replaceable ? ' (use --force to replace it)' : ''}` : '';
   return `${color(label.padEnd(13))} ${r.target}/${r.name}${size}${time}${note}`;
+}
+
+/** The outcomes of a file that did not make it: each is named on stderr. */
+const FAILURES: ReadonlySet<FileReport['outcome']> = new Set(['failed', 'missing', 'interrupted']);
+
+/** A path as the user would type it: relative to the working directory when under it. */
+export function displayPath(ctx: Context, path: string): string {
+  const rel = relative(ctx.io.cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/**
+ * What went wrong with a file, naming it: the message as it is when it names
+ * the file already (one of `paths`, or `name` at its start), else `path: message`.
+ */
+export function failureText(paths: readonly string[], name: string, message: string | null, fallback: string): string {
+  const text = message ?? fallback;
+  const named = paths.some((p) => p !== '' && text.includes(p)) || text.startsWith(`${name}:`) || text.startsWith(`${name} `);
+  return named ? text : `${paths[0]}: ${text}`;
+}
+
+/**
+ * Names each file that failed on stderr, once, whatever the verbosity
+ * (-q hides successes, never failures; --json keeps its document on stdout).
+ * On a terminal, where stdout and stderr are the same screen, a file whose
+ * result line was just shown on stdout is not named a second time.
+ */
+export class FailureLog {
+  private readonly named = new WeakSet<object>();
+  private readonly sameScreen: boolean;
+
+  constructor(private readonly ctx: Context) {
+    this.sameScreen = ctx.io.stdout.isTTY === true && ctx.io.stderr.isTTY === true;
+  }
+
+  name(file: object, text: string, lineShown: boolean): void {
+    if (this.named.has(file)) return;
+    this.named.add(file);
+    if (lineShown && this.sameScreen) return;
+    this.ctx.logger.error(text);
+  }
 }
 
 export function summaryLine(s: UploadSummary): string {
@@ -85,10 +127,14 @@ export class UploadView {
   private drawn = false;
   /** On a terminal the live display stands for the files that went well; only the others get a line. */
   private readonly everyLine: boolean;
+  /** The outcome each file's last result line showed. */
+  private readonly shown = new Map<FileReport, FileReport['outcome']>();
+  private readonly failures: FailureLog;
 
   constructor(private readonly ctx: Context) {
     this.progress = ctx.io.stderr.isTTY === true && !ctx.json && !ctx.quiet;
     this.everyLine = !(this.progress && ctx.io.stdout.isTTY === true);
+    this.failures = new FailureLog(ctx);
     if (this.progress) {
       ctx.logger.beforeWrite = () => this.erase();
       ctx.logger.afterWrite = () => this.draw();
@@ -100,8 +146,7 @@ export class UploadView {
       case 'planned':
         this.total = { files: e.files, bytes: e.bytes };
         for (const r of e.settled) {
-          if (!this.ctx.json && !this.ctx.quiet && this.wantsLine(r)) this.ctx.print(fileLine(this.ctx, r));
-          else if (r.outcome === 'skipped' && r.message) this.ctx.logger.warn(r.message);
+          if (!this.show(r) && r.outcome === 'skipped' && r.message) this.ctx.logger.warn(r.message);
         }
         if (this.progress) this.timer = setInterval(() => this.draw(), 100);
         break;
@@ -114,13 +159,40 @@ export class UploadView {
       case 'done':
         this.inFlight.delete(e.file.name);
         this.done.files++;
-        if (!this.ctx.json && !this.ctx.quiet && this.wantsLine(e.file)) this.ctx.print(fileLine(this.ctx, e.file));
+        this.show(e.file);
+        break;
+      case 'rejected':
+        // Its line said "uploaded"; the server's copy proved wrong after all.
+        this.show(e.file);
         break;
       case 'verify':
         if (!this.ctx.json) this.ctx.logger.debug(`verifying ${e.files} file(s) of ${e.target} against the server's listing`);
         break;
     }
   };
+
+  /**
+   * The file's result line on stdout, and, for a failure, its name and reason
+   * on stderr. True when the result line was printed.
+   */
+  private show(r: FileReport): boolean {
+    const line = !this.ctx.json && !this.ctx.quiet && this.wantsLine(r);
+    if (line) this.ctx.print(fileLine(this.ctx, r));
+    this.shown.set(r, r.outcome);
+    if (FAILURES.has(r.outcome)) {
+      const note = r.replaceable ? ' (use --force to replace it)' : '';
+      this.failures.name(r, failureText([displayPath(this.ctx, r.path), r.path], r.name, r.message, r.outcome) + note, line);
+    }
+    return line;
+  }
+
+  /**
+   * Once the run is over: every file whose end no event told (not sent because
+   * the run stopped, failed when sent again) gets its line, and its failure named.
+   */
+  finish(summary: UploadSummary): void {
+    for (const r of summary.files) if (this.shown.get(r) !== r.outcome) this.show(r);
+  }
 
   private wantsLine(r: FileReport): boolean {
     return this.everyLine || !['uploaded', 'replaced', 'unchanged', 'planned'].includes(r.outcome);

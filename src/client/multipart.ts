@@ -47,6 +47,17 @@ export function multipartUpload(file: MultipartFile, fields: Record<string, stri
       hint: 'upload files once the build that writes them has finished',
     });
 
+  // A file that cannot be read says why: only a file gone since it was listed changed under us.
+  const unreadable = (err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new FileError(`${file.path} no longer exists: it was removed since it was listed`, { cause: err });
+    const cause = code && code in READ_CAUSES ? `${READ_CAUSES[code]} (${code})` : (code ?? (err as Error).message);
+    return new FileError(`cannot read ${file.path}: ${cause}`, {
+      hint: code === 'EACCES' || code === 'EPERM' ? 'check the permissions of the file and of its directory' : undefined,
+      cause: err,
+    });
+  };
+
   // Small files, the bulk of a build, are read in one synchronous call: a few
   // microseconds from the page cache, where a stream costs several thread-pool
   // round trips per file between one upload and the next.
@@ -55,7 +66,7 @@ export function multipartUpload(file: MultipartFile, fields: Record<string, stri
     try {
       fd = openSync(file.path, 'r');
     } catch (err) {
-      throw new FileError(`${file.path} cannot be read (${(err as NodeJS.ErrnoException).code}): it changed since it was listed`, { cause: err });
+      throw unreadable(err);
     }
     let content: Buffer;
     try {
@@ -63,7 +74,12 @@ export function multipartUpload(file: MultipartFile, fields: Record<string, stri
       let got = 0;
       // One byte more than the file should hold: a file that grew is caught by the count.
       while (got < content.length) {
-        const n = readSync(fd, content, got, content.length - got, null);
+        let n: number;
+        try {
+          n = readSync(fd, content, got, content.length - got, null);
+        } catch (err) {
+          throw unreadable(err);
+        }
         if (n === 0) break;
         got += n;
       }
@@ -93,12 +109,27 @@ export function multipartUpload(file: MultipartFile, fields: Record<string, stri
   async function* body(): AsyncGenerator<Uint8Array> {
     const hash = createHash('sha512');
     yield headBytes;
-    for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-      bytesSent += chunk.length;
-      if (bytesSent > file.size) break;
-      hash.update(chunk);
-      onBytes?.(chunk.length);
-      yield chunk;
+    const stream = createReadStream(file.path, { highWaterMark: 256 * 1024 });
+    const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    try {
+      for (;;) {
+        // Only the file's own read errors are the file's: an error the request hands back is not re-labelled.
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } catch (err) {
+          throw unreadable(err);
+        }
+        if (next.done) break;
+        const chunk = next.value;
+        bytesSent += chunk.length;
+        if (bytesSent > file.size) break;
+        hash.update(chunk);
+        onBytes?.(chunk.length);
+        yield chunk;
+      }
+    } finally {
+      stream.destroy();
     }
     const after = await stat(file.path).catch(() => undefined);
     // A file that grows, shrinks or is rewritten while it streams must not be stored as good.
@@ -120,6 +151,18 @@ export function multipartUpload(file: MultipartFile, fields: Record<string, stri
     },
   };
 }
+
+/** The causes of a failed read, in words (multipart sits below the operations, whose files.ts has the full list). */
+const READ_CAUSES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  EIO: 'input/output error',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+};
 
 /** Content types by extension: the Python client sent text/plain for everything (defect 13). */
 export function contentTypeOf(name: string): string {

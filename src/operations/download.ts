@@ -1,26 +1,28 @@
 // Downloading: stream to a temporary file beside the destination, check the
 // sha512 the server lists, and only then rename into place. A failed or
-// interrupted download never leaves a file under the final name.
+// interrupted download never leaves a file under the final name, and a local
+// file with other contents is replaced only when the caller says so.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, mkdtemp, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChacraClient } from '../client/client.js';
 import { formatTarget, type BinaryTarget } from '../client/paths.js';
-import { ChacraError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
+import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
+import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { BinaryMetadata } from '../types.js';
-import { sha512OfFile } from './files.js';
+import { isLocalFileError, localFileError, sha512OfFile } from './files.js';
 import { runPool, runSignal } from './pool.js';
-import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 
 export type DownloadOutcome = 'downloaded' | 'unchanged' | 'failed' | 'interrupted';
 
 export interface DownloadReport {
   name: string;
-  /** The local file. */
+  /** The local file; for a download to a stream, the name of the binary. */
   path: string;
   target: string;
   outcome: DownloadOutcome;
@@ -29,6 +31,8 @@ export interface DownloadReport {
   bytes: number;
   durationMs: number;
   message: string | null;
+  /** A local file with other contents is in the way, which a download with `force` would replace. */
+  replaceable: boolean;
 }
 
 export interface DownloadSummary {
@@ -48,6 +52,13 @@ export interface DownloadRequest {
   dir: string;
   /** For a single binary: the file name to write, instead of the binary's. */
   fileName?: string | undefined;
+  /** Replace a local file that holds other contents; without it, such a file is reported and kept. */
+  force?: boolean | undefined;
+  /**
+   * Write the binary to this stream instead of a file, once its sha512 is
+   * checked: one binary only (a target that holds several is a UsageError).
+   */
+  to?: Writable | undefined;
 }
 
 export type DownloadEvent =
@@ -72,6 +83,19 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   const signal = runSignal(options.signal);
   const reports: DownloadReport[] = [];
   let fatal: ChacraError | undefined;
+  const targetName = formatTarget(req.target);
+  const newReport = (name: string, meta?: BinaryMetadata): DownloadReport => ({
+    name,
+    path: req.to ? name : join(req.dir, req.fileName ?? safeName(name)),
+    target: targetName,
+    outcome: 'failed',
+    size: meta?.size ?? null,
+    sha512: meta?.checksum ?? null,
+    bytes: 0,
+    durationMs: 0,
+    message: null,
+    replaceable: false,
+  });
   const finish = (): DownloadSummary => {
     const counts = { downloaded: 0, unchanged: 0, failed: 0, interrupted: 0 };
     for (const r of reports) counts[r.outcome]++;
@@ -84,30 +108,37 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
       fatal,
     };
   };
-  const targetName = formatTarget(req.target);
+  /** Files the run did not get to are counted and listed all the same, with the reason. */
+  const unsent = (wanted: readonly { name: string; meta?: BinaryMetadata }[]) => {
+    const reported = new Set(reports.map((r) => r.name));
+    for (const { name, meta } of wanted) {
+      if (reported.has(name)) continue;
+      const report = newReport(name, meta);
+      if (signal.aborted) {
+        report.outcome = 'interrupted';
+        report.message = 'not started: interrupted';
+      } else report.message = `not attempted: ${fatal ? fatal.message : 'the run stopped before it'}`;
+      reports.push(report);
+    }
+  };
+
   let listing: Record<string, BinaryMetadata>;
   try {
     // The target's own flavor only (listTarget never reads the mixed arch level, #40).
     listing = (await client.listTarget(req.target, signal)) ?? {};
   } catch (err) {
-    if (err instanceof InterruptedError || signal.aborted) return finish();
-    throw err;
+    if (!(err instanceof ChacraError)) throw err;
+    if (!(err instanceof InterruptedError) && !signal.aborted) fatal = err;
+    // A binary named is a file the run could not get: it is counted.
+    if (req.name !== undefined) unsent([{ name: req.name }]);
+    return finish();
   }
   let wanted: BinaryMetadata[];
   if (req.name !== undefined) {
     const meta = listing[req.name];
     if (!meta) {
-      const report: DownloadReport = {
-        name: req.name,
-        path: join(req.dir, req.fileName ?? req.name),
-        target: targetName,
-        outcome: 'failed',
-        size: null,
-        sha512: null,
-        bytes: 0,
-        durationMs: 0,
-        message: `${targetName}/${req.name} is not on the server`,
-      };
+      const report = newReport(req.name);
+      report.message = `${targetName}/${req.name} is not on the server`;
       reports.push(report);
       emit({ type: 'done', file: report });
       return finish();
@@ -119,29 +150,39 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
       fatal = new HttpError({ method: 'GET', url: `${client.baseUrl}binaries/${targetName}/`, status: 404 }, `${targetName} holds no binaries`);
       return finish();
     }
+    if (req.to && wanted.length > 1) {
+      fatal = new UsageError(`${targetName} holds ${wanted.length} binaries, and one alone can be written to a stream`, {
+        hint: `name one of them: ${targetName}/NAME`,
+      });
+      return finish();
+    }
   }
-  await mkdir(req.dir, { recursive: true });
+  const wantedNames = wanted.map((meta) => ({ name: meta.name, meta }));
+  if (!req.to) {
+    try {
+      await mkdir(req.dir, { recursive: true });
+    } catch (err) {
+      // A file where the directory should be, a read-only or full disk: no download can succeed.
+      fatal =
+        (err as NodeJS.ErrnoException).code === 'EEXIST'
+          ? new FileError(`cannot create the directory ${req.dir}: a file of that name is in the way`, { cause: err })
+          : localFileError(err, req.dir, 'create the directory');
+      unsent(wantedNames);
+      return finish();
+    }
+  }
   emit({ type: 'planned', files: wanted.length, bytes: wanted.reduce((n, m) => n + m.size, 0) });
   await runPool(wanted, { limit: Math.max(1, options.jobs ?? 4), stop: () => signal.aborted || fatal !== undefined }, async (meta) => {
-    const report: DownloadReport = {
-      name: meta.name,
-      path: join(req.dir, req.fileName ?? safeName(meta.name)),
-      target: targetName,
-      outcome: 'failed',
-      size: meta.size,
-      sha512: meta.checksum,
-      bytes: 0,
-      durationMs: 0,
-      message: null,
-    };
+    const report = newReport(meta.name, meta);
     reports.push(report);
     const t0 = performance.now();
     emit({ type: 'start', file: report });
     try {
-      await withRetry(() => downloadOne(client, req.target, meta, report, signal, (n) => emit({ type: 'bytes', file: report, bytes: n })), {
+      await withRetry(() => downloadOne(client, req, meta, report, signal, (n) => emit({ type: 'bytes', file: report, bytes: n })), {
         policy: options.retry ?? client.retryPolicy,
         signal,
         // A connection cut mid-body, or bytes altered on the way: fetch it again.
+        // A local error (permissions, a full disk, a file in the way) is not retried.
         retryError: (err) => (err instanceof NetworkError || err instanceof VerificationError ? { reason: err.message } : undefined),
         onRetry: ({ delayMs, reason }) => logger.info(`download of ${meta.name} failed (${reason}); retrying in ${formatDelay(delayMs)}`),
       });
@@ -150,16 +191,19 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
         report.outcome = 'interrupted';
         report.message = 'interrupted; nothing was left under the final name';
       } else {
+        report.outcome = 'failed';
         report.message = err instanceof Error ? err.message : String(err);
         if ((err instanceof HttpError && (err.status === 401 || err.status === 403)) || (err instanceof NetworkError && !report.bytes))
           fatal ??= err as ChacraError;
-        else logger.error(report.message);
+        // The caller hears of it from the report (the CLI names every failed file once).
+        else logger.debug(report.message);
       }
     } finally {
       report.durationMs = Math.round(performance.now() - t0);
       emit({ type: 'done', file: report });
     }
   });
+  unsent(wantedNames);
   return finish();
 }
 
@@ -169,45 +213,100 @@ function safeName(name: string): string {
   return base === '' || base === '.' || base === '..' ? '_' : base;
 }
 
+/** The temporary file beside `path`: short enough wherever the final name fits. */
+function partName(path: string): string {
+  const base = basename(path);
+  return join(dirname(path), `.${base.length > 64 ? base.slice(0, 64) : base}.${randomBytes(6).toString('hex')}.part`);
+}
+
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * What is at the destination before a download: nothing, the right file
+ * (unchanged), or something that must not be overwritten unasked.
+ */
+async function checkDestination(
+  report: DownloadReport,
+  meta: BinaryMetadata,
+  force: boolean,
+  signal: AbortSignal,
+): Promise<'absent' | 'unchanged' | 'replace'> {
+  const path = report.path;
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    if (isMissing(err)) return 'absent';
+    // Not a directory, a name too long, no permission: known before a byte is fetched.
+    throw localFileError(err, path, 'write');
+  }
+  if (!st.isFile()) throw new FileError(`${path} is in the way: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}; not overwritten`);
+  // The listed size is stale after a replacement (#94-#100): only the sha512 decides.
+  if ((await sha512OfFile(path, signal)).sha512 === meta.checksum) return 'unchanged';
+  if (force) return 'replace';
+  report.replaceable = true;
+  throw new FileError(`${path} exists with other contents; not overwritten`);
+}
+
 async function downloadOne(
   client: ChacraClient,
-  target: BinaryTarget,
+  req: DownloadRequest,
   meta: BinaryMetadata,
   report: DownloadReport,
   signal: AbortSignal,
   onBytes: (n: number) => void,
 ): Promise<void> {
-  const existing = await stat(report.path).catch(() => undefined);
-  // The listed size is stale after a replacement (#94-#100): only the sha512 decides.
-  if (existing?.isFile() && (await sha512OfFile(report.path, signal)).sha512 === meta.checksum) {
-    report.outcome = 'unchanged';
-    return;
+  const target = req.target;
+  let existing: 'absent' | 'unchanged' | 'replace' = 'absent';
+  if (!req.to) {
+    existing = await checkDestination(report, meta, req.force === true, signal);
+    if (existing === 'unchanged') {
+      report.outcome = 'unchanged';
+      return;
+    }
   }
   report.bytes = 0;
-  const tmp = join(dirname(report.path), `.${basename(report.path)}.${randomBytes(6).toString('hex')}.part`);
+  // A stream gets the bytes only once they are checked: until then they wait in a private directory.
+  const scratch = req.to
+    ? await mkdtemp(join(tmpdir(), 'chacractl-')).catch((err: unknown) => Promise.reject(localFileError(err, tmpdir(), 'write into')))
+    : undefined;
+  const tmp = scratch ? join(scratch, 'download.part') : partName(report.path);
+  const destination = req.to ? 'the output' : report.path;
   const hash = createHash('sha512');
   try {
-    const download = await client.downloadBinary({ ...target, name: meta.name }, signal);
-    // Content-Length is the true size; the listing's may be that of an earlier copy.
-    if (download.size !== undefined) report.size = download.size;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        report.bytes += chunk.length;
-        onBytes(chunk.length);
-        done(null, chunk);
-      },
-    });
-    await pipeline(download.body, meter, createWriteStream(tmp, { mode: 0o644 }), { signal }).catch((err: unknown) => {
-      if (signal.aborted || err instanceof ChacraError) throw err;
-      throw new NetworkError({
-        method: 'GET',
-        url: `${client.baseUrl}binaries/${formatTarget(target)}/${encodeURIComponent(meta.name)}/`,
-        code: (err as NodeJS.ErrnoException).code,
-        reason: `the download was cut off: ${(err as Error).message}`,
-        cause: err,
+    // The file is made before the request: a directory that cannot be written to fails before a byte is fetched.
+    const file = await open(tmp, 'wx', 0o644).catch((err: unknown) => Promise.reject(localFileError(err, scratch ? tmp : report.path, 'write')));
+    const sink = file.createWriteStream();
+    let writeError: unknown;
+    sink.on('error', (err) => (writeError ??= err));
+    try {
+      const download = await client.downloadBinary({ ...target, name: meta.name }, signal);
+      // Content-Length is the true size; the listing's may be that of an earlier copy.
+      if (download.size !== undefined) report.size = download.size;
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          report.bytes += chunk.length;
+          onBytes(chunk.length);
+          done(null, chunk);
+        },
       });
-    });
+      await pipeline(download.body, meter, sink, { signal }).catch((err: unknown) => {
+        if (signal.aborted || err instanceof ChacraError) throw err;
+        // The disk, not the connection: named with its path and cause, and not retried.
+        if (writeError !== undefined || isLocalFileError(err)) throw localFileError(writeError ?? err, scratch ? tmp : report.path, 'write');
+        throw new NetworkError({
+          method: 'GET',
+          url: `${client.baseUrl}binaries/${formatTarget(target)}/${encodeURIComponent(meta.name)}/`,
+          code: (err as NodeJS.ErrnoException).code,
+          reason: `the download was cut off: ${(err as Error).message}`,
+          cause: err,
+        });
+      });
+    } finally {
+      sink.destroy();
+      await file.close().catch(() => undefined);
+    }
     const sha512 = hash.digest('hex');
     if (sha512 !== meta.checksum)
       throw new VerificationError(
@@ -216,11 +315,72 @@ async function downloadOne(
           hint: 'try again; if it persists, the copy on the server may be damaged',
         },
       );
-    await rename(tmp, report.path);
-    report.outcome = 'downloaded';
+    if (req.to) await copyTo(tmp, req.to, destination);
+    else await putInPlace(tmp, report, meta, existing === 'replace' || req.force === true, signal);
+    if (report.outcome === 'failed') report.outcome = 'downloaded';
+    if (existing === 'replace') report.message = 'replaced a local file that held other contents';
   } catch (err) {
-    await rm(tmp, { force: true });
     if (signal.aborted) throw new InterruptedError();
     throw err;
+  } finally {
+    await rm(scratch ?? tmp, { force: true, recursive: scratch !== undefined }).catch(() => undefined);
   }
+}
+
+/**
+ * Moves the checked file to its final name. Where nothing was there, the
+ * name is taken with link(), which never replaces a file that appeared
+ * meanwhile; rename() replaces, and is used only when asked to replace (or
+ * where the file system has no hard links).
+ */
+async function putInPlace(tmp: string, report: DownloadReport, meta: BinaryMetadata, replace: boolean, signal: AbortSignal): Promise<void> {
+  if (!replace) {
+    try {
+      await link(tmp, report.path);
+      await unlink(tmp).catch(() => undefined);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        // Another process wrote the file while this one downloaded it.
+        if ((await sha512OfFile(report.path, signal)).sha512 === meta.checksum) {
+          report.outcome = 'unchanged';
+          return;
+        }
+        report.replaceable = true;
+        throw new FileError(`${report.path} appeared with other contents while it downloaded; not overwritten`);
+      }
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'].includes(code ?? '')) throw localFileError(err, report.path, 'write');
+    }
+  }
+  await rename(tmp, report.path).catch((err: unknown) => Promise.reject(localFileError(err, report.path, 'write')));
+}
+
+/** Copies the checked file to the output stream, minding its back-pressure. */
+async function copyTo(path: string, to: Writable, destination: string): Promise<void> {
+  let failure: unknown;
+  const onError = (err: unknown) => (failure ??= err);
+  to.on('error', onError);
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+      if (failure !== undefined) break;
+      if (!to.write(chunk))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            to.off('drain', done);
+            to.off('error', done);
+            to.off('close', done);
+            resolve();
+          };
+          to.on('drain', done);
+          to.on('error', done);
+          to.on('close', done);
+        });
+    }
+  } catch (err) {
+    throw localFileError(err, path, 'read');
+  } finally {
+    to.off('error', onError);
+  }
+  if (failure !== undefined) throw new FileError(`cannot write to ${destination}: ${(failure as Error).message}`, { cause: failure });
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { InterruptedError } from '../errors.js';
+import { FileError, InterruptedError } from '../errors.js';
 
 export interface LocalFile {
   /** As the user gave it, for messages. */
@@ -12,6 +12,9 @@ export interface LocalFile {
   name: string;
   size: number;
   mtimeMs: number;
+  /** Device and inode: two paths to one file are one file. */
+  dev?: number;
+  ino?: number;
 }
 
 export type LocalFileProblem = { given: string; path: string; name: string; problem: 'missing' | 'not-a-file' | 'unreadable'; reason: string };
@@ -23,12 +26,76 @@ export async function inspectLocalFile(given: string, cwd = process.cwd()): Prom
   try {
     const st = await stat(path);
     if (!st.isFile()) return { given, path, name, problem: 'not-a-file', reason: st.isDirectory() ? 'is a directory' : 'is not a regular file' };
-    return { given, path, name, size: st.size, mtimeMs: st.mtimeMs };
+    return { given, path, name, size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { given, path, name, problem: 'missing', reason: 'does not exist' };
-    return { given, path, name, problem: 'unreadable', reason: `cannot be read (${code})` };
+    return { given, path, name, problem: 'unreadable', reason: `cannot be read: ${localCause(err)}` };
   }
+}
+
+/** What the local file system's error codes mean, in words. */
+const LOCAL_CAUSES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENAMETOOLONG: 'the name is too long',
+  ENOENT: 'no such file or directory',
+  EEXIST: 'a file of that name exists',
+  EFBIG: 'the file is too large',
+  EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ETXTBSY: 'the file is busy',
+};
+
+/** The sockets' own system calls: an error of theirs is the network's, whatever its code. */
+const NETWORK_SYSCALLS = new Set(['connect', 'getaddrinfo', 'getnameinfo', 'bind', 'listen', 'accept']);
+
+/**
+ * An error of the local file system, not of the network: retrying it does not
+ * help, and the user needs the path and the cause, not a retry.
+ */
+export function isLocalFileError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return typeof e?.code === 'string' && e.code in LOCAL_CAUSES && !NETWORK_SYSCALLS.has(e.syscall ?? '');
+}
+
+/** "permission denied (EACCES)", or the error's own message. */
+export function localCause(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && code in LOCAL_CAUSES) return `${LOCAL_CAUSES[code]} (${code})`;
+  return code !== undefined ? code : err instanceof Error ? err.message : String(err);
+}
+
+function hintFor(code: string | undefined): string | undefined {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'check the permissions of the file and of its directory';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'free some space, or write somewhere else';
+    case 'EROFS':
+      return 'write somewhere else: that file system is mounted read-only';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A local file system error as the user needs it: what could not be done to
+ * which path, and why. `doing` is a verb phrase: "read", "write", "create the directory".
+ */
+export function localFileError(err: unknown, path: string, doing: string): FileError {
+  if (err instanceof FileError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return new FileError(`cannot ${doing} ${path}: ${localCause(err)}`, { hint: hintFor(code), cause: err });
 }
 
 export async function sha512OfFile(path: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ sha512: string; size: number }> {
@@ -43,7 +110,8 @@ export async function sha512OfFile(path: string, signal?: AbortSignal, onBytes?:
     }
   } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
-    throw err;
+    // A file that cannot be read is the file's problem, never the network's: not retried.
+    throw localFileError(err, path, 'read');
   }
   return { sha512: hash.digest('hex'), size };
 }

@@ -2,6 +2,7 @@
 // One listing per target; only names the server has already are hashed first.
 import type { ChacraClient } from '../client/client.js';
 import { formatRepo, formatTarget, type BinaryTarget } from '../client/paths.js';
+import { FileError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BinaryListing, BinaryMetadata } from '../types.js';
 import { inspectLocalFile, sha512OfFile, type LocalFile } from './files.js';
@@ -97,7 +98,10 @@ export async function planUploads(
   for (const batch of batches) {
     const targetName = formatTarget(batch.target);
     const locals: LocalFile[] = [];
-    const seen = new Map<string, string>();
+    /** Each name's file: the path it was given as, and where it is. */
+    const seen = new Map<string, { given: string; path: string; dev?: number | undefined; ino?: number | undefined }>();
+    /** Paths already reported as unusable: named twice, they are one. */
+    const problems = new Set<string>();
     for (const bad of batch.unreadable ?? []) {
       const report = newReport(bad.given, bad.given, targetName);
       report.message = `${JSON.stringify(bad.given)} ${bad.reason}`;
@@ -113,6 +117,8 @@ export async function planUploads(
           logger.debug(`passing over ${item.given}: it ${item.reason}`);
           continue;
         }
+        if (problems.has(item.path)) continue;
+        problems.add(item.path);
         const report = newReport(item.path, item.name, targetName);
         report.outcome = item.problem === 'missing' ? 'missing' : 'failed';
         report.message = `${item.given} ${item.reason}`;
@@ -128,23 +134,29 @@ export async function planUploads(
       }
       const earlier = seen.get(item.name);
       if (earlier !== undefined) {
+        // One file named twice (overlapping globs, ./a and a, a symlinked directory) is one file.
+        if (earlier.path === item.path || (item.ino !== undefined && earlier.dev === item.dev && earlier.ino === item.ino)) {
+          logger.debug(`${item.given} is ${earlier.given}, named twice: sent once`);
+          continue;
+        }
         const report = newReport(item.path, item.name, targetName);
-        report.message = `${item.given} has the same name as ${earlier}: chacra keeps one binary per name`;
+        report.message = `${item.given} has the same name as ${earlier.given}, another file: chacra keeps one binary per name`;
         reports.push(report);
         continue;
       }
-      seen.set(item.name, item.given);
+      seen.set(item.name, { given: item.given, path: item.path, dev: item.dev, ino: item.ino });
       locals.push(item);
     }
     if (locals.length === 0) continue;
-    const listed = await listingRequest;
-    const listing: BinaryListing = listed ?? {};
+    // Reported before the listing is awaited: a run the server stops still counts and lists every file.
     const planned = locals.map((local) => {
       const report = newReport(local.path, local.name, targetName);
       report.size = local.size;
       reports.push(report);
       return { report, local, target: batch.target, force: false };
     });
+    const listed = await listingRequest;
+    const listing: BinaryListing = listed ?? {};
     // Only names the server has already are hashed before sending.
     await runPool(planned, { limit: jobs, stop: stopped }, async (w) => {
       const entry = listing[w.local.name];
@@ -153,7 +165,14 @@ export async function planUploads(
         return;
       }
       w.report.serverSha512 = entry.checksum;
-      w.report.sha512 = (await sha512OfFile(w.local.path, signal)).sha512;
+      try {
+        w.report.sha512 = (await sha512OfFile(w.local.path, signal)).sha512;
+      } catch (err) {
+        // A file that cannot be read fails alone; the others go on.
+        if (!(err instanceof FileError)) throw err;
+        w.report.message = err.message;
+        return;
+      }
       if (sameContent(entry, w.report.sha512)) {
         w.report.action = 'unchanged';
         w.report.outcome = 'unchanged';

@@ -5,7 +5,7 @@ import type { ChacraClient } from '../client/client.js';
 import { contentTypeOf } from '../client/multipart.js';
 import { formatTarget, type BinaryTarget } from '../client/paths.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
-import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
+import { ChacraError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { sha512OfFile } from './files.js';
@@ -116,12 +116,12 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
     await planUploads(client, batches, plan, { force: options.force === true, jobs, signal, logger, cwd: options.cwd, stopped });
   } catch (err) {
     if (signal?.aborted || err instanceof InterruptedError) {
-      for (const r of reports) if (r.outcome === 'failed' && r.message === null) r.outcome = 'interrupted';
+      unsent(reports, signal, undefined);
       return finish();
     }
     if (err instanceof ChacraError) {
       fatal = err;
-      for (const r of reports) if (r.action === 'none' && r.message === null) r.message = `not attempted: ${err.message}`;
+      unsent(reports, signal, err);
       return finish();
     }
     throw err;
@@ -166,16 +166,24 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   });
   await Promise.all(verifications);
 
-  for (const w of work) {
-    if (w.report.outcome !== 'failed' || w.report.message !== null) continue;
+  unsent(reports, signal, fatal);
+  return finish();
+}
+
+/**
+ * Files the run never sent, because it was interrupted or stopped, are counted
+ * and listed all the same, each with the reason.
+ */
+function unsent(reports: readonly FileReport[], signal: AbortSignal | undefined, fatal: ChacraError | undefined): void {
+  for (const r of reports) {
+    if (r.outcome !== 'failed' || r.message !== null) continue;
     if (signal?.aborted) {
-      w.report.outcome = 'interrupted';
-      w.report.message = 'not started: interrupted';
-    } else if (fatal) {
-      w.report.message = `not attempted: ${fatal.message}`;
+      r.outcome = 'interrupted';
+      r.message = 'not sent: interrupted';
+    } else {
+      r.message = `not sent: ${fatal ? fatal.message : 'the run stopped before it'}`;
     }
   }
-  return finish();
 }
 
 interface RunContext {
@@ -253,7 +261,8 @@ async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promis
       report.outcome = 'failed';
       report.message = err instanceof Error ? err.message : String(err);
       if (isFatal(err)) return err as ChacraError;
-      if (!(err instanceof FileError)) ctx.logger.error(`${local.path}: ${report.message}`);
+      // The caller hears of it from the report (the CLI names every failed file once).
+      ctx.logger.debug(`${local.path}: ${report.message}`);
     }
   } finally {
     report.durationMs += Math.round(performance.now() - startedAt);
@@ -329,7 +338,7 @@ async function reportWrongCopy(client: ChacraClient, w: Work, options: RunContex
   } else {
     report.message += '; the server keeps the wrong copy';
   }
-  options.logger.error(report.message);
+  options.logger.debug(report.message);
   options.emit({ type: 'rejected', file: report });
 }
 

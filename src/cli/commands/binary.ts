@@ -84,6 +84,8 @@ export const binaryCreate: CommandSpec = {
     } finally {
       view.stop();
     }
+    // Every file the run did not finish is named on stderr, whatever the verbosity.
+    view.finish(summary);
     const exitCode = summary.interrupted
       ? stoppedStatus(ctx.signal)
       : summary.fatal

@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseBinaryRef, parseBinaryTarget, splitUrlPart, TARGET_SHAPE, type BinaryTarget } from '../../client/paths.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { downloadBinaries, type DownloadReport } from '../../operations/download.js';
+import { advice } from '../advice.js';
 import { parseCount, stoppedStatus, type Context } from '../context.js';
 import { formatBytes, formatRate, formatSeconds } from '../format.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
+import { displayPath, FailureLog, failureText } from '../upload-view.js';
 
 /** A binary (7 or 9 segments) or a whole target (6 or 8). */
 function parseDownloadPath(input: string): { target: BinaryTarget; name?: string } {
@@ -18,7 +20,8 @@ function parseDownloadPath(input: string): { target: BinaryTarget; name?: string
 function line(ctx: Context, r: DownloadReport): string {
   const p = ctx.paint;
   const color = r.outcome === 'failed' ? p.red : r.outcome === 'interrupted' ? p.yellow : r.outcome === 'unchanged' ? p.dim : p.green;
-  return `${color((r.outcome === 'failed' ? 'FAILED' : r.outcome).padEnd(11))} ${r.path}${r.size !== null ? `  ${formatBytes(r.size)}` : ''}${r.message ? `: ${r.message}` : ''}`;
+  const note = r.message ? `: ${r.message}${r.replaceable ? ' (use --force to replace it)' : ''}` : '';
+  return `${color((r.outcome === 'failed' ? 'FAILED' : r.outcome).padEnd(11))} ${r.path}${r.size !== null ? `  ${formatBytes(r.size)}` : ''}${note}`;
 }
 
 export const binaryDownload: CommandSpec = {
@@ -27,29 +30,40 @@ export const binaryDownload: CommandSpec = {
   description: [
     'Each file streams to a temporary file beside its destination and is renamed into place only once',
     'its sha512 matches; a failed or interrupted download leaves nothing under the final name. A local',
-    'file that already has the right sha512 is not downloaded again.',
+    'file that already has the right sha512 is not downloaded again; one with other contents is',
+    'replaced only with --force. -o - writes one binary to standard output, once its sha512 matches.',
   ].join('\n'),
   args: [{ name: 'URLPART', required: true }],
-  options: ['output', 'jobs'],
-  optionHelp: { jobs: 'downloads at once (default 4)' },
+  options: ['output', 'jobs', 'force'],
+  optionHelp: {
+    jobs: 'downloads at once (default 4)',
+    output: 'where to write: a file for one binary, or a directory; - for standard output (one binary)',
+    force: 'replace a local file that holds other contents (one already right is left alone)',
+  },
   examples: [
     'chacractl binary download ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm',
     'chacractl binary download ceph/main/1a2b3c/centos/9/x86_64 -o RPMS/ -j 8',
+    'chacractl binary download ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm -o - | rpm -qip -',
   ],
   async run({ args, values }: Invocation, ctx: Context): Promise<number> {
     const { target, name } = parseDownloadPath(args[0]!);
     const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
     const output = values.output as string | undefined;
+    const toStdout = output === '-';
+    if (toStdout && ctx.json) throw new UsageError('-o - and --json would both write to standard output', { hint: 'drop one of them' });
     let dir = ctx.io.cwd;
     let fileName: string | undefined;
-    if (output !== undefined) {
+    if (output !== undefined && !toStdout) {
       const full = resolve(ctx.io.cwd, output);
-      const isDir =
-        output.endsWith('/') ||
-        (await stat(full).then(
-          (s) => s.isDirectory(),
-          () => false,
-        ));
+      const kind = await stat(full).then(
+        (s) => (s.isDirectory() ? 'dir' : 'other'),
+        () => 'none',
+      );
+      const isDir = output.endsWith('/') || kind === 'dir';
+      if (name === undefined && kind === 'other')
+        throw new UsageError(`-o ${output} is not a directory: the binaries of a target are written into one`, {
+          hint: `give a directory, or one binary: ${args[0]}/NAME -o ${output}`,
+        });
       if (name === undefined || isDir) dir = full;
       else {
         dir = resolve(full, '..');
@@ -57,18 +71,33 @@ export const binaryDownload: CommandSpec = {
       }
     }
     const client = await ctx.client({ needsCredentials: false, connections: jobs + 1 });
+    const failures = new FailureLog(ctx);
+    const shown = new Set<DownloadReport>();
+    // A result line on stdout (never when stdout is the binary), and every failure named on stderr.
+    const show = (r: DownloadReport) => {
+      shown.add(r);
+      const printed = !ctx.json && !ctx.quiet && !toStdout;
+      if (printed) ctx.print(line(ctx, r));
+      if (r.outcome === 'failed' || r.outcome === 'interrupted') {
+        const where = toStdout ? `${r.target}/${r.name}` : displayPath(ctx, r.path);
+        const note = r.replaceable ? ' (use --force to replace it)' : '';
+        failures.name(r, failureText([where, r.path, `${r.target}/${r.name}`], r.name, r.message, r.outcome) + note, printed);
+      }
+    };
     const summary = await downloadBinaries(
       client,
-      { target, name, dir, fileName },
+      { target, name, dir, fileName, force: values.force === true, to: toStdout ? ctx.io.stdout : undefined },
       {
         jobs,
         signal: ctx.signal,
         logger: ctx.logger,
         onEvent: (e) => {
-          if (e.type === 'done' && !ctx.json && !ctx.quiet) ctx.print(line(ctx, e.file));
+          if (e.type === 'done') show(e.file);
         },
       },
     );
+    // Files the run never got to (it stopped, or was stopped) are listed and named too.
+    for (const f of summary.files) if (!shown.has(f)) show(f);
     // Stopped by a signal: 143 for SIGTERM, 130 for Ctrl-C, as main() answers.
     const exit = summary.interrupted
       ? stoppedStatus(ctx.signal)
@@ -77,7 +106,11 @@ export const binaryDownload: CommandSpec = {
         : summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged')
           ? ExitCode.ok
           : ExitCode.failed;
-    if (summary.fatal) ctx.logger.error(summary.fatal.message);
+    if (summary.fatal) {
+      ctx.logger.error(summary.fatal.message);
+      const hint = advice(summary.fatal);
+      if (hint) ctx.logger.error(`hint: ${hint}`);
+    }
     if (ctx.json)
       ctx.printJson({
         command: 'binary download',
@@ -87,8 +120,7 @@ export const binaryDownload: CommandSpec = {
         fatal: undefined,
         error: summary.fatal ? { kind: summary.fatal.name, message: summary.fatal.message } : null,
       });
-    else {
-      for (const f of summary.files) if (f.outcome === 'failed' && ctx.quiet) ctx.logger.error(line(ctx, f));
+    else if (!toStdout) {
       const c = summary.counts;
       ctx.print(
         `${c.downloaded} downloaded, ${c.unchanged} unchanged, ${c.failed} failed${c.interrupted ? `, ${c.interrupted} interrupted` : ''}; ${formatBytes(summary.bytes)} in ${formatSeconds(summary.elapsedMs)} (${formatRate(summary.bytes, summary.elapsedMs)})`,
