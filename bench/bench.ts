@@ -3,7 +3,7 @@
 // the local server made as slow as a real chacra; prints wall time, requests,
 // bytes read and peak memory of each, and the ratios.
 //
-//   npm run bench -- [--files 300] [--big 1g|0] [--delay 30ms] [--workers 4] [--https]
+//   npm run bench -- [--files 300] [--big 1g|0] [--delay 30ms] [--workers 4] [--https] [--pool-files 20|0]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../src/server/index.js';
+import { startPool } from '../src/server/pool.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = resolve(here, '../src/bin/chacractl.js');
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     delay: { type: 'string', default: '30' },
     workers: { type: 'string', default: '4' },
     https: { type: 'boolean', default: false },
+    'pool-files': { type: 'string', default: '20' },
+    'health-delay': { type: 'string', default: '2000' },
   },
 });
 
@@ -196,6 +199,8 @@ async function main(): Promise<void> {
   try {
     if (fileCount > 0) await benchSmallFiles(bench, small);
     if (bigBytes > 0) await benchBigFile(bench, bigBytes);
+    const poolFiles = Number(values['pool-files']);
+    if (poolFiles > 0) await benchPool(small.slice(0, poolFiles), { delayMs, workers, healthDelayMs: Number(values['health-delay']) });
     console.log('\n  read: bytes the process read during the run (/proc/self/io rchar: files, plus responses); n/m: not measured.');
   } finally {
     await server.close();
@@ -243,6 +248,53 @@ async function benchBigFile({ server, target, node, curlTls }: BenchRun, bytes: 
   console.log(
     `\n  chacractl read ${((c.readBytes ?? 0) / bytes).toFixed(3)} x the file's size; peak RSS ${((c.maxRssKb ?? 0) / 1024).toFixed(0)} MiB (bar: < 150 MiB)`,
   );
+}
+
+/**
+ * What the pool behind shaman costs a run: the same upload straight to a node
+ * (--url), through shaman for a new build (a search, then next with its health
+ * check, ~2 s on a real pool), and for a build whose node is known (no next).
+ */
+async function benchPool(files: string[], { delayMs, workers, healthDelayMs }: { delayMs: number; workers: number; healthDelayMs: number }): Promise<void> {
+  const pool = await startPool({ dataDir: join(work, 'pool'), nodes: 2, healthCheckDelayMs: healthDelayMs, repoStepMs: 60_000, node: { delayMs, workers } });
+  try {
+    const env = {
+      ...process.env,
+      HOME: work,
+      CHACRA_USER: 'admin',
+      CHACRA_KEY: 'secret',
+      SHAMAN_API_USER: 'shaman',
+      SHAMAN_API_KEY: 'shamankey',
+      CHACRA_NODE_SCHEME: 'http',
+    };
+    const cli = (args: string[], extra: Record<string, string>) => run(process.execPath, ['--import', PROBE, CLI, ...args], { ...env, ...extra });
+    const viaPool = { CHACRA_SHAMAN_URL: pool.shamanUrl };
+    const node0 = pool.nodes[0]!;
+    // Requests to every node and to shaman.
+    const everywhere = {
+      stats: {
+        get total() {
+          return pool.nodes.reduce((n, x) => n + x.stats.total, pool.shaman.stats.total);
+        },
+      },
+    } as RunningServer;
+    const rows: Result[] = [];
+    let b = 0;
+    const build = () => `poolbench/main/b${++b}/centos/9`;
+    rows.push(
+      await measure('straight to a node (--url)', everywhere, () => cli(['binary', 'create', '-q', `${build()}/x86_64`, ...files], { CHACRA_URL: node0.url })),
+    );
+    const known = build();
+    rows.push(await measure('pool: a new build (search + next)', everywhere, () => cli(['binary', 'create', '-q', `${known}/x86_64`, ...files], viaPool)));
+    rows.push(await measure('pool: same build, other arch', everywhere, () => cli(['binary', 'create', '-q', `${known}/aarch64`, ...files], viaPool)));
+    rows.push(await measure('node next alone', everywhere, () => cli(['node', 'next'], viaPool)));
+    table(`${files.length} small files, through the pool (2 nodes, shaman's health check ${healthDelayMs} ms)`, rows);
+    const [direct, fresh, again, next] = rows as [Result, Result, Result, Result];
+    console.log(`
+  pool cost per run: new build +${((fresh.wallMs - direct.wallMs) / 1000).toFixed(2)} s (next alone ${(next.wallMs / 1000).toFixed(2)} s); known build +${((again.wallMs - direct.wallMs) / 1000).toFixed(2)} s`);
+  } finally {
+    await pool.close();
+  }
 }
 
 await main();

@@ -91,6 +91,14 @@ function hintForStatus(status: number): string | undefined {
 /** What kind of network failure: for callers to decide, and for the CLI to advise. */
 export type NetworkFailure = 'refused' | 'dns' | 'connect-timeout' | 'timeout' | 'closed' | 'tls' | 'other';
 
+/** The proxy a request went through, and where its address came from. */
+export interface ProxyInfo {
+  /** host:port of the proxy, never its credentials. */
+  host: string;
+  /** The environment variable that named it, such as https_proxy. */
+  variable?: string | undefined;
+}
+
 /** The server could not be reached, or the connection failed mid-request. */
 export class NetworkError extends ChacraError {
   readonly exitCode = ExitCode.unreachable;
@@ -100,6 +108,8 @@ export class NetworkError extends ChacraError {
   readonly kind: NetworkFailure;
   /** What went wrong, without the request: "connection refused by host:port". */
   readonly reason: string;
+  /** Set when the failure was the proxy's (unreachable, or it would not open a tunnel), not the server's. */
+  readonly proxy: ProxyInfo | undefined;
   constructor(details: {
     method: string;
     url: string;
@@ -108,6 +118,7 @@ export class NetworkError extends ChacraError {
     reason: string;
     hint?: string | undefined;
     cause?: unknown;
+    proxy?: ProxyInfo | undefined;
   }) {
     super(`${details.method} ${details.url} failed: ${details.reason}`, {
       hint: details.hint,
@@ -118,6 +129,7 @@ export class NetworkError extends ChacraError {
     this.code = details.code;
     this.kind = details.kind ?? 'other';
     this.reason = details.reason;
+    this.proxy = details.proxy;
   }
 }
 

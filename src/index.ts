@@ -25,6 +25,20 @@ export {
 export { pathExists, createProject, deleteBinary, updateRepo, recreateRepo, setRepoType, NoSuchRepoError } from './operations/simple.js';
 export { planRepoDelete, deleteRepo, type RepoDeletePlan, type RepoDeleteResult, type RepoDeleteOptions } from './operations/repo-delete.js';
 export { waitForRepo, RepoWaitTimeout, type WaitOptions } from './operations/repo-wait.js';
+export { ShamanClient, NoHealthyNodeError, nodeOfRepo, nodeUrl, type ShamanClientOptions } from './client/shaman.js';
+export {
+  chooseWriteNode,
+  onWriteNode,
+  findReadNode,
+  failedBeforeLanding,
+  reposOfBuild,
+  buildKey,
+  type NodeChoice,
+  type NodeMemory,
+  type WriteReason,
+  type PoolRun,
+} from './operations/nodes.js';
+export { withRetry, type RetryOptions, type RetryReason } from './client/retry.js';
 export { resolveConfig, type ResolvedConfig, type ConfigFlags } from './config/resolve.js';
 export {
   ChacraError,

@@ -80,3 +80,45 @@ export function repoState(doc: Pick<RepoDocument, 'needs_update' | 'is_queued' |
   if (doc.needs_update) return 'requested';
   return doc.path === null ? 'never built' : 'ready';
 }
+
+/** A chacra node as shaman lists it (/api/nodes/). Timestamps are naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff". */
+export interface ShamanNode {
+  host: string;
+  last_used: string;
+  last_check: string;
+  healthy: boolean;
+  down_count: number;
+}
+
+/** A repo as shaman knows it from its node's callbacks (/api/search/, /api/repos/...). */
+export interface ShamanRepo {
+  project: string;
+  ref: string;
+  sha1: string;
+  flavor: string;
+  distro: string;
+  /** Recomputed by shaman: "22.04" for ubuntu jammy, null for a codename it does not know. */
+  distro_version: string | null;
+  distro_codename: string | null;
+  archs: string[];
+  status: string;
+  extra: Record<string, unknown>;
+  /** With "+00:00"; changes on every status callback. */
+  modified: string;
+  /** The repo tree on its node, https://NODE/r/... */
+  url: string;
+  /** chacra's repo document on its node, https://NODE/repos/...: shaman's key for the repo. */
+  chacra_url: string;
+}
+
+/** Keys of shaman's /api/search/. */
+export interface ShamanSearch {
+  project: string;
+  /** DISTRO/VERSION[/ARCH], several joined by commas. */
+  distros?: string | undefined;
+  /** A sha1, or "latest": the newest (by last status change) with a repo for every listed distro. */
+  sha1?: string | undefined;
+  ref?: string | undefined;
+  flavor?: string | undefined;
+  status?: string | undefined;
+}

@@ -12,11 +12,24 @@ export function advice(err: ChacraError): string | undefined {
       return 'the server redirects elsewhere, which chacractl does not follow: check --url or url in ~/.chacractl (http or https, host, path)';
   }
   if (err instanceof NetworkError) {
+    if (err.proxy) {
+      const named = err.proxy.variable
+        ? `the proxy ${err.proxy.host} comes from ${err.proxy.variable}`
+        : `the request went through the proxy ${err.proxy.host}`;
+      let host = '';
+      try {
+        host = new URL(err.url).hostname;
+      } catch {
+        // a URL the client made; kept whole in the message anyway
+      }
+      if (err.kind === 'other') return `${named}: give its user and password in it (http://USER:PASSWORD@${err.proxy.host})`;
+      return `${named}: check it, or add ${host || 'the server'} to NO_PROXY to connect directly`;
+    }
     switch (err.kind) {
       case 'dns':
         return 'check the url (--url, CHACRA_URL or url in ~/.chacractl) and your DNS';
       case 'timeout':
-        return 'raise --timeout if the server is slow';
+        return 'the server stayed silent for the whole --timeout (default 30s) on each of its 1 + --retries tries: raise --timeout if it is only slow';
       case 'tls':
         return 'pass --ca /path/to/ca.pem (or ssl_verify = "/path/to/ca.pem" in ~/.chacractl) for a private CA; --insecure turns the check off';
     }

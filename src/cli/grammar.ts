@@ -86,11 +86,9 @@ export class Grammar {
     }
     let parsed: ReturnType<typeof parseArgs<{ options: typeof config; allowPositionals: true; tokens: true; strict: true; args: string[] }>>;
     try {
-      parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true, tokens: true });
+      parsed = parseArgs({ args: this.negativeValues(argv), options: config, allowPositionals: true, strict: true, tokens: true });
     } catch (err) {
-      throw new UsageError((err as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, ''), {
-        hint: "run 'chacractl --help'; put -- before file names that start with -",
-      });
+      throw this.optionError(err as Error & { code?: string });
     }
     const values: Values = {};
     const given = new Set<string>();
@@ -120,7 +118,9 @@ export class Grammar {
       if (group.length && words.length === 1)
         throw new UsageError(`'${words[0]}' needs a subcommand: ${group.map((c) => c.path[1]).join(', ')}`, { hint: `run 'chacractl ${words[0]} --help'` });
       const what = group.length ? `${words[0]} ${words[1]}` : words[0];
-      throw new UsageError(`unknown command '${what}'`, { hint: `run 'chacractl ${group.length ? `${words[0]} ` : ''}--help' to see the commands` });
+      const seeAll = `run 'chacractl ${group.length ? `${words[0]} ` : ''}--help' to see the commands`;
+      const near = this.suggest(words);
+      throw new UsageError(`unknown command '${what}'${near ? `; did you mean '${near}'?` : ''}`, { hint: seeAll });
     }
     if (wantsHelp) return { help: this.commandHelp(command) };
     const allowed = new Set([...this.globalOptions, ...command.options]);
@@ -143,6 +143,79 @@ export class Grammar {
     if (!variadic && args.length > command.args.length)
       throw new UsageError(`unexpected argument ${JSON.stringify(args[command.args.length])}`, { hint: `usage: ${usageLine(command)}` });
     return { invocation: { command, args, values } };
+  }
+
+  /**
+   * `--jobs -1`: parseArgs takes -1 for an option and refuses the line; a
+   * value that looks like a negative number is the option's value, so that
+   * the option's own check says what it takes.
+   */
+  private negativeValues(argv: string[]): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === '--') {
+        out.push(...argv.slice(i));
+        break;
+      }
+      const name = this.optionNamed(arg);
+      const next = argv[i + 1];
+      if (name !== undefined && this.options[name]!.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+        out.push(`--${name}=${next}`);
+        i++;
+      } else out.push(arg);
+    }
+    return out;
+  }
+
+  /** The canonical name of an option as written (--log, --logging, -j), without a value. */
+  private optionNamed(arg: string): string | undefined {
+    const long = /^--([^=]+)$/.exec(arg);
+    if (long) return this.options[long[1]!] || this.aliasOf(long[1]!) ? this.canonical(long[1]!) : undefined;
+    const short = /^-([^-])$/.exec(arg);
+    if (short) return Object.entries(this.options).find(([, spec]) => spec.short === short[1])?.[0];
+    return undefined;
+  }
+
+  private aliasOf(name: string): string | undefined {
+    return Object.entries(this.options).find(([, spec]) => spec.alias === name)?.[0];
+  }
+
+  /** parseArgs' complaints, in our words. */
+  private optionError(err: Error & { code?: string }): UsageError {
+    const hint = "run 'chacractl --help'; put -- before file names that start with -";
+    const written = /^(?:Unknown option|Option) '(?:-[^-], )?(--?[^' ]+)/.exec(err.message)?.[1];
+    const name = written === undefined ? undefined : (this.optionNamed(written) ?? written.replace(/^-+/, ''));
+    const spec = name === undefined ? undefined : this.options[name];
+    const label = `--${name}`;
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && written !== undefined) {
+      const near = written.startsWith('--') ? closest(written.slice(2), Object.keys(this.options)) : undefined;
+      return new UsageError(`unknown option ${written}`, { hint: near ? `did you mean --${near}? ${hint}` : hint });
+    }
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && spec) {
+      const value = spec.value ?? 'VALUE';
+      if (/does not take an argument/.test(err.message)) return new UsageError(`${label} takes no value`, { hint });
+      if (/argument missing/.test(err.message)) return new UsageError(`${label} needs a value: ${label} ${value}`, { hint });
+      if (/ambiguous/.test(err.message))
+        return new UsageError(`${label} needs a value: ${label} ${value}`, { hint: `for a value that starts with -, write ${label}=-VALUE` });
+    }
+    return new UsageError(err.message.replace(/\. To specify a positional argument starting with a '-'.*$/s, ''), { hint });
+  }
+
+  /** The command closest to what was written, for a typing mistake. */
+  private suggest(words: string[]): string | undefined {
+    const candidates = [...new Set([...this.commands.map((c) => c.path.join(' ')), ...this.commands.map((c) => c.path[0]!)])];
+    let best: { name: string; distance: number } | undefined;
+    for (const name of candidates) {
+      const count = name.split(' ').length;
+      if (words.length < count) continue;
+      const distance = editDistance(words.slice(0, count).join(' '), name);
+      // Longer names may be off by more; a command of two words beats its group at the same distance.
+      const allowed = Math.max(1, Math.floor(name.length / 4));
+      if (distance === 0 || distance > allowed) continue;
+      if (!best || distance < best.distance || (distance === best.distance && name.length > best.name.length)) best = { name, distance };
+    }
+    return best?.name;
   }
 
   private canonical(name: string): string {
@@ -205,4 +278,27 @@ export class Grammar {
   private optionTable(names: string[], help: Record<string, string> = {}): string {
     return table(names.map((n): [string, string] => [optionLabel(n, this.options[n]!), help[n] ?? this.options[n]!.description]));
   }
+}
+
+/** Edits (insertions, deletions, substitutions, swaps of neighbours) that turn a into b. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The name closest to `word`, when it is close enough to be a typing mistake. */
+function closest(word: string, names: string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = editDistance(word, name);
+    if (distance <= Math.max(1, Math.floor(name.length / 4)) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
 }

@@ -1,11 +1,12 @@
 // What the CLI touches of the process, passed in so that main() runs in tests.
 import { createInterface } from 'node:readline/promises';
-import type { Readable, Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
+import { InterruptedError, UsageError } from '../errors.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean; columns?: number };
-  stdin: Readable & { isTTY?: boolean };
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -52,5 +53,42 @@ export async function confirm(io: Io, question: string): Promise<boolean> {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
   } finally {
     rl.close();
+  }
+}
+
+/**
+ * Asks for one line on a terminal: the question on standard error, the answer
+ * from standard input. With `hidden` (a key, a password) nothing of the answer
+ * is echoed: readline puts the terminal in raw mode, so the terminal does not
+ * echo, and echoes itself to a stream that drops everything. Ctrl-C is an
+ * interruption; the end of standard input before an answer, a usage error.
+ */
+export async function ask(io: Io, question: string, options: { hidden?: boolean; signal?: AbortSignal | undefined } = {}): Promise<string> {
+  const hidden = options.hidden === true;
+  const nowhere = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: io.stdin, output: hidden ? nowhere : io.stderr, ...(hidden ? { terminal: true } : {}) });
+  // Asked only now that the terminal is in raw mode: what is typed after it is not echoed.
+  if (hidden) io.stderr.write(question);
+  let answered = false;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      // In raw mode Ctrl-C is a keystroke, not a signal: readline reports it here.
+      rl.on('SIGINT', () => reject(new InterruptedError()));
+      rl.on('close', () => {
+        if (!answered) reject(new UsageError('standard input ended before an answer was given'));
+      });
+      rl.question(hidden ? '' : question, options.signal ? { signal: options.signal } : {}).then(
+        (line) => {
+          answered = true;
+          resolve(line);
+        },
+        (err: unknown) => reject(options.signal?.aborted ? new InterruptedError() : err),
+      );
+    });
+  } finally {
+    answered = true;
+    rl.close();
+    // The Enter that ended a hidden answer was not echoed either.
+    if (hidden) io.stderr.write('\n');
   }
 }

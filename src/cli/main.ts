@@ -5,6 +5,7 @@ import { ChacraError, ExitCode, InterruptedError, UsageError } from '../errors.j
 import { binaryCreate, binaryDelete } from './commands/binary.js';
 import { exists, projectCreate } from './commands/misc.js';
 import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
+import { locate, nodeLs, nodeNext } from './commands/node.js';
 import { serve } from './commands/serve.js';
 import { binaryShow, health, ls, search } from './commands/browse.js';
 import { completionCommand } from './commands/completion.js';
@@ -19,6 +20,11 @@ import { VERSION } from '../version.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   url: { type: 'string', value: 'URL', description: 'chacra API root (else CHACRA_URL, else url in the config file)' },
+  shaman: {
+    type: 'string',
+    value: 'URL',
+    description: 'shaman, in front of a pool of chacra nodes, used when no chacra url is set (else CHACRA_SHAMAN_URL, else shaman_url in the config file)',
+  },
   user: { type: 'string', value: 'USER', description: 'API user (else CHACRA_USER, else the config file)' },
   key: { type: 'string', value: 'KEY', description: 'API key (else CHACRA_KEY, else the config file)' },
   config: { type: 'string', value: 'PATH', description: 'config file (else CHACRACTL_CONFIG, else ~/.chacractl)' },
@@ -30,7 +36,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   timeout: {
     type: 'string',
     value: 'DURATION',
-    description: "how long to wait for the server's next byte (default 300s); with --wait and repo wait, for the repo (default 30m)",
+    description:
+      'how long the server may stay silent before a try is given up (default 30s; with the default 3 retries, a server that never answers is left after about 2 minutes; a transfer that keeps moving is never cut short); with --wait and repo wait, how long to wait for the repo (default 30m)',
   },
   retries: { type: 'string', value: 'N', description: 'retries of a failed request (default 3)' },
   'retry-delay': { type: 'string', value: 'DURATION', description: 'first backoff between retries, doubled each time (default 500ms)' },
@@ -65,11 +72,33 @@ const OPTIONS: Record<string, OptionSpec> = {
   project: { type: 'string', value: 'PROJECT', description: 'project (filtered here)' },
   sha1: { type: 'string', value: 'SHA1', description: 'build sha1 (filtered here)' },
   flavor: { type: 'string', value: 'FLAVOR', description: 'flavor (filtered here)' },
+  distros: { type: 'string', value: 'D/V[/ARCH],...', description: 'distro versions, such as centos/9,ubuntu/jammy/amd64' },
+  ready: { type: 'boolean', description: 'ready repos only' },
   fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
   outage: { type: 'string', value: 'AFTER:FOR', description: 'refuse connections for a while, such as 5s:10s' },
+  pool: { type: 'string', value: 'N', description: 'run a shaman on --port with N chacra nodes (free ports) that report to it' },
+  'health-delay': { type: 'string', value: 'DURATION', description: "with --pool: the time a node's health check takes (default 2s, as chacra)" },
+  'shaman-user': { type: 'string', value: 'USER', description: "with --pool: the user of shaman and of the nodes' callbacks (default shaman)" },
+  'shaman-key': { type: 'string', value: 'KEY', description: 'with --pool: the key of --shaman-user (default shamankey)' },
 };
 
-const GLOBAL_OPTIONS = ['url', 'user', 'key', 'config', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];
+const GLOBAL_OPTIONS = [
+  'url',
+  'shaman',
+  'user',
+  'key',
+  'config',
+  'insecure',
+  'ca',
+  'log',
+  'json',
+  'quiet',
+  'timeout',
+  'retries',
+  'retry-delay',
+  'help',
+  'version',
+];
 
 export const grammar: Grammar = new Grammar(
   [
@@ -93,6 +122,9 @@ export const grammar: Grammar = new Grammar(
     configShow,
     configInit,
     completionCommand((): Grammar => grammar),
+    nodeNext,
+    nodeLs,
+    locate,
     serve,
   ],
   OPTIONS,

@@ -65,9 +65,18 @@ function withFlavor(segments: string[], fixed: number, input: string, shape: str
   throw new UsageError(`invalid ${what} ${JSON.stringify(input)}: it has ${segments.length} segments`, { hint: `expected ${shape}` });
 }
 
+/**
+ * Drops a leading root segment (binaries or repos, as an exists path starts)
+ * when the segments have the shape only with it dropped: a project of that
+ * name keeps its place when the count fits without dropping it.
+ */
+function dropRoot(segments: string[], root: string, fits: (count: number) => boolean): string[] {
+  return segments[0] === root && !fits(segments.length) && fits(segments.length - 1) ? segments.slice(1) : segments;
+}
+
 export function parseBinaryTarget(input: string): BinaryTarget {
   const what = 'upload target';
-  const s = splitUrlPart(input, TARGET_SHAPE, what);
+  const s = dropRoot(splitUrlPart(input, TARGET_SHAPE, what), 'binaries', (n) => n === 6 || n === 8);
   const flavor = withFlavor(s, 6, input, TARGET_SHAPE, what);
   const [project, ref, sha1, distro, version, arch] = s as [string, string, string, string, string, string];
   return { project, ref, sha1, distro, version, arch, flavor };
@@ -75,7 +84,7 @@ export function parseBinaryTarget(input: string): BinaryTarget {
 
 export function parseBinaryRef(input: string): BinaryRef {
   const what = 'binary path';
-  const s = splitUrlPart(input, BINARY_SHAPE, what);
+  const s = dropRoot(splitUrlPart(input, BINARY_SHAPE, what), 'binaries', (n) => n === 7 || n === 9);
   const name = s.pop() as string;
   if (s.length !== 6 && !(s.length === 8 && s[6] === 'flavors'))
     throw new UsageError(`invalid ${what} ${JSON.stringify(input)}: it has ${s.length + 1} segments`, {
@@ -87,7 +96,7 @@ export function parseBinaryRef(input: string): BinaryRef {
 
 export function parseRepoRef(input: string): RepoRef {
   const what = 'repo path';
-  const s = splitUrlPart(input, REPO_SHAPE, what);
+  const s = dropRoot(splitUrlPart(input, REPO_SHAPE, what), 'repos', (n) => n === 5 || n === 7);
   const flavor = withFlavor(s, 5, input, REPO_SHAPE, what);
   const [project, ref, sha1, distro, version] = s as [string, string, string, string, string];
   return { project, ref, sha1, distro, version, flavor };

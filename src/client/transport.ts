@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent.js';
 import apiRequest from 'undici/lib/api/api-request.js';
-import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError, type NetworkFailure } from '../errors.js';
+import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError, type NetworkFailure, type ProxyInfo } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { DEFAULT_RETRY_POLICY, formatDelay, withRetry, type RetryPolicy } from './retry.js';
@@ -25,7 +25,13 @@ export interface TransportOptions {
   /** Connections open to the server at most; requests beyond wait for one. */
   connections?: number | undefined;
   connectTimeoutMs?: number | undefined;
-  /** How long a request may wait for the server's next byte (headers or body). */
+  /**
+   * How long the server may stay silent before a try is given up (default
+   * DEFAULT_TIMEOUT_MS): while the request body is sent, how long the server
+   * may stop reading it; then how long it may take to start its answer, and
+   * the longest pause within the answer. A slow transfer that keeps moving
+   * is never cut short.
+   */
   timeoutMs?: number | undefined;
   retry?: Partial<RetryPolicy> | undefined;
   logger?: Logger | undefined;
@@ -63,6 +69,25 @@ export interface RawResponse {
   url: string;
 }
 
+/**
+ * The default silence timeout. With the default retry policy (4 tries, backoff
+ * from 500 ms), a server that accepts connections and never answers is given
+ * up on after 4 × 30 s plus at most 3.5 s of backoff: about two minutes (see
+ * silentServerBudgetMs). A server storing a very large upload may need longer.
+ */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The longest a request can take against a server that accepts connections
+ * and never answers: every try waits the whole timeout, and every backoff
+ * between tries is at its ceiling (no Retry-After comes from a silent server).
+ */
+export function silentServerBudgetMs(timeoutMs: number, policy: RetryPolicy): number {
+  let total = policy.tries * timeoutMs;
+  for (let attempt = 1; attempt < policy.tries; attempt++) total += Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return total;
+}
+
 const RETRY_STATUSES_UNSAFE = new Set([429, 502, 503, 504]);
 const RETRY_STATUSES_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
 // Errors raised before any byte of the request reached the server.
@@ -85,6 +110,8 @@ export class Transport {
   private readonly authorization: string | undefined;
   private readonly dispatcher: Dispatcher | Promise<Dispatcher>;
   private readonly ownsDispatcher: boolean;
+  private readonly proxies: ProxyEnvironment;
+  private readonly timeoutMs: number;
   /** Requests sent, tries included: the figure the benchmarks and tests count. */
   requestCount = 0;
 
@@ -98,7 +125,9 @@ export class Transport {
     if (options.user !== undefined && options.key !== undefined)
       this.authorization = 'Basic ' + Buffer.from(`${options.user}:${options.key}`).toString('base64');
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher = options.dispatcher ?? createDispatcher(options);
+    this.proxies = proxyEnvironment(options.env ?? process.env);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.dispatcher = options.dispatcher ?? createDispatcher(options, this.proxies);
   }
 
   /** The URL of a path, for messages: it never holds credentials. */
@@ -122,7 +151,13 @@ export class Transport {
         } catch (err) {
           // A local failure (a file changed under the upload, an interruption) is not the network's.
           if (err instanceof ChacraError && !(err instanceof NetworkError)) throw err;
-          throw toNetworkError(err, spec.method, url);
+          throw toNetworkError(
+            err,
+            spec.method,
+            url,
+            this.ownsDispatcher ? proxyFor(url, this.proxies) : undefined,
+            this.ownsDispatcher ? this.timeoutMs : undefined,
+          );
         }
       },
       {
@@ -131,7 +166,10 @@ export class Transport {
         retryError: (err) => {
           const failure = err as NetworkError;
           if (!(failure instanceof NetworkError) || mode === 'never' || TLS_CODES.has(failure.code ?? '')) return undefined;
-          return mode === 'idempotent' || NOT_SENT_CODES.has(failure.code ?? '') ? { reason: failure.reason } : undefined;
+          // A proxy that wants credentials will want them on the next try too.
+          if (failure.proxy !== undefined && failure.kind === 'other') return undefined;
+          const notSent = NOT_SENT_CODES.has(failure.code ?? '') || (failure.proxy !== undefined && failure.kind === 'refused');
+          return mode === 'idempotent' || notSent ? { reason: failure.reason } : undefined;
         },
         retryResult: async (response) => {
           if (!statuses?.has(response.status)) return undefined;
@@ -206,7 +244,7 @@ function bodyOf(body: string | Buffer | AsyncIterable<Uint8Array> | undefined): 
   return Readable.from(body, { objectMode: false });
 }
 
-function createDispatcher(options: TransportOptions): Dispatcher | Promise<Dispatcher> {
+function createDispatcher(options: TransportOptions, proxies: ProxyEnvironment): Dispatcher | Promise<Dispatcher> {
   const tls = options.tls ?? { verify: true };
   let ca: Buffer | undefined;
   if (tls.caFile !== undefined) {
@@ -227,24 +265,76 @@ function createDispatcher(options: TransportOptions): Dispatcher | Promise<Dispa
   const common = {
     connections: options.connections ?? 8,
     keepAliveTimeout: 30_000,
-    headersTimeout: options.timeoutMs ?? 300_000,
-    bodyTimeout: options.timeoutMs ?? 300_000,
+    // Both are silence timeouts (undici re-arms them as bytes move): the
+    // headers timeout also runs while the body is sent, and fires only when
+    // the server has stopped reading it for that long.
+    headersTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    bodyTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     connect,
   };
-  const env = options.env ?? process.env;
-  const proxied = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => env[name]);
-  if (!proxied) return new Agent(common);
+  if (!proxies.http && !proxies.https) return new Agent(common);
   // The proxy agents need undici whole (its index adds connect() to every dispatcher).
   return import('undici').then(
     ({ EnvHttpProxyAgent }) =>
       new EnvHttpProxyAgent({
         ...common,
         requestTls: connect,
-        httpProxy: env.http_proxy ?? env.HTTP_PROXY,
-        httpsProxy: env.https_proxy ?? env.HTTPS_PROXY,
-        noProxy: env.no_proxy ?? env.NO_PROXY,
+        // '' rather than undefined: undici would read process.env in its place.
+        httpProxy: proxies.http?.url ?? '',
+        httpsProxy: proxies.https?.url ?? '',
+        noProxy: proxies.noProxy,
       }),
   );
+}
+
+interface ProxySetting {
+  url: string;
+  variable: string;
+}
+
+/** The proxies an environment names, read as undici's EnvHttpProxyAgent reads them. */
+interface ProxyEnvironment {
+  http: ProxySetting | undefined;
+  https: ProxySetting | undefined;
+  noProxy: string;
+}
+
+function proxyEnvironment(env: NodeJS.ProcessEnv): ProxyEnvironment {
+  // The lower-case name wins when both are set, even when empty, as in undici.
+  const pick = (lower: string, upper: string): ProxySetting | undefined => {
+    const variable = env[lower] !== undefined ? lower : upper;
+    const url = env[variable];
+    return url ? { url, variable } : undefined;
+  };
+  return { http: pick('http_proxy', 'HTTP_PROXY'), https: pick('https_proxy', 'HTTPS_PROXY'), noProxy: env.no_proxy ?? env.NO_PROXY ?? '' };
+}
+
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
+
+/** The proxy a request to `url` goes through, if any: the choice EnvHttpProxyAgent makes. */
+function proxyFor(url: string, proxies: ProxyEnvironment): ProxyInfo | undefined {
+  const target = new URL(url);
+  const setting = target.protocol === 'https:' ? (proxies.https ?? proxies.http) : proxies.http;
+  if (!setting) return undefined;
+  const hostname = target.hostname.toLowerCase();
+  const port = Number(target.port) || DEFAULT_PORTS[target.protocol] || 0;
+  if (proxies.noProxy.trim() === '*') return undefined;
+  for (const entry of proxies.noProxy.split(/[,\s]/)) {
+    if (!entry) continue;
+    const m = /^(.+):(\d+)$/.exec(entry);
+    const host = (m ? m[1]! : entry).replace(/^\*?\./, '').toLowerCase();
+    if (m && Number(m[2]) !== port) continue;
+    if (hostname === host || hostname.endsWith(`.${host}`)) return undefined;
+  }
+  let host = setting.url;
+  try {
+    const p = new URL(setting.url);
+    host = `${p.hostname}:${p.port || DEFAULT_PORTS[p.protocol] || ''}`;
+  } catch {
+    // undici refuses it too; name it as it was given, which holds no credentials we could strip
+    host = setting.url.replace(/^[^@/]*@/, '');
+  }
+  return { host, variable: setting.variable };
 }
 
 export function headerValue(value: string | string[] | undefined): string | undefined {
@@ -267,8 +357,13 @@ export function serverMessageOf(text: string, contentType: string | undefined): 
       // not JSON after all: fall through to HTML and text
     }
   }
+  // webob answers a client that asks for no HTML in plain text: "404 Not Found", the explanation, the detail.
+  const plainPage = /^(\d{3} [^\n]+)\n\n[^\n]*(?:\n\n\s*([^\n]*\S))?/.exec(text);
+  if (plainPage && !text.includes('<')) return plainPage[2] ? `${plainPage[1]}: ${plainPage[2].trim()}` : plainPage[1];
   const title = /<title>([^<]*)<\/title>/i.exec(text);
-  if (title?.[1]) return title[1].trim();
+  // webob's error pages (chacra's and shaman's) put the application's words after two line breaks.
+  const detail = /<br \/><br \/>([^<]*)<\/body>/i.exec(text)?.[1]?.trim();
+  if (title?.[1]) return detail ? `${title[1].trim()}: ${detail}` : title[1].trim();
   const plain = text
     .replace(/<[^>]*>/g, ' ')
     .replace(/\s+/g, ' ')
@@ -282,12 +377,45 @@ export async function httpErrorOf(res: RawResponse, method: string, hint?: strin
   return new HttpError({ method, url: res.url, status: res.status, serverMessage, hint });
 }
 
-export function toNetworkError(err: unknown, method: string, url: string): NetworkError {
+/**
+ * A failure as a NetworkError that says what went wrong. `proxy` is the proxy
+ * the request went through: failures to reach it, or to open a tunnel through
+ * it, are then put on the proxy, not on the server. `timeoutMs`: the silence
+ * timeout, for the message.
+ */
+export function toNetworkError(err: unknown, method: string, url: string, proxy?: ProxyInfo, timeoutMs?: number): NetworkError {
   if (err instanceof NetworkError) return err;
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e?.cause?.code ?? e?.code);
-  const origin = new URL(url).host;
+  const target = new URL(url);
+  const origin = target.host;
   const failure = (kind: NetworkFailure, reason: string, hint?: string) => new NetworkError({ method, url, code, kind, reason, hint, cause: err });
+  if (proxy) {
+    const blame = (kind: NetworkFailure, reason: string, hint: string) => new NetworkError({ method, url, code, kind, reason, hint, cause: err, proxy });
+    const tunnel = /Proxy response \((\d+)\) !== 200/.exec(e?.message ?? '');
+    if (tunnel) {
+      const status = Number(tunnel[1]);
+      const to = `${target.hostname}:${target.port || DEFAULT_PORTS[target.protocol]}`;
+      if (status === 407)
+        return blame('other', `the proxy ${proxy.host} wants credentials (answered 407 to CONNECT ${to})`, "give the proxy's user and password in its URL");
+      return blame(
+        'refused',
+        `the proxy ${proxy.host} could not open a tunnel to ${to} (answered ${status} to CONNECT)`,
+        'the proxy could not reach the server: check the url, or whether this host should bypass the proxy',
+      );
+    }
+    switch (code) {
+      case 'ECONNREFUSED':
+        return blame('refused', `connection refused by the proxy ${proxy.host}`, "is the proxy running, and is the proxy's address right?");
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return blame('dns', `cannot resolve the host of the proxy ${proxy.host}`, "check the proxy's address and your DNS");
+      case 'UND_ERR_CONNECT_TIMEOUT':
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return blame('connect-timeout', `cannot connect to the proxy ${proxy.host} (${code})`, "check the proxy's address and the network to it");
+    }
+  }
   switch (code) {
     case 'ECONNREFUSED':
       return failure('refused', `connection refused by ${origin}`, 'is the server running, and is the url right?');
@@ -298,7 +426,11 @@ export function toNetworkError(err: unknown, method: string, url: string): Netwo
       return failure('connect-timeout', `timed out connecting to ${origin}`, 'check the url and the network between here and the server');
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
-      return failure('timeout', 'the server stopped answering (timeout)', 'the server may be slow: allow it a longer timeout');
+      return failure(
+        'timeout',
+        `the server stopped answering: nothing came${timeoutMs === undefined ? '' : ` for ${formatDelay(timeoutMs)}`} (timeout)`,
+        'the server may be slow: allow it a longer timeout',
+      );
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
     case 'EPIPE':

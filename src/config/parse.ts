@@ -73,3 +73,19 @@ ssl_verify = True
 `;
 
 export const PLACEHOLDER_URL = 'http://example';
+
+/** The template's values: a file that holds only these holds nothing of anyone's. */
+export const TEMPLATE_VALUES: Readonly<Record<string, ConfigValue>> = { url: PLACEHOLDER_URL, user: 'chacra user', key: 'secret', ssl_verify: true };
+
+/** Whether a config file is still the first run's template: its values are the template's, comments aside. */
+export function isConfigTemplate(text: string, file: string): boolean {
+  let parsed: ParsedConfigFile;
+  try {
+    parsed = parseConfigText(text, file);
+  } catch {
+    return false;
+  }
+  if (parsed.values.size === 0 || !parsed.values.has('url')) return false;
+  for (const [key, { value }] of parsed.values) if (TEMPLATE_VALUES[key] !== value) return false;
+  return true;
+}

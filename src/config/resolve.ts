@@ -14,8 +14,19 @@ export interface TlsSettings {
   caFile?: string | undefined;
 }
 
-export interface ResolvedConfig {
+/** shaman, in front of a pool of chacra nodes (its own origin, its own credentials). */
+export interface ShamanSettings {
   url: string;
+  user: string | undefined;
+  key: string | undefined;
+  sources: { url: Source; user: Source; key: Source };
+}
+
+export interface ResolvedConfig {
+  /** The chacra server; undefined when the pool behind `shaman` is used instead. */
+  url: string | undefined;
+  /** Set when shaman is configured; the pool is used when no chacra url is. */
+  shaman: ShamanSettings | undefined;
   user: string | undefined;
   key: string | undefined;
   tls: TlsSettings;
@@ -23,6 +34,8 @@ export interface ResolvedConfig {
   sources: { url: Source; user: Source; key: Source; tls: Source };
   /** The config file consulted, whether or not it existed. */
   file: string;
+  /** The url is still the template's placeholder (only with allowPlaceholder). */
+  placeholder: boolean;
   warnings: string[];
 }
 
@@ -33,9 +46,10 @@ export interface ConfigFlags {
   config?: string | undefined;
   insecure?: boolean | undefined;
   ca?: string | undefined;
+  shaman?: string | undefined;
 }
 
-const KNOWN_KEYS = new Set(['url', 'user', 'key', 'ssl_verify']);
+const KNOWN_KEYS = new Set(['url', 'user', 'key', 'ssl_verify', 'shaman_url', 'shaman_user', 'shaman_key']);
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
   return join(env.HOME || homedir(), '.chacractl');
@@ -46,6 +60,9 @@ interface FileValues {
   user?: string;
   key?: string;
   ssl_verify?: ConfigValue;
+  shaman_url?: string;
+  shaman_user?: string;
+  shaman_key?: string;
 }
 
 async function readConfigFile(path: string, mustExist: boolean, warnings: string[]): Promise<FileValues | undefined> {
@@ -64,7 +81,7 @@ async function readConfigFile(path: string, mustExist: boolean, warnings: string
   const out: FileValues = {};
   for (const [key, { value, line }] of parsed.values) {
     if (!KNOWN_KEYS.has(key)) {
-      warnings.push(`${path}:${line}: unknown key "${key}" is ignored (known: url, user, key, ssl_verify)`);
+      warnings.push(`${path}:${line}: unknown key "${key}" is ignored (known: ${[...KNOWN_KEYS].join(', ')})`);
       continue;
     }
     if (key === 'ssl_verify') {
@@ -72,12 +89,12 @@ async function readConfigFile(path: string, mustExist: boolean, warnings: string
     } else if (typeof value !== 'string') {
       throw new ConfigError(`${key} must be a quoted string, not ${value ? 'True' : 'False'}`, { file: path, line });
     } else {
-      out[key as 'url' | 'user' | 'key'] = value;
+      out[key as 'url' | 'user' | 'key' | 'shaman_url' | 'shaman_user' | 'shaman_key'] = value;
     }
   }
   try {
     const mode = (await stat(path)).mode;
-    if (mode & 0o077 && out.key !== undefined)
+    if (mode & 0o077 && (out.key !== undefined || out.shaman_key !== undefined))
       warnings.push(`${path} holds a key and is readable by others (mode ${(mode & 0o777).toString(8)}): run chmod 600 ${path}`);
   } catch {
     // stat after a successful read only fails in a race; the warning is best effort.
@@ -110,9 +127,11 @@ export interface ResolveOptions {
   env: NodeJS.ProcessEnv;
   /** Commands that only read (exists, ls) do not need credentials. */
   needsCredentials?: boolean;
+  /** Return a url that is still the template's placeholder, marked, instead of refusing it (config show). */
+  allowPlaceholder?: boolean;
 }
 
-export async function resolveConfig({ flags, env, needsCredentials = true }: ResolveOptions): Promise<ResolvedConfig> {
+export async function resolveConfig({ flags, env, needsCredentials = true, allowPlaceholder = false }: ResolveOptions): Promise<ResolvedConfig> {
   const warnings: string[] = [];
   const explicitFile = flags.config ?? (env.CHACRACTL_CONFIG || undefined);
   const file = explicitFile ?? defaultConfigPath(env);
@@ -120,7 +139,7 @@ export async function resolveConfig({ flags, env, needsCredentials = true }: Res
   const envKey = env.CHACRA_KEY || undefined;
   // As in the Python client, CHACRA_USER and CHACRA_KEY replace the file's only as a pair.
   const envCreds = envUser !== undefined && envKey !== undefined;
-  const urlGiven = flags.url ?? (env.CHACRA_URL || undefined);
+  const urlGiven = flags.url ?? (env.CHACRA_URL || undefined) ?? flags.shaman ?? (env.CHACRA_SHAMAN_URL || undefined);
   const haveEverything = urlGiven !== undefined && (!needsCredentials || (flags.user ?? (envCreds || undefined)) !== undefined);
 
   let fileValues = await readConfigFile(file, explicitFile !== undefined, warnings);
@@ -142,11 +161,29 @@ export async function resolveConfig({ flags, env, needsCredentials = true }: Res
   let [url, urlSource] = pick(flags.url, env.CHACRA_URL || undefined, fileValues.url);
   let [user, userSource] = pick(flags.user, envCreds ? envUser : undefined, fileValues.user);
   let [key, keySource] = pick(flags.key, envCreds ? envKey : undefined, fileValues.key);
+  const shaman = shamanSettings(flags, env, fileValues, file);
+  const tls = tlsSettings(flags, env, fileValues);
+
+  // The chacra url wins when it is set; with shaman and no url of its own
+  // (none, or the first run's placeholder), the pool behind shaman is used.
+  const noUrl = url === undefined || url.trim() === '' || (urlSource === 'file' && url.trim().replace(/\/+$/, '') === PLACEHOLDER_URL);
+  if (shaman && noUrl)
+    return {
+      url: undefined,
+      shaman,
+      user,
+      key,
+      tls: tls.settings,
+      sources: { url: urlSource, user: userSource, key: keySource, tls: tls.source },
+      file,
+      placeholder: false,
+      warnings,
+    };
 
   if (url === undefined || url.trim() === '')
     throw new ConfigError('no chacra URL is configured', {
       file,
-      hint: `add url = "https://chacra.example.com" to ${file}, or pass --url or set CHACRA_URL`,
+      hint: `add url = "https://chacra.example.com" to ${file}, or pass --url or set CHACRA_URL (or shaman_url, --shaman or CHACRA_SHAMAN_URL for a pool behind shaman)`,
     });
   url = url.trim();
   const fromUrl = credentialsFromUrl(url);
@@ -154,10 +191,11 @@ export async function resolveConfig({ flags, env, needsCredentials = true }: Res
   if (fromUrl.user !== undefined && userSource === 'file') [user, userSource] = [fromUrl.user, 'url'];
   if (fromUrl.key !== undefined && keySource === 'file') [key, keySource] = [fromUrl.key, 'url'];
 
-  if (url.replace(/\/+$/, '') === PLACEHOLDER_URL)
+  const placeholder = url.replace(/\/+$/, '') === PLACEHOLDER_URL;
+  if (placeholder && !allowPlaceholder)
     throw new ConfigError(`the url is still the template's placeholder ${JSON.stringify(PLACEHOLDER_URL)}`, {
       file: urlSource === 'file' ? file : undefined,
-      hint: `set url = "https://your-chacra-server" in ${file}, or pass --url or set CHACRA_URL`,
+      hint: `set url = "https://your-chacra-server" in ${file} (chacractl config init writes it), or pass --url or set CHACRA_URL`,
     });
   let parsedUrl: URL;
   try {
@@ -173,6 +211,21 @@ export async function resolveConfig({ flags, env, needsCredentials = true }: Res
       file: urlSource === 'file' ? file : undefined,
     });
 
+  return {
+    url: parsedUrl.toString().replace(/\/+$/, ''),
+    shaman,
+    user,
+    key,
+    tls: tls.settings,
+    sources: { url: urlSource, user: userSource, key: keySource, tls: tls.source },
+    file,
+    placeholder,
+    warnings,
+  };
+}
+
+/** TLS settings, for chacra and shaman alike: --insecure, --ca, ssl_verify, then the CA variables of requests. */
+function tlsSettings(flags: ConfigFlags, env: NodeJS.ProcessEnv, fileValues: FileValues): { settings: TlsSettings; source: Source } {
   let tls: TlsSettings = { verify: true };
   let tlsSource: Source = 'default';
   if (flags.insecure) {
@@ -200,13 +253,32 @@ export async function resolveConfig({ flags, env, needsCredentials = true }: Res
     }
   }
 
-  return {
-    url: parsedUrl.toString().replace(/\/+$/, ''),
-    user,
-    key,
-    tls,
-    sources: { url: urlSource, user: userSource, key: keySource, tls: tlsSource },
-    file,
-    warnings,
-  };
+  return { settings: tls, source: tlsSource };
+}
+
+/** shaman's url (--shaman, CHACRA_SHAMAN_URL, shaman_url) and credentials (SHAMAN_API_USER/KEY, as Ceph's jobs export them, or the file). */
+function shamanSettings(flags: ConfigFlags, env: NodeJS.ProcessEnv, fileValues: FileValues, file: string): ShamanSettings | undefined {
+  const [raw, urlSource] =
+    flags.shaman !== undefined
+      ? [flags.shaman, 'flag' as Source]
+      : env.CHACRA_SHAMAN_URL
+        ? [env.CHACRA_SHAMAN_URL, 'env' as Source]
+        : [fileValues.shaman_url, 'file' as Source];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`the shaman url ${JSON.stringify(raw)} is not a valid URL`, {
+      file: urlSource === 'file' ? file : undefined,
+      hint: 'write it in full, such as https://shaman.ceph.com',
+    });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(`the shaman url ${JSON.stringify(raw)} must start with http:// or https://`, { file: urlSource === 'file' ? file : undefined });
+  const [user, userSource]: [string | undefined, Source] = env.SHAMAN_API_USER ? [env.SHAMAN_API_USER, 'env'] : [fileValues.shaman_user, 'file'];
+  const [key, keySource]: [string | undefined, Source] = env.SHAMAN_API_KEY ? [env.SHAMAN_API_KEY, 'env'] : [fileValues.shaman_key, 'file'];
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString().replace(/\/+$/, ''), user, key, sources: { url: urlSource, user: userSource, key: keySource } };
 }

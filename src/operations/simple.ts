@@ -6,13 +6,18 @@ import type { RepoDocument } from '../types.js';
 
 export const API_PATH_SHAPE = 'binaries/PROJECT/...  or  repos/PROJECT/...';
 
-/** `exists PATH`: PATH is written from the API root, as in `binaries/P/REF/SHA1/DISTRO/VER/ARCH`. */
-export async function pathExists(client: ChacraClient, path: string, signal?: AbortSignal): Promise<boolean> {
-  const segments = splitUrlPart(path, API_PATH_SHAPE, 'path');
-  const [root, ...rest] = segments;
+/** A path written from the API root, as in `binaries/P/REF/SHA1/DISTRO/VER/ARCH`: its root and checked segments. */
+export function apiPath(path: string): { root: 'binaries' | 'repos'; segments: string[] } {
+  const [root, ...segments] = splitUrlPart(path, API_PATH_SHAPE, 'path');
   if (root !== 'binaries' && root !== 'repos')
     throw new UsageError(`invalid path ${JSON.stringify(path)}: it must start with binaries/ or repos/`, { hint: `expected ${API_PATH_SHAPE}` });
-  return client.exists(root, rest, signal);
+  return { root, segments };
+}
+
+/** `exists PATH`: PATH is written from the API root, as in `binaries/P/REF/SHA1/DISTRO/VER/ARCH`. */
+export async function pathExists(client: ChacraClient, path: string, signal?: AbortSignal): Promise<boolean> {
+  const { root, segments } = apiPath(path);
+  return client.exists(root, segments, signal);
 }
 
 export type DeleteOutcome = 'deleted' | 'absent';

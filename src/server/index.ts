@@ -43,6 +43,8 @@ export interface ServerStats {
   uploadTypes: Record<string, number>;
   /** First uploads into a repo that overlapped another's: on chacra each made its own repo record. */
   duplicateRepos: number;
+  /** Every Authorization header received: tests check whose credentials reach a node. */
+  authorizations: Set<string>;
 }
 
 export interface RunningServer {
@@ -73,13 +75,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const repoStepMs = options.repoStepMs ?? 1000;
   const worker = new RepoWorker(store);
   const health = { ok: true };
-  const stats: ServerStats = { total: 0, byMethod: {}, connections: 0, uploadTypes: {}, duplicateRepos: 0 };
+  const stats: ServerStats = { total: 0, byMethod: {}, connections: 0, uploadTypes: {}, duplicateRepos: 0, authorizations: new Set() };
   const limit = new Limiter(options.workers ?? 0);
   const scheme = options.tls ? 'https' : 'http';
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     stats.total++;
     stats.byMethod[req.method ?? '?'] = (stats.byMethod[req.method ?? '?'] ?? 0) + 1;
+    if (req.headers.authorization) stats.authorizations.add(req.headers.authorization);
     const x = exchangeOf(req, res);
     if (!x) {
       res.writeHead(400).end();
@@ -199,6 +202,13 @@ async function route(x: Exchange, ctx: RouteContext): Promise<void> {
     const query = x.query.toString();
     x.res.writeHead(302, { location: `${ctx.base}${x.rawPath}/${query ? `?${query}` : ''}`, 'content-type': 'text/html; charset=UTF-8', 'content-length': 0 });
     return void x.res.end();
+  }
+  // chacra looks a binary's project up before it checks credentials: a PUT or
+  // DELETE under a project that does not exist is a 404 whatever they are
+  // (seen on a real chacra); a POST creates the project, so it is checked.
+  if ((x.method === 'DELETE' || x.method === 'PUT') && root === 'binaries' && rest.length > 0 && !ctx.store.projects.has(rest[0]!)) {
+    x.req.resume();
+    return notFound(x);
   }
   if (!reading && !authorized(x.req, ctx.user, ctx.key)) {
     x.req.resume();

@@ -45,6 +45,8 @@ export interface ShamanStats {
   registrations: number;
   /** next and the health checks it and registrations made. */
   nodes: NodeCheckStats;
+  /** Every Authorization header received: tests check whose credentials reach shaman. */
+  authorizations: Set<string>;
 }
 
 export interface RunningShaman {
@@ -83,13 +85,14 @@ export async function startShaman(options: ShamanOptions = {}): Promise<RunningS
     onChange: changed,
   });
   const book = new RepoBook(changed);
-  const stats: ShamanStats = { total: 0, byMethod: {}, callbacks: book.callbacks, registrations: 0, nodes: pool.stats };
+  const stats: ShamanStats = { total: 0, byMethod: {}, callbacks: book.callbacks, registrations: 0, nodes: pool.stats, authorizations: new Set() };
   const health = { ok: true };
   const context: Context = { pool, book, stats, health, user, key };
 
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
     stats.total++;
     stats.byMethod[req.method ?? '?'] = (stats.byMethod[req.method ?? '?'] ?? 0) + 1;
+    if (req.headers.authorization) stats.authorizations.add(req.headers.authorization);
     const x = parseExchange(req, res, `${scheme}://${req.headers.host ?? 'localhost'}`);
     route(x, context).catch(() => {
       // No request may stop the server: what a handler failed on is gunicorn's 500.

@@ -226,6 +226,6 @@ test('bash completion completes commands, options, and URL parts asked of the se
   assert.equal(await complete(['chacractl', 'ls', 'ce']), 'ceph/');
   assert.equal(
     await complete(['chacractl', 'binary', 'download', 'ceph/main/1a2b3c/centos/9/x86_64/ceph-c']),
-    'ceph/main/1a2b3c/centos/9/x86_64/ceph-common-18.rpm/',
+    'ceph/main/1a2b3c/centos/9/x86_64/ceph-common-18.rpm',
   );
 });

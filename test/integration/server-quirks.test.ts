@@ -86,3 +86,24 @@ test('DELETE of a repo never built crashes and leaves it; once built, it removes
   assert.match(((await gone.body.json()) as { message: string }).message, /^could not remove repo path: /);
   assert.equal((await fetch(url)).status, 200, 'the binaries stay');
 });
+
+test('a PUT or DELETE under a project that does not exist is a 404 whatever the credentials; a POST is checked (401)', async () => {
+  const bad = { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` };
+  const binary = `${fx.server.url}/binaries/nosuch/main/s/centos/9/x86_64/n.rpm/`;
+  for (const method of ['DELETE', 'PUT'] as const) {
+    const r = await request(binary, { method, headers: bad });
+    assert.equal(r.statusCode, 404, method);
+    await r.body.dump();
+  }
+  const post = await request(`${fx.server.url}/binaries/nosuch/main/s/centos/9/x86_64/`, {
+    method: 'POST',
+    headers: { ...bad, ...type },
+    body: whole('n.rpm'),
+  });
+  assert.equal(post.statusCode, 401);
+  await post.body.dump();
+  await request(`${fx.server.url}/binaries/known/`, { method: 'POST', headers: auth }).then((r) => r.body.dump());
+  const known = await request(`${fx.server.url}/binaries/known/main/s/centos/9/x86_64/n.rpm/`, { method: 'DELETE', headers: bad });
+  assert.equal(known.statusCode, 401);
+  await known.body.dump();
+});

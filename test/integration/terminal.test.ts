@@ -84,6 +84,7 @@ test('config init asks on a terminal for what flags did not give, and writes a 0
   for (const [prompt, answer] of [
     ['user: ', 'admin'],
     ['key: ', 'secret'],
+    ['[Y/n] ', 'n'], // config init then offers to check the credentials
   ] as const) {
     while (!io.err().includes(prompt)) await new Promise((r) => setTimeout(r, 5));
     stdin.write(`${answer}\n`);

@@ -84,3 +84,13 @@ test('no flag, environment variable or config file is named in the library', () 
     }
   }
 });
+
+test("webob's pages, HTML or plain, give their title and the application's detail", () => {
+  const html =
+    '<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\nThere are no healthy chacra nodes available.\n\n\n </body>\n</html>';
+  assert.equal(serverMessageOf(html, 'text/html'), '404 Not Found: There are no healthy chacra nodes available.');
+  const plain = '404 Not Found\n\nThe resource could not be found.\n\nThere are no healthy chacra nodes available.\n\n   ';
+  assert.equal(serverMessageOf(plain, 'text/plain; charset=UTF-8'), '404 Not Found: There are no healthy chacra nodes available.');
+  const noDetail = '401 Unauthorized\n\nThis server could not verify that you are authorized.\n\n   ';
+  assert.equal(serverMessageOf(noDetail, 'text/plain'), '401 Unauthorized');
+});

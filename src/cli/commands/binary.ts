@@ -1,8 +1,10 @@
 import { parseBinaryRef, parseBinaryTarget, TARGET_SHAPE } from '../../client/paths.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { deleteBinary } from '../../operations/simple.js';
-import { uploadBinaries, uploadSucceeded, type UploadSummary } from '../../operations/upload.js';
+import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
+import { failedBeforeLanding } from '../../operations/nodes.js';
 import { advice } from '../advice.js';
+import { onBuildNode } from '../pool.js';
 import { parseCount, stoppedStatus, type Context } from '../context.js';
 import { readAll } from '../io.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
@@ -68,24 +70,38 @@ export const binaryCreate: CommandSpec = {
       ({ files, unreadable } = await readFileList(ctx, values.null === true));
       if (files.length + unreadable.length === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
     }
-    const client = await ctx.client({ needsCredentials: !values['dry-run'], connections: 2 * jobs + 1 });
-    const view = new UploadView(ctx);
-    let summary: UploadSummary;
-    try {
-      summary = await uploadBinaries(client, [{ target, files, lenient: fromStdin, unreadable }], {
-        force: values.force === true,
-        jobs,
-        dryRun: values['dry-run'] === true,
-        signal: ctx.signal,
-        logger: ctx.logger,
-        onEvent: view.onEvent,
-        cwd: ctx.io.cwd,
-      });
-    } finally {
-      view.stop();
-    }
+    // With the pool behind shaman, the build's node: the one that holds it, else
+    // the one chosen for it a moment ago, else shaman's next; another one when a
+    // node fails before anything landed on it.
+    const build = { project: target.project, ref: target.ref, sha1: target.sha1, distro: target.distro, version: target.version, flavor: target.flavor };
+    let view: UploadView | undefined;
+    const {
+      result: summary,
+      choice,
+      skipped,
+    } = await onBuildNode(
+      ctx,
+      build,
+      async (client) => {
+        view = new UploadView(ctx);
+        try {
+          return await uploadBinaries(client, [{ target, files, lenient: fromStdin, unreadable }], {
+            force: values.force === true,
+            jobs,
+            dryRun: values['dry-run'] === true,
+            signal: ctx.signal,
+            logger: ctx.logger,
+            onEvent: view.onEvent,
+            cwd: ctx.io.cwd,
+          });
+        } finally {
+          view.stop();
+        }
+      },
+      { connections: 2 * jobs + 1, needsCredentials: !values['dry-run'], failedBeforeLanding },
+    );
     // Every file the run did not finish is named on stderr, whatever the verbosity.
-    view.finish(summary);
+    view?.finish(summary);
     const exitCode = summary.interrupted
       ? stoppedStatus(ctx.signal)
       : summary.fatal
@@ -98,8 +114,9 @@ export const binaryCreate: CommandSpec = {
       const hint = advice(summary.fatal);
       if (hint) ctx.logger.error(`hint: ${hint}`);
     }
-    if (ctx.json) ctx.printJson(summaryJson(summary, exitCode));
-    else ctx.print(summaryLine(summary));
+    const node = choice ? { url: choice.node, reason: choice.reason, skipped } : null;
+    if (ctx.json) ctx.printJson({ ...(summaryJson(summary, exitCode) as object), node });
+    else ctx.print(summaryLine(summary) + (choice ? `; node ${choice.node}` : ''));
     return exitCode;
   },
 };

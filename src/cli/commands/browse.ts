@@ -1,8 +1,9 @@
-import { splitUrlPart, parseBinaryRef } from '../../client/paths.js';
+import { parseBinaryRef, splitUrlPart, targetSegments } from '../../client/paths.js';
 import { ExitCode, HttpError, UsageError } from '../../errors.js';
 import { repoState, type BinaryMetadata, type RepoDocument, type SearchKey, type SearchQuery } from '../../types.js';
 import type { Context } from '../context.js';
 import { formatBytes } from '../format.js';
+import { readClient } from '../pool.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 
 function isMetadata(v: unknown): v is BinaryMetadata {
@@ -30,12 +31,26 @@ export const ls: CommandSpec = {
   summary: 'list what the server holds under binaries/ (or repos/ with --repos), at any depth',
   args: [{ name: 'PATH' }],
   options: ['repos', 'long'],
-  examples: ['chacractl ls', 'chacractl ls ceph/main', 'chacractl ls ceph/main/1a2b3c/centos/9/x86_64 --long', 'chacractl ls --repos ceph/main/1a2b3c/centos'],
+  description: 'PATH may start with binaries/ or repos/, as exists takes it: repos/... lists repos, as --repos does.',
+  examples: [
+    'chacractl ls',
+    'chacractl ls ceph/main',
+    'chacractl ls ceph/main/1a2b3c/centos/9/x86_64 --long',
+    'chacractl ls --repos ceph/main/1a2b3c/centos',
+    'chacractl ls repos/ceph/main/1a2b3c/centos',
+  ],
   async run({ args, values }: Invocation, ctx: Context): Promise<number> {
-    const root = values.repos ? 'repos' : 'binaries';
+    let root: 'binaries' | 'repos' = values.repos ? 'repos' : 'binaries';
     const path = args[0] ?? '';
-    const segments = path.replace(/^\/+|\/+$/g, '') === '' ? [] : splitUrlPart(path, 'PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]', 'path');
-    const client = await ctx.client({ needsCredentials: false });
+    let segments = path.replace(/^\/+|\/+$/g, '') === '' ? [] : splitUrlPart(path, 'PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]', 'path');
+    // binaries/... and repos/..., as exists takes them (a project named binaries or repos: list it from the root).
+    if (segments[0] === 'binaries' || segments[0] === 'repos') {
+      if (segments[0] === 'binaries' && values.repos)
+        throw new UsageError(`--repos lists repos/, and ${JSON.stringify(path)} is under binaries/`, { hint: 'drop --repos, or write the path under repos/' });
+      root = segments[0];
+      segments = segments.slice(1);
+    }
+    const client = await readClient(ctx, root, segments);
     const data = await client.listing<unknown>(root, segments, ctx.signal);
     if (data === undefined) {
       ctx.logger.error(`${root}/${segments.join('/')} does not exist`);
@@ -72,7 +87,7 @@ export const binaryShow: CommandSpec = {
   examples: ['chacractl binary show ceph/main/1a2b3c/centos/9/x86_64/ceph-18.2.0-1.el9.x86_64.rpm'],
   async run({ args }: Invocation, ctx: Context): Promise<number> {
     const ref = parseBinaryRef(args[0]!);
-    const client = await ctx.client({ needsCredentials: false });
+    const client = await readClient(ctx, 'binaries', [...targetSegments(ref), ref.name]);
     // listTarget reads the flavor level, default included: the arch level mixes flavors (#40).
     const meta = (await client.listTarget(ref, ctx.signal))?.[ref.name];
     if (!meta) {

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseBinaryRef, parseBinaryTarget, splitUrlPart, TARGET_SHAPE, type BinaryTarget } from '../../client/paths.js';
+import { parseBinaryRef, parseBinaryTarget, splitUrlPart, TARGET_SHAPE, targetSegments, type BinaryTarget } from '../../client/paths.js';
+import { readClient } from '../pool.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { downloadBinaries, type DownloadReport } from '../../operations/download.js';
 import { advice } from '../advice.js';
@@ -9,11 +10,17 @@ import { formatBytes, formatRate, formatSeconds } from '../format.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 import { displayPath, FailureLog, failureText } from '../upload-view.js';
 
-/** A binary (7 or 9 segments) or a whole target (6 or 8). */
+/**
+ * A binary (7 or 9 segments) or a whole target (6 or 8), with or without the
+ * leading binaries/ that exists and search print: where what follows it is a
+ * target or a binary, it is that prefix, not a project named "binaries".
+ */
 function parseDownloadPath(input: string): { target: BinaryTarget; name?: string } {
-  const n = splitUrlPart(input, `${TARGET_SHAPE}[/NAME]`, 'path').length;
-  if (n === 6 || n === 8) return { target: parseBinaryTarget(input) };
-  const ref = parseBinaryRef(input);
+  let segments = splitUrlPart(input, `${TARGET_SHAPE}[/NAME]`, 'path');
+  if (segments[0] === 'binaries' && segments.length >= 7 && segments.length <= 10) segments = segments.slice(1);
+  const path = segments.join('/');
+  if (segments.length === 6 || segments.length === 8) return { target: parseBinaryTarget(path) };
+  const ref = parseBinaryRef(path);
   return { target: ref, name: ref.name };
 }
 
@@ -70,7 +77,9 @@ export const binaryDownload: CommandSpec = {
         fileName = full.slice(dir.length + 1);
       }
     }
-    const client = await ctx.client({ needsCredentials: false, connections: jobs + 1 });
+    const client = await readClient(ctx, 'binaries', name === undefined ? targetSegments(target) : [...targetSegments(target), name], {
+      connections: jobs + 1,
+    });
     const failures = new FailureLog(ctx);
     const shown = new Set<DownloadReport>();
     // A result line on stdout (never when stdout is the binary), and every failure named on stderr.

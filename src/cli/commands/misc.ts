@@ -1,6 +1,7 @@
 import { parseProjectName } from '../../client/paths.js';
 import { ExitCode, HttpError, NetworkError } from '../../errors.js';
-import { createProject, pathExists } from '../../operations/simple.js';
+import { apiPath, createProject, pathExists } from '../../operations/simple.js';
+import { NotInPoolError, readClient } from '../pool.js';
 import type { Context } from '../context.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 
@@ -29,10 +30,15 @@ export const exists: CommandSpec = {
   examples: ['chacractl exists binaries/ceph/main/1a2b3c/centos/9/x86_64', 'chacractl exists repos/ceph/main/1a2b3c/centos/9'],
   async run({ args }: Invocation, ctx: Context): Promise<number> {
     const path = args[0]!;
-    const client = await ctx.client({ needsCredentials: false });
     let found: boolean;
     try {
-      found = await pathExists(client, path, ctx.signal);
+      // With the pool, the node that holds the path answers; none holding it is "does not exist".
+      const { root, segments } = apiPath(path);
+      const client = await readClient(ctx, root, segments).catch((err: unknown) => {
+        if (err instanceof NotInPoolError) return undefined;
+        throw err;
+      });
+      found = client !== undefined && (await pathExists(client, path, ctx.signal));
     } catch (err) {
       if (err instanceof HttpError || err instanceof NetworkError) {
         ctx.logger.error(`could not tell whether ${path} exists`);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { formatRepo, formatTarget, parseRepoRef, type BinaryRef, type RepoRef } from '../../client/paths.js';
+import { formatRepo, formatTarget, parseRepoRef, repoSegments, type BinaryRef, type RepoRef } from '../../client/paths.js';
 import { ExitCode, FileError, UsageError } from '../../errors.js';
 import { waitForRepo } from '../../operations/repo-wait.js';
 import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
@@ -7,9 +7,15 @@ import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../op
 import { repoState, type RepoDocument } from '../../types.js';
 import { parseCount, parseDuration, type Context } from '../context.js';
 import { confirm, readAll } from '../io.js';
+import { NotInPoolError, readClient } from '../pool.js';
 import type { CommandSpec, Invocation } from '../grammar.js';
 
 const REPO_ARG = [{ name: 'PATH', required: true }];
+
+/** The server, or with the pool the node that holds the repo. */
+function repoClient(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
+  return readClient(ctx, 'repos', repoSegments(ref), { needsCredentials });
+}
 
 function describe(doc: RepoDocument): string {
   const flavor = doc.flavor === 'default' ? '' : `/flavors/${doc.flavor}`;
@@ -18,7 +24,7 @@ function describe(doc: RepoDocument): string {
 
 async function maybeWait(ctx: Context, ref: RepoRef, doc: RepoDocument, values: Invocation['values']): Promise<RepoDocument> {
   if (values.wait !== true) return doc;
-  const client = await ctx.client({ needsCredentials: false });
+  const client = await repoClient(ctx, ref, false);
   return waitForRepo(client, ref, {
     // With --wait, --timeout bounds the wait, as in `repo wait --timeout 30m`.
     timeoutMs: parseDuration((values.timeout as string | undefined) ?? '30m', 'timeout'),
@@ -43,7 +49,7 @@ export const repoUpdate: CommandSpec = {
   examples: ['chacractl repo update ceph/main/1a2b3c/centos/9', 'chacractl repo update --wait ceph/main/1a2b3c/centos/9/flavors/crimson'],
   async run({ args, values }: Invocation, ctx: Context): Promise<number> {
     const ref = parseRepoRef(args[0]!);
-    const client = await ctx.client();
+    const client = await repoClient(ctx, ref, true);
     const doc = await updateRepo(client, ref, ctx.signal);
     report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : 'update requested:');
     return ExitCode.ok;
@@ -59,7 +65,7 @@ export const repoRecreate: CommandSpec = {
   examples: ['chacractl repo recreate ceph/main/1a2b3c/centos/9'],
   async run({ args, values }: Invocation, ctx: Context): Promise<number> {
     const ref = parseRepoRef(args[0]!);
-    const client = await ctx.client();
+    const client = await repoClient(ctx, ref, true);
     const { doc, updatedInstead } = await recreateRepo(client, ref, ctx.signal);
     if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
     report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
@@ -75,7 +81,7 @@ export const repoSetRaw: CommandSpec = {
   examples: ['chacractl repo set-raw ceph/main/1a2b3c/centos/9'],
   async run({ args }: Invocation, ctx: Context): Promise<number> {
     const ref = parseRepoRef(args[0]!);
-    const doc = await setRepoType(await ctx.client(), ref, 'raw', ctx.signal);
+    const doc = await setRepoType(await repoClient(ctx, ref, true), ref, 'raw', ctx.signal);
     report(ctx, doc, 'set to raw:');
     return ExitCode.ok;
   },
@@ -111,8 +117,14 @@ export const repoDelete: CommandSpec = {
     const ref = parseRepoRef(args[0]!);
     const dryRun = values['dry-run'] === true;
     const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
-    const client = await ctx.client({ needsCredentials: !dryRun });
-    const plan = await planRepoDelete(client, ref, ctx.signal);
+    const client = await repoClient(ctx, ref, !dryRun).catch((err: unknown) => {
+      // A repo no node holds is gone already, as a repo the one server lacks.
+      if (err instanceof NotInPoolError) return undefined;
+      throw err;
+    });
+    // With no client, no node holds the repo: plan.doc is undefined and nothing below runs.
+    const plan: RepoDeletePlan = client ? await planRepoDelete(client, ref, ctx.signal) : { repo: ref, doc: undefined, binaries: [] };
+
     const paths = plan.binaries.map(binaryPath);
     if (plan.doc === undefined) {
       ctx.logger.warn(`there is no repo ${formatRepo(ref)} (deleted already?): nothing to delete`);
@@ -134,7 +146,7 @@ export const repoDelete: CommandSpec = {
         return ExitCode.failed;
       }
     }
-    const result = await deleteRepo(client, plan, {
+    const result = await deleteRepo(client!, plan, {
       signal: ctx.signal,
       logger: ctx.logger,
       jobs,
@@ -163,7 +175,7 @@ export const repoShow: CommandSpec = {
   examples: ['chacractl repo show ceph/main/1a2b3c/centos/9', 'chacractl repo show --json ceph/main/1a2b3c/centos/9 | jq .path'],
   async run({ args }: Invocation, ctx: Context): Promise<number> {
     const ref = parseRepoRef(args[0]!);
-    const client = await ctx.client({ needsCredentials: false });
+    const client = await repoClient(ctx, ref, false);
     const doc = await client.getRepo(ref, ctx.signal);
     if (!doc) throw new NoSuchRepoError(client, ref);
     if (ctx.json) {
@@ -187,7 +199,7 @@ export const repoWait: CommandSpec = {
   examples: ['chacractl repo wait --timeout 30m --interval 10s ceph/main/1a2b3c/centos/9'],
   async run({ args, values }: Invocation, ctx: Context): Promise<number> {
     const ref = parseRepoRef(args[0]!);
-    const client = await ctx.client({ needsCredentials: false });
+    const client = await repoClient(ctx, ref, false);
     const doc = await client.getRepo(ref, ctx.signal);
     if (!doc) throw new NoSuchRepoError(client, ref);
     report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }));
@@ -223,7 +235,7 @@ export const repoExtra: CommandSpec = {
     }
     if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
       throw new UsageError('the extra metadata must be a JSON object, such as {"version": "18.2.0"}');
-    const client = await ctx.client();
+    const client = await repoClient(ctx, ref, true);
     if (!(await client.getRepo(ref, ctx.signal))) throw new NoSuchRepoError(client, ref);
     const doc = await client.setRepoExtra(ref, extra as Record<string, unknown>, ctx.signal);
     report(ctx, doc, 'extra stored:');
@@ -239,7 +251,7 @@ export const repoFile: CommandSpec = {
   examples: ['chacractl repo file ceph/main/1a2b3c/centos/9 > /etc/yum.repos.d/ceph.repo'],
   async run({ args }: Invocation, ctx: Context): Promise<number> {
     const ref = parseRepoRef(args[0]!);
-    const client = await ctx.client({ needsCredentials: false });
+    const client = await repoClient(ctx, ref, false);
     const text = await client.getRepoFile(ref, ctx.signal);
     if (text === undefined) throw new NoSuchRepoError(client, ref);
     if (ctx.json) ctx.printJson({ repo: formatRepo(ref), text });
