@@ -70,7 +70,8 @@ export function uploadSucceeded(summary: UploadSummary): boolean {
 /** Errors after which no other file can do better: stop the run. */
 function isFatal(err: unknown): boolean {
   if (err instanceof HttpError) return err.status === 401 || err.status === 403;
-  if (err instanceof NetworkError) return err.exitCode === 3;
+  // A network failure that outlasted its retries: the server is out of reach for every file.
+  if (err instanceof NetworkError) return true;
   return false;
 }
 

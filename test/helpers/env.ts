@@ -158,3 +158,8 @@ export function serverFixture(options: Partial<ServerOptions> = {}): { readonly 
     },
   };
 }
+
+/** Resolves once `condition` holds, checking every few milliseconds: for waiting on what a server has seen. */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}

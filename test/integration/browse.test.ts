@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { CLI, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+import { CLI, runCli, tempDir, testServer, until, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
 
 let server: TestServer;
 let home: TempDir;
@@ -138,7 +138,11 @@ describe('binary download', () => {
     const dir = join(home.path, 'dl4');
     mkdirSync(dir);
     server.faults.add({ method: 'GET', path: 'ceph-18\\.rpm/$', action: { kind: 'delay', ms: 3000 } });
-    const r = await cli(['binary', 'download', `${T}/ceph-18.rpm`, '-o', dir], { onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 600) });
+    server.stats.byMethod = {};
+    // Stopped while the server holds the download back: after the listing and the download's GET arrived.
+    const r = await cli(['binary', 'download', `${T}/ceph-18.rpm`, '-o', dir], {
+      onSpawn: (child) => void until(() => (server.stats.byMethod.GET ?? 0) >= 2).then(() => child.kill('SIGINT')),
+    });
     assert.equal(r.code, 130);
     assert.deepEqual(readdirSync(dir), []);
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CLI, runCli, serverFixture, sha512, testServer, writeFiles } from '../helpers/env.js';
+import { CLI, runCli, serverFixture, sha512, testServer, until, writeFiles } from '../helpers/env.js';
 
 const fixture = serverFixture();
 let n = 0;
@@ -325,7 +325,8 @@ describe('interruption', () => {
       const first = await runCli(['binary', 'create', '-j', '2', t, ...d.files], {
         home: fixture.home.path,
         env: { ...env(), ...slowEnv },
-        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 700),
+        // Stopped once some files have gone, whatever the machine's speed.
+        onSpawn: (child) => void until(() => (slow.stats.byMethod.POST ?? 0) >= 6).then(() => child.kill('SIGINT')),
       });
       assert.equal(first.code, 130, first.stderr);
       assert.match(first.stdout, /interrupted/);
