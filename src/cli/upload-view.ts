@@ -125,6 +125,7 @@ export class UploadView {
   private readonly started = performance.now();
   private timer: NodeJS.Timeout | undefined;
   private drawn = false;
+  private drawnAt = 0;
   /** On a terminal the live display stands for the files that went well; only the others get a line. */
   private readonly everyLine: boolean;
   /** The outcome each file's last result line showed. */
@@ -149,6 +150,7 @@ export class UploadView {
           if (!this.show(r) && r.outcome === 'skipped' && r.message) this.ctx.logger.warn(r.message);
         }
         if (this.progress) this.timer = setInterval(() => this.draw(), 100);
+        this.draw();
         break;
       case 'start':
         this.inFlight.add(e.file.name);
@@ -160,6 +162,8 @@ export class UploadView {
         this.inFlight.delete(e.file.name);
         this.done.files++;
         this.show(e.file);
+        // A file done moves the line at once, however short the run; the timer keeps it lively between.
+        if (performance.now() - this.drawnAt >= 100 || this.done.files === 1) this.draw();
         break;
       case 'rejected':
         // Its line said "uploaded"; the server's copy proved wrong after all.
@@ -225,5 +229,6 @@ export class UploadView {
     this.erase();
     this.ctx.io.stderr.write(line);
     this.drawn = true;
+    this.drawnAt = performance.now();
   }
 }

@@ -1,6 +1,7 @@
 // The same commands over HTTPS, with a CA made for this run.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeCertificates, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
@@ -21,8 +22,19 @@ after(async () => {
 
 const env = { CHACRA_USER: 'admin', CHACRA_KEY: 'secret' };
 
-test('the server speaks HTTPS', () => {
+test('the server speaks HTTPS, with the certificate of the CA made for this run', async () => {
   assert.match(server.url, /^https:\/\/localhost:\d+$/);
+  const { status, encrypted, issuer } = await new Promise<{ status: number | undefined; encrypted: boolean; issuer: string | undefined }>((resolve, reject) => {
+    const req = httpsGet(`${server.url}/`, { ca: readFileSync(certs.ca) }, (res) => {
+      const socket = res.socket as import('node:tls').TLSSocket;
+      resolve({ status: res.statusCode, encrypted: socket.encrypted, issuer: String(socket.getPeerCertificate().issuer?.CN) });
+      res.resume();
+    });
+    req.on('error', reject);
+  });
+  assert.equal(status, 200);
+  assert.equal(encrypted, true);
+  assert.equal(issuer, 'chacractl test CA');
 });
 
 test('upload and verify over HTTPS with --ca', async () => {
