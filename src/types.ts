@@ -1,5 +1,32 @@
 // Shapes of chacra's JSON documents, shared by the client and the local server.
 
+/** Where binaries are uploaded: an arch level, or a flavor under it. The client and the local server both address binaries so. */
+export interface BinaryTarget {
+  project: string;
+  ref: string;
+  sha1: string;
+  distro: string;
+  version: string;
+  arch: string;
+  /** Absent for chacra's "default" flavor. */
+  flavor?: string | undefined;
+}
+
+/** One binary: its target and its name. */
+export interface BinaryRef extends BinaryTarget {
+  name: string;
+}
+
+/** A repository: P/REF/SHA1/DISTRO/VER and an optional flavor. */
+export interface RepoRef {
+  project: string;
+  ref: string;
+  sha1: string;
+  distro: string;
+  version: string;
+  flavor?: string | undefined;
+}
+
 /** One binary as chacra lists it at an arch or flavor level and in search results. */
 export interface BinaryMetadata {
   name: string;

@@ -3,32 +3,8 @@
 // the server as some other, valid-looking URL.
 import { UsageError } from '../errors.js';
 
-/** Where binaries are uploaded: an arch level, or a flavor under it. */
-export interface BinaryTarget {
-  project: string;
-  ref: string;
-  sha1: string;
-  distro: string;
-  version: string;
-  arch: string;
-  /** Absent for chacra's "default" flavor. */
-  flavor?: string | undefined;
-}
-
-/** One binary: its target and its name. */
-export interface BinaryRef extends BinaryTarget {
-  name: string;
-}
-
-/** A repository: P/REF/SHA1/DISTRO/VER and an optional flavor. */
-export interface RepoRef {
-  project: string;
-  ref: string;
-  sha1: string;
-  distro: string;
-  version: string;
-  flavor?: string | undefined;
-}
+export type { BinaryRef, BinaryTarget, RepoRef } from '../types.js';
+import type { BinaryRef, BinaryTarget, RepoRef } from '../types.js';
 
 export const TARGET_SHAPE = 'PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]';
 export const BINARY_SHAPE = 'PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]/NAME';

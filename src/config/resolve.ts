@@ -167,18 +167,18 @@ export async function resolveConfig({ flags, env, needsCredentials = true, allow
   // The chacra url wins when it is set; with shaman and no url of its own
   // (none, or the first run's placeholder), the pool behind shaman is used.
   const noUrl = url === undefined || url.trim() === '' || (urlSource === 'file' && url.trim().replace(/\/+$/, '') === PLACEHOLDER_URL);
-  if (shaman && noUrl)
-    return {
-      url: undefined,
-      shaman,
-      user,
-      key,
-      tls: tls.settings,
-      sources: { url: urlSource, user: userSource, key: keySource, tls: tls.source },
-      file,
-      placeholder: false,
-      warnings,
-    };
+  const resolved = (resolvedUrl: string | undefined, placeholder: boolean): ResolvedConfig => ({
+    url: resolvedUrl,
+    shaman,
+    user,
+    key,
+    tls: tls.settings,
+    sources: { url: urlSource, user: userSource, key: keySource, tls: tls.source },
+    file,
+    placeholder,
+    warnings,
+  });
+  if (shaman && noUrl) return resolved(undefined, false);
 
   if (url === undefined || url.trim() === '')
     throw new ConfigError('no chacra URL is configured', {
@@ -197,31 +197,25 @@ export async function resolveConfig({ flags, env, needsCredentials = true, allow
       file: urlSource === 'file' ? file : undefined,
       hint: `set url = "https://your-chacra-server" in ${file} (chacractl config init writes it), or pass --url or set CHACRA_URL`,
     });
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(url);
-  } catch {
-    throw new ConfigError(`the url ${JSON.stringify(url)} is not a valid URL`, {
-      file: urlSource === 'file' ? file : undefined,
-      hint: 'write it in full, such as https://chacra.example.com',
-    });
-  }
-  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')
-    throw new ConfigError(`the url ${JSON.stringify(url)} must start with http:// or https://`, {
-      file: urlSource === 'file' ? file : undefined,
-    });
-
-  return {
-    url: parsedUrl.toString().replace(/\/+$/, ''),
-    shaman,
-    user,
-    key,
-    tls: tls.settings,
-    sources: { url: urlSource, user: userSource, key: keySource, tls: tls.source },
-    file,
+  return resolved(
+    httpUrl(url, 'the url', 'https://chacra.example.com', urlSource === 'file' ? file : undefined)
+      .toString()
+      .replace(/\/+$/, ''),
     placeholder,
-    warnings,
-  };
+  );
+}
+
+/** An http(s) URL from a setting, or a ConfigError that says which and where. */
+function httpUrl(raw: string, what: string, example: string, file: string | undefined): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${what} ${JSON.stringify(raw)} is not a valid URL`, { file, hint: `write it in full, such as ${example}` });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(`${what} ${JSON.stringify(raw)} must start with http:// or https://`, { file });
+  return parsed;
 }
 
 /** TLS settings, for chacra and shaman alike: --insecure, --ca, ssl_verify, then the CA variables of requests. */
@@ -265,17 +259,7 @@ function shamanSettings(flags: ConfigFlags, env: NodeJS.ProcessEnv, fileValues: 
         ? [env.CHACRA_SHAMAN_URL, 'env' as Source]
         : [fileValues.shaman_url, 'file' as Source];
   if (raw === undefined || raw.trim() === '') return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw.trim());
-  } catch {
-    throw new ConfigError(`the shaman url ${JSON.stringify(raw)} is not a valid URL`, {
-      file: urlSource === 'file' ? file : undefined,
-      hint: 'write it in full, such as https://shaman.ceph.com',
-    });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new ConfigError(`the shaman url ${JSON.stringify(raw)} must start with http:// or https://`, { file: urlSource === 'file' ? file : undefined });
+  const parsed = httpUrl(raw.trim(), 'the shaman url', 'https://shaman.ceph.com', urlSource === 'file' ? file : undefined);
   const [user, userSource]: [string | undefined, Source] = env.SHAMAN_API_USER ? [env.SHAMAN_API_USER, 'env'] : [fileValues.shaman_user, 'file'];
   const [key, keySource]: [string | undefined, Source] = env.SHAMAN_API_KEY ? [env.SHAMAN_API_KEY, 'env'] : [fileValues.shaman_key, 'file'];
   parsed.username = '';

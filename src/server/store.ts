@@ -6,16 +6,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BinaryMetadata, RepoDocument } from '../types.js';
+import type { BinaryMetadata, BinaryTarget, RepoDocument, RepoRef } from '../types.js';
 import type { RepoStatus } from './callbacks.js';
 
-export interface BinaryKey {
-  project: string;
-  ref: string;
-  sha1: string;
-  distro: string;
-  version: string;
-  arch: string;
+/** A binary's place in the store: its target, with the flavor always named ("default"). */
+export interface BinaryKey extends Omit<BinaryTarget, 'flavor'> {
   flavor: string;
 }
 
@@ -32,12 +27,8 @@ export interface StoredBinary extends BinaryKey {
   builtBy: string | null;
 }
 
-export interface RepoKey {
-  project: string;
-  ref: string;
-  sha1: string;
-  distro: string;
-  version: string;
+/** A repo's key in the store: its path, with the flavor always named. */
+export interface RepoKey extends Omit<RepoRef, 'flavor'> {
   flavor: string;
 }
 
