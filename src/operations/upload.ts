@@ -2,15 +2,14 @@
 // while hashing, then verify every file with one more listing per target.
 // N new files in one target cost N + 2 requests, and each is read once.
 import type { ChacraClient } from '../client/client.js';
-import { contentTypeOf } from '../client/multipart.js';
-import { formatTarget, type BinaryTarget } from '../client/paths.js';
-import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
-import { ChacraError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
+import type { RetryPolicy } from '../client/retry.js';
+import { ChacraError, InterruptedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import { sha512OfFile } from './files.js';
 import { runPool, runSignal } from './pool.js';
-import { firstUploadsAlone, planUploads, sameContent, type FileOutcome, type FileReport, type Plan, type UploadBatch, type Work } from './upload-plan.js';
+import { uploadOne } from './upload-file.js';
+import { firstUploadsAlone, planUploads, type FileOutcome, type FileReport, type Plan, type UploadBatch, type Work } from './upload-plan.js';
+import { verifyTarget } from './upload-verify.js';
 
 export type { UploadBatch, PlannedAction, FileOutcome, FileReport } from './upload-plan.js';
 
@@ -65,20 +64,6 @@ const OK_OUTCOMES: ReadonlySet<FileOutcome> = new Set(['uploaded', 'replaced', '
 
 export function uploadSucceeded(summary: UploadSummary): boolean {
   return !summary.interrupted && summary.fatal === undefined && summary.files.every((f) => OK_OUTCOMES.has(f.outcome));
-}
-
-/** Errors after which no other file can do better: stop the run. */
-function isFatal(err: unknown): boolean {
-  if (err instanceof HttpError) return err.status === 401 || err.status === 403;
-  // A network failure that outlasted its retries: the server is out of reach for every file.
-  if (err instanceof NetworkError) return true;
-  return false;
-}
-
-function isTransient(err: unknown): boolean {
-  if (err instanceof NetworkError) return true;
-  if (err instanceof HttpError) return err.status >= 500 || err.status === 429;
-  return false;
 }
 
 export async function uploadBinaries(client: ChacraClient, batches: readonly UploadBatch[], options: UploadOptions = {}): Promise<UploadSummary> {
@@ -185,162 +170,6 @@ function unsent(reports: readonly FileReport[], signal: AbortSignal | undefined,
       r.message = `not sent: ${fatal ? fatal.message : 'the run stopped before it'}`;
     }
   }
-}
-
-interface RunContext {
-  signal?: AbortSignal | undefined;
-  retry: RetryPolicy;
-  /** Called once the file's bytes are all handed to the connection. */
-  release?: () => void;
-  logger: Logger;
-  emit: (event: UploadEvent) => void;
-}
-
-/** Uploads one file, retrying safely; returns the error when it should stop the whole run. */
-async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promise<ChacraError | undefined> {
-  const { report, local } = w;
-  const startedAt = performance.now();
-  try {
-    await withRetry(
-      async (attempt) => {
-        // Send again only once we know the server did not keep a good copy.
-        if (attempt > 1 && (await settledByServer(client, w, ctx.signal))) return;
-        report.tries++;
-        let sent = 0;
-        try {
-          const result = await client.uploadBinary(
-            w.target,
-            { path: local.path, name: local.name, size: local.size, mtimeMs: local.mtimeMs, contentType: contentTypeOf(local.name) },
-            {
-              force: w.force,
-              signal: ctx.signal,
-              onSent: ctx.release,
-              onBytes: (n) => {
-                sent += n;
-                ctx.emit({ type: 'bytes', file: report, bytes: n });
-              },
-            },
-          );
-          report.bytesSent += result.bytesSent;
-          if (result.outcome !== 'exists') {
-            report.sha512 = result.sha512;
-            report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
-            return;
-          }
-        } catch (err) {
-          report.bytesSent += sent;
-          throw err;
-        }
-        // #12: the name appeared since the listing; an earlier try of ours may have landed.
-        const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
-        report.sha512 ??= (await sha512OfFile(local.path, ctx.signal)).sha512;
-        report.serverSha512 = entry?.checksum ?? null;
-        if (sameContent(entry, report.sha512)) {
-          report.outcome = attempt > 1 ? 'uploaded' : 'unchanged';
-        } else {
-          report.outcome = 'skipped';
-          report.replaceable = true;
-          report.message = `${local.name} appeared on the server with other contents while uploading; not replaced`;
-          ctx.logger.warn(report.message);
-        }
-      },
-      {
-        policy: ctx.retry,
-        signal: ctx.signal,
-        retryError: (err) => (isTransient(err) ? { reason: (err as Error).message } : undefined),
-        onRetry: ({ delayMs, reason }) => {
-          ctx.emit({ type: 'retry', file: report, reason, delayMs });
-          ctx.logger.info(`upload of ${local.name} failed (${reason}); checking the server, then retrying in ${formatDelay(delayMs)}`);
-        },
-      },
-    );
-  } catch (err) {
-    if (err instanceof InterruptedError || ctx.signal?.aborted) {
-      report.outcome = 'interrupted';
-      report.message = 'interrupted while uploading';
-    } else {
-      report.outcome = 'failed';
-      report.message = err instanceof Error ? err.message : String(err);
-      if (isFatal(err)) return err as ChacraError;
-      // The caller hears of it from the report (the CLI names every failed file once).
-      ctx.logger.debug(`${local.path}: ${report.message}`);
-    }
-  } finally {
-    report.durationMs += Math.round(performance.now() - startedAt);
-  }
-}
-
-/**
- * After a failed try: true when the server holds the file rightly already (the
- * try landed after all). Other contents under the name are the remains of the
- * failed try or another uploader's file; without force, which of the two
- * cannot be told, so they are not overwritten and the user hears of it.
- */
-async function settledByServer(client: ChacraClient, w: Work, signal: AbortSignal | undefined): Promise<boolean> {
-  const { report, local } = w;
-  const entry = (await client.listTarget(w.target, signal))?.[local.name];
-  if (entry === undefined) return false;
-  report.sha512 ??= (await sha512OfFile(local.path, signal)).sha512;
-  report.serverSha512 = entry.checksum;
-  if (sameContent(entry, report.sha512)) {
-    report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';
-    return true;
-  }
-  if (w.force) return false;
-  report.replaceable = true;
-  throw new VerificationError(`${local.name}: after a failed upload the server holds other contents (sha512 ${entry.checksum.slice(0, 16)}…); not overwritten`);
-}
-
-async function verifyTarget(client: ChacraClient, target: BinaryTarget, items: readonly Work[], options: UploadOptions & RunContext): Promise<void> {
-  const name = formatTarget(target);
-  let toCheck = items.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');
-  const resends = options.verifyResends ?? 2;
-  for (let round = 0; toCheck.length > 0; round++) {
-    options.emit({ type: 'verify', target: name, files: toCheck.length });
-    // One listing of the target's flavor (listTarget never reads the mixed arch level, #40).
-    const listing = (await client.listTarget(target, options.signal)) ?? {};
-    const wrong = toCheck.filter((w) => {
-      const entry = listing[w.local.name];
-      w.report.serverSha512 = entry?.checksum ?? null;
-      return !sameContent(entry, w.report.sha512);
-    });
-    if (wrong.length === 0) return;
-    if (round >= resends) {
-      for (const w of wrong) await reportWrongCopy(client, w, options);
-      return;
-    }
-    for (const w of wrong) {
-      options.logger.warn(`${w.local.name}: the server holds other contents than were sent; sending it again`);
-      options.emit({ type: 'resend', file: w.report });
-      w.force = true;
-      w.report.outcome = 'failed';
-    }
-    await runPool(wrong, options.jobs ?? 4, async (w) => {
-      const stopper = await uploadOne(client, w, options);
-      if (stopper) throw stopper;
-    });
-    toCheck = wrong.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');
-  }
-}
-
-async function reportWrongCopy(client: ChacraClient, w: Work, options: RunContext): Promise<void> {
-  const { report } = w;
-  const error = new VerificationError(`${report.name}: the server's sha512 is ${report.serverSha512 ?? '(missing)'}, the file's is ${report.sha512}`);
-  report.outcome = 'failed';
-  report.message = error.message;
-  // A file this run created and the server holds wrongly must not stay as if it were good.
-  if (report.action === 'upload') {
-    try {
-      await client.deleteBinary({ ...w.target, name: report.name }, options.signal);
-      report.message += '; removed it from the server';
-    } catch (err) {
-      report.message += `; could not remove it from the server: ${(err as Error).message}`;
-    }
-  } else {
-    report.message += '; the server keeps the wrong copy';
-  }
-  options.logger.debug(report.message);
-  options.emit({ type: 'rejected', file: report });
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
