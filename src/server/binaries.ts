@@ -155,12 +155,16 @@ function encodeHeader(name: string): string {
     .replace(/[^\t\x20-\x7e\x80-\xff]/g, '_');
 }
 
+/** Counts an upload under way under `name`; the function returned ends it, once however often it is called. */
 function enter(map: Map<string, number>, name: string): () => void {
   map.set(name, (map.get(name) ?? 0) + 1);
+  let left = false;
   return () => {
-    const left = (map.get(name) ?? 1) - 1;
-    if (left === 0) map.delete(name);
-    else map.set(name, left);
+    if (left) return;
+    left = true;
+    const count = (map.get(name) ?? 1) - 1;
+    if (count === 0) map.delete(name);
+    else map.set(name, count);
   };
 }
 
@@ -176,6 +180,8 @@ async function upload(x: Exchange, store: Store, faults: Faults, stats: UploadSt
     x.req.resume();
     return badRequest(x, unusable);
   }
+  // The client went away while its request waited (the delay, a busy worker): nothing to store.
+  if (x.req.socket.destroyed) return;
   const leave: (() => void)[] = [];
   let projectRace = false;
   if (putName === undefined && !store.projects.has(key.project)) {
@@ -187,10 +193,17 @@ async function upload(x: Exchange, store: Store, faults: Faults, stats: UploadSt
     if (store.creating.repos.has(repoKey) && !projectRace) stats.duplicateRepos++;
     leave.push(enter(store.creating.repos, repoKey));
   }
-  try {
-    await receive(x, store, faults, stats, key, putName, projectRace);
-  } finally {
+  // Once the exchange is over, however it ended: a client gone while its request
+  // waited for a worker leaves a body nobody reads, and its upload must not
+  // count as under way for ever (chacra's transaction would be rolled back).
+  const over = () => {
     for (const l of leave) l();
+  };
+  x.res.once('close', over);
+  try {
+    await Promise.race([receive(x, store, faults, stats, key, putName, projectRace), new Promise<void>((resolve) => x.res.once('close', resolve))]);
+  } finally {
+    over();
   }
 }
 
