@@ -3,7 +3,9 @@
 // the local server made as slow as a real chacra; prints wall time, requests,
 // bytes read and peak memory of each, and the ratios.
 //
-//   npm run bench -- [--files 300] [--big 1g|0] [--delay 30ms] [--workers 4] [--https] [--pool-files 20|0]
+// First, what start-up costs: chacractl exists and --version next to node -e 0 and curl -I.
+//
+//   npm run bench -- [--files 300] [--big 1g|0] [--delay 30ms] [--workers 4] [--https] [--pool-files 20|0] [--startup-runs 10|0]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { startPool } from '../src/server/pool.js';
+import { benchStartup } from './startup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = resolve(here, '../src/bin/chacractl.js');
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     https: { type: 'boolean', default: false },
     'pool-files': { type: 'string', default: '20' },
     'health-delay': { type: 'string', default: '2000' },
+    'startup-runs': { type: 'string', default: '10' },
   },
 });
 
@@ -197,6 +201,8 @@ async function main(): Promise<void> {
   const target = () => `bench/main/run${++t}/centos/9/x86_64`;
   const bench: BenchRun = { server, target, node, curlTls };
   try {
+    const startupRuns = Number(values['startup-runs']);
+    if (startupRuns > 0) await benchStartup(run, { cli: CLI, work, runs: startupRuns, curl: curlAvailable });
     if (fileCount > 0) await benchSmallFiles(bench, small);
     if (bigBytes > 0) await benchBigFile(bench, bigBytes);
     const poolFiles = Number(values['pool-files']);

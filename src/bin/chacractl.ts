@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // The executable: wires the process to main() and owns process exit.
-import { main } from '../cli/main.js';
 import { ExitCode } from '../errors.js';
 
 const controller = new AbortController();
@@ -21,12 +20,21 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
 
+const argv = process.argv.slice(2);
+// `chacractl --version` alone, as scripts check it, need not load the grammar
+// and its commands; any other spelling goes through main() as before.
+const run: Promise<number> =
+  argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')
+    ? import('../version.js').then(({ VERSION }) => {
+        process.stdout.write(`${VERSION}\n`);
+        return ExitCode.ok;
+      })
+    : import('../cli/main.js').then(({ main }) =>
+        main(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() }, controller.signal),
+      );
+
 // No top-level await: the single executable runs this file bundled as CommonJS.
-void main(
-  process.argv.slice(2),
-  { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() },
-  controller.signal,
-).then(async (code) => {
+void run.then(async (code) => {
   // Everything is done once main() returns, but undici's closed sockets keep the
   // event loop alive for a further ~100 ms; exit as soon as the output is out.
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

@@ -74,9 +74,11 @@ export interface ContextOptions {
   requestTimeout: boolean;
   /** The command will make requests: start loading the HTTP client now. */
   preloadClient?: boolean;
+  /** Clients send over node:http, which starts at once, rather than undici's pool (see CommandSpec.bulk). */
+  light?: boolean;
 }
 
-export function createContext({ io, logger, paint, signal, values, requestTimeout, preloadClient = false }: ContextOptions): Context {
+export function createContext({ io, logger, paint, signal, values, requestTimeout, preloadClient = false, light = false }: ContextOptions): Context {
   /**
    * What every client of this run shares: timeouts, retries, logging, proxies.
    * Unset, the library's defaults apply: 3 retries, and a try given up after
@@ -92,15 +94,19 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
       },
       logger,
       env: io.env,
+      light,
     };
   };
   let resolved: ResolvedConfig | undefined;
-  // undici is most of the start-up time, so --version and --help never load it;
-  // a command that will talk to the server starts loading it at once, while it
-  // reads its config, its standard input and its files.
+  // undici is most of the start-up time, so only bulk commands load it, and
+  // they start at once, while they read their config, standard input and files.
   let loading: Promise<typeof import('../client/client.js')> | undefined;
   const clientModule = () => (loading ??= import('../client/client.js'));
-  if (preloadClient) void clientModule();
+  if (preloadClient) {
+    void clientModule();
+    // Its failure, if any, is the first request's to report.
+    if (!light) import('../client/undici-engine.js').catch(() => undefined);
+  }
   const clients: { close(): Promise<void> }[] = [];
   let pool: Promise<PoolAccess | undefined> | undefined;
   const str = (name: string) => values[name] as string | undefined;

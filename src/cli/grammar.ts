@@ -48,9 +48,25 @@ export interface CommandSpec {
   examples?: string[];
   /** It talks to no chacra server: the HTTP client is not loaded ahead. */
   offline?: boolean;
+  /**
+   * It moves many files or big ones: its clients use undici's keep-alive
+   * pool, whose start-up the transfer repays; others use node:http.
+   */
+  bulk?: boolean;
   /** Whether, with these options, it waits for a repo: --timeout then bounds the wait, not each request. */
   waitsForRepo?: (values: Values) => boolean;
   run(invocation: Invocation, context: Context): Promise<number>;
+}
+
+type Run = CommandSpec['run'];
+
+/**
+ * A command's run code, loaded when the command is chosen: the declarations
+ * that parsing and help read stay light, and --version, --help or a quick
+ * command do not pay for the code (and the libraries) of every other one.
+ */
+export function lazyRun<K extends string>(load: () => Promise<{ [name in K]: Run }>, name: K): Run {
+  return async (invocation, context) => (await load())[name](invocation, context);
 }
 
 export function usageLine(c: CommandSpec): string {

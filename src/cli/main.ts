@@ -11,7 +11,6 @@ import { binaryShow, health, ls, search } from './commands/browse.js';
 import { completionCommand } from './commands/completion.js';
 import { configInit, configShow } from './commands/config.js';
 import { binaryDownload } from './commands/download.js';
-import { advice } from './advice.js';
 import { createContext, stoppedStatus } from './context.js';
 import { Grammar, type OptionSpec } from './grammar.js';
 import { colorEnabled, paint, type Io } from './io.js';
@@ -153,18 +152,27 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
     logger.addSecret(io.env.CHACRA_KEY);
     // --timeout bounds each request, or, where a command waits for a repo, the wait.
     const waits = command.waitsForRepo?.(values) === true;
-    const ctx = createContext({ io, logger, paint: colors, signal, values, requestTimeout: !waits, preloadClient: command.offline !== true });
+    const ctx = createContext({
+      io,
+      logger,
+      paint: colors,
+      signal,
+      values,
+      requestTimeout: !waits,
+      preloadClient: command.offline !== true,
+      light: command.bulk !== true,
+    });
     ctxRef.close = ctx.close;
     const code = await command.run(parsed.invocation!, ctx);
     return code === ExitCode.interrupted ? stoppedStatus(signal) : code;
   } catch (err) {
-    return reportError(err, logger, signal);
+    return await reportError(err, logger, signal);
   } finally {
     await ctxRef.close?.().catch(() => undefined);
   }
 }
 
-function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): number {
+async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): Promise<number> {
   if (signal.aborted || err instanceof InterruptedError) {
     const status = stoppedStatus(signal);
     logger.error(status === ExitCode.terminated ? 'terminated' : 'interrupted');
@@ -173,6 +181,8 @@ function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): numb
   if (err instanceof ChacraError) {
     // Expected failures: the message and what to do, no stack.
     logger.error(err.message);
+    // The advice knows every operation's errors: loaded on failure only.
+    const { advice } = await import('./advice.js');
     const hint = advice(err);
     if (hint) logger.error(`hint: ${hint}`);
     if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);

@@ -2,14 +2,16 @@
 // place, retries by a single policy, and every failure turned into a typed
 // error that names the request without its credentials.
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import Agent from 'undici/lib/dispatcher/agent.js';
-import apiRequest from 'undici/lib/api/api-request.js';
-import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError, type NetworkFailure, type ProxyInfo } from '../errors.js';
+import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError, type ProxyInfo } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
+import { DEFAULT_PORTS, headerValue, httpErrorOf, readServerMessage, TLS_CODES, toNetworkError } from './http-errors.js';
 import { DEFAULT_RETRY_POLICY, formatDelay, withRetry, type RetryPolicy } from './retry.js';
+import type { Engine, EngineSettings } from './wire.js';
+
+export { headerValue, httpErrorOf, readServerMessage, serverMessageOf, toNetworkError } from './http-errors.js';
 
 export interface TlsOptions {
   verify: boolean;
@@ -38,6 +40,12 @@ export interface TransportOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** For tests and embedding: a dispatcher of the caller's own. */
   dispatcher?: Dispatcher | undefined;
+  /**
+   * Send over node:http rather than undici's pool: a run of a handful of
+   * requests is over before undici would have started. Bulk transfers gain
+   * from the pool; with a proxy variable set, the pool is used anyway.
+   */
+  light?: boolean | undefined;
 }
 
 /**
@@ -92,23 +100,13 @@ const RETRY_STATUSES_UNSAFE = new Set([429, 502, 503, 504]);
 const RETRY_STATUSES_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
 // Errors raised before any byte of the request reached the server.
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_NOT_YET_VALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-]);
 
 export class Transport {
   readonly baseUrl: string;
   readonly logger: Logger;
   readonly retryPolicy: RetryPolicy;
   private readonly authorization: string | undefined;
-  private readonly dispatcher: Dispatcher | Promise<Dispatcher>;
+  private readonly engine: Promise<Engine>;
   private readonly ownsDispatcher: boolean;
   private readonly proxies: ProxyEnvironment;
   private readonly timeoutMs: number;
@@ -127,7 +125,9 @@ export class Transport {
     this.ownsDispatcher = options.dispatcher === undefined;
     this.proxies = proxyEnvironment(options.env ?? process.env);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.dispatcher = options.dispatcher ?? createDispatcher(options, this.proxies);
+    this.engine = createEngine(options, engineSettings(options), this.proxies);
+    // Nothing is sent before a first request awaits it; a failed load is that request's error.
+    this.engine.catch(() => undefined);
   }
 
   /** The URL of a path, for messages: it never holds credentials. */
@@ -136,7 +136,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await (await this.dispatcher).close();
+    await (await this.engine.catch(() => undefined))?.close();
   }
 
   /** Sends a request, retrying as its mode allows; any status comes back to the caller. */
@@ -187,22 +187,13 @@ export class Transport {
     if (spec.auth && this.authorization) headers.authorization = this.authorization;
     const started = performance.now();
     this.requestCount++;
-    const target = new URL(url);
-    const res = await apiRequest
-      .call(await this.dispatcher, {
-        origin: target.origin,
-        path: target.pathname + target.search,
-        method: spec.method,
-        headers,
-        body: bodyOf(spec.body?.()),
-        signal: spec.signal,
-      })
-      .catch((err: unknown) => {
-        if (spec.signal?.aborted) throw new InterruptedError();
-        throw err;
-      });
-    this.logger.debug(`${spec.method} ${url} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
-    return { status: res.statusCode, headers: res.headers, body: res.body as RawResponse['body'], url };
+    const engine = await this.engine;
+    const res = await engine.send({ url: new URL(url), method: spec.method, headers, body: spec.body?.(), signal: spec.signal }).catch((err: unknown) => {
+      if (spec.signal?.aborted) throw new InterruptedError();
+      throw err;
+    });
+    this.logger.debug(`${spec.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
+    return { status: res.status, headers: res.headers, body: res.body, url };
   }
 
   /** Sends, then reads a JSON answer when the status is one of `ok`; other statuses throw HttpError. */
@@ -238,13 +229,8 @@ async function readJson<T>(res: RawResponse, method: string): Promise<T> {
 
 const USER_AGENT = 'chacractl (node)';
 
-function bodyOf(body: string | Buffer | AsyncIterable<Uint8Array> | undefined): string | Buffer | Readable | null {
-  if (body === undefined) return null;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) return body;
-  return Readable.from(body, { objectMode: false });
-}
-
-function createDispatcher(options: TransportOptions, proxies: ProxyEnvironment): Dispatcher | Promise<Dispatcher> {
+/** The engine's settings; a CA bundle that cannot be read is a ConfigError at once, not at the first request. */
+function engineSettings(options: TransportOptions): EngineSettings {
   const tls = options.tls ?? { verify: true };
   let ca: Buffer | undefined;
   if (tls.caFile !== undefined) {
@@ -257,34 +243,21 @@ function createDispatcher(options: TransportOptions, proxies: ProxyEnvironment):
       });
     }
   }
-  const connect = {
-    timeout: options.connectTimeoutMs ?? 10_000,
-    rejectUnauthorized: tls.verify,
-    ...(ca ? { ca } : {}),
-  };
-  const common = {
+  return {
     connections: options.connections ?? 8,
-    keepAliveTimeout: 30_000,
-    // Both are silence timeouts (undici re-arms them as bytes move): the
-    // headers timeout also runs while the body is sent, and fires only when
-    // the server has stopped reading it for that long.
-    headersTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    bodyTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    connect,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    verify: tls.verify,
+    ca,
   };
-  if (!proxies.http && !proxies.https) return new Agent(common);
-  // The proxy agents need undici whole (its index adds connect() to every dispatcher).
-  return import('undici').then(
-    ({ EnvHttpProxyAgent }) =>
-      new EnvHttpProxyAgent({
-        ...common,
-        requestTls: connect,
-        // '' rather than undefined: undici would read process.env in its place.
-        httpProxy: proxies.http?.url ?? '',
-        httpsProxy: proxies.https?.url ?? '',
-        noProxy: proxies.noProxy,
-      }),
-  );
+}
+
+async function createEngine(options: TransportOptions, settings: EngineSettings, proxies: ProxyEnvironment): Promise<Engine> {
+  const proxied = proxies.http !== undefined || proxies.https !== undefined;
+  if (options.light && !proxied && options.dispatcher === undefined) return (await import('./light-transport.js')).lightEngine(settings);
+  const { undiciEngine } = await import('./undici-engine.js');
+  const urls = proxied ? { http: proxies.http?.url, https: proxies.https?.url, noProxy: proxies.noProxy } : undefined;
+  return undiciEngine(settings, urls, options.dispatcher);
 }
 
 interface ProxySetting {
@@ -308,8 +281,6 @@ function proxyEnvironment(env: NodeJS.ProcessEnv): ProxyEnvironment {
   };
   return { http: pick('http_proxy', 'HTTP_PROXY'), https: pick('https_proxy', 'HTTPS_PROXY'), noProxy: env.no_proxy ?? env.NO_PROXY ?? '' };
 }
-
-const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 
 /** The proxy a request to `url` goes through, if any: the choice EnvHttpProxyAgent makes. */
 function proxyFor(url: string, proxies: ProxyEnvironment): ProxyInfo | undefined {
@@ -335,109 +306,4 @@ function proxyFor(url: string, proxies: ProxyEnvironment): ProxyInfo | undefined
     host = setting.url.replace(/^[^@/]*@/, '');
   }
   return { host, variable: setting.variable };
-}
-
-export function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The server's own words: the JSON `message`, or the title of an HTML page. */
-export async function readServerMessage(res: RawResponse): Promise<string | undefined> {
-  const text = await res.body.text();
-  return serverMessageOf(text, headerValue(res.headers['content-type']));
-}
-
-export function serverMessageOf(text: string, contentType: string | undefined): string | undefined {
-  if (text.trim() === '') return undefined;
-  if (contentType?.includes('json') || /^\s*[{[]/.test(text)) {
-    try {
-      const parsed = JSON.parse(text) as { message?: unknown };
-      if (parsed && typeof parsed.message === 'string') return parsed.message;
-    } catch {
-      // not JSON after all: fall through to HTML and text
-    }
-  }
-  // webob answers a client that asks for no HTML in plain text: "404 Not Found", the explanation, the detail.
-  const plainPage = /^(\d{3} [^\n]+)\n\n[^\n]*(?:\n\n\s*([^\n]*\S))?/.exec(text);
-  if (plainPage && !text.includes('<')) return plainPage[2] ? `${plainPage[1]}: ${plainPage[2].trim()}` : plainPage[1];
-  const title = /<title>([^<]*)<\/title>/i.exec(text);
-  // webob's error pages (chacra's and shaman's) put the application's words after two line breaks.
-  const detail = /<br \/><br \/>([^<]*)<\/body>/i.exec(text)?.[1]?.trim();
-  if (title?.[1]) return detail ? `${title[1].trim()}: ${detail}` : title[1].trim();
-  const plain = text
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return plain.length > 200 ? plain.slice(0, 200) + '…' : plain || undefined;
-}
-
-export async function httpErrorOf(res: RawResponse, method: string, hint?: string): Promise<HttpError> {
-  const serverMessage = method === 'HEAD' ? undefined : await readServerMessage(res).catch(() => undefined);
-  if (method === 'HEAD') await res.body.dump().catch(() => undefined);
-  return new HttpError({ method, url: res.url, status: res.status, serverMessage, hint });
-}
-
-/**
- * A failure as a NetworkError that says what went wrong. `proxy` is the proxy
- * the request went through: failures to reach it, or to open a tunnel through
- * it, are then put on the proxy, not on the server. `timeoutMs`: the silence
- * timeout, for the message.
- */
-export function toNetworkError(err: unknown, method: string, url: string, proxy?: ProxyInfo, timeoutMs?: number): NetworkError {
-  if (err instanceof NetworkError) return err;
-  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = e?.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e?.cause?.code ?? e?.code);
-  const target = new URL(url);
-  const origin = target.host;
-  const failure = (kind: NetworkFailure, reason: string, hint?: string) => new NetworkError({ method, url, code, kind, reason, hint, cause: err });
-  if (proxy) {
-    const blame = (kind: NetworkFailure, reason: string, hint: string) => new NetworkError({ method, url, code, kind, reason, hint, cause: err, proxy });
-    const tunnel = /Proxy response \((\d+)\) !== 200/.exec(e?.message ?? '');
-    if (tunnel) {
-      const status = Number(tunnel[1]);
-      const to = `${target.hostname}:${target.port || DEFAULT_PORTS[target.protocol]}`;
-      if (status === 407)
-        return blame('other', `the proxy ${proxy.host} wants credentials (answered 407 to CONNECT ${to})`, "give the proxy's user and password in its URL");
-      return blame(
-        'refused',
-        `the proxy ${proxy.host} could not open a tunnel to ${to} (answered ${status} to CONNECT)`,
-        'the proxy could not reach the server: check the url, or whether this host should bypass the proxy',
-      );
-    }
-    switch (code) {
-      case 'ECONNREFUSED':
-        return blame('refused', `connection refused by the proxy ${proxy.host}`, "is the proxy running, and is the proxy's address right?");
-      case 'ENOTFOUND':
-      case 'EAI_AGAIN':
-        return blame('dns', `cannot resolve the host of the proxy ${proxy.host}`, "check the proxy's address and your DNS");
-      case 'UND_ERR_CONNECT_TIMEOUT':
-      case 'EHOSTUNREACH':
-      case 'ENETUNREACH':
-        return blame('connect-timeout', `cannot connect to the proxy ${proxy.host} (${code})`, "check the proxy's address and the network to it");
-    }
-  }
-  switch (code) {
-    case 'ECONNREFUSED':
-      return failure('refused', `connection refused by ${origin}`, 'is the server running, and is the url right?');
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return failure('dns', `cannot resolve the host ${new URL(url).hostname}`, 'check the url and your DNS');
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return failure('connect-timeout', `timed out connecting to ${origin}`, 'check the url and the network between here and the server');
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return failure(
-        'timeout',
-        `the server stopped answering: nothing came${timeoutMs === undefined ? '' : ` for ${formatDelay(timeoutMs)}`} (timeout)`,
-        'the server may be slow: allow it a longer timeout',
-      );
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-    case 'EPIPE':
-      return failure('closed', 'the connection was closed by the server');
-    default:
-      if (code && TLS_CODES.has(code))
-        return failure('tls', `TLS certificate check failed (${code})`, "give the CA bundle that signed the server's certificate");
-      return failure('other', e?.message ?? String(err));
-  }
 }

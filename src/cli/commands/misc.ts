@@ -1,9 +1,4 @@
-import { parseProjectName } from '../../client/paths.js';
-import { ExitCode, HttpError, NetworkError } from '../../errors.js';
-import { apiPath, createProject, pathExists } from '../../operations/simple.js';
-import { NotInPoolError, readClient } from '../pool.js';
-import type { Context } from '../context.js';
-import type { CommandSpec, Invocation } from '../grammar.js';
+import { type CommandSpec, lazyRun } from '../grammar.js';
 
 export const projectCreate: CommandSpec = {
   path: ['project', 'create'],
@@ -11,15 +6,7 @@ export const projectCreate: CommandSpec = {
   args: [{ name: 'NAME', required: true }],
   options: [],
   examples: ['chacractl project create ceph'],
-  async run({ args }: Invocation, ctx: Context): Promise<number> {
-    const name = parseProjectName(args[0]!);
-    const client = await ctx.client();
-    const outcome = await createProject(client, name, ctx.signal);
-    if (outcome === 'exists') ctx.logger.warn(`project ${name} exists already`);
-    if (ctx.json) ctx.printJson({ project: name, created: outcome === 'created' });
-    else if (outcome === 'created') ctx.print(`created project ${name}`);
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./misc-run.js'), 'runProjectCreate'),
 };
 
 export const exists: CommandSpec = {
@@ -28,25 +15,5 @@ export const exists: CommandSpec = {
   args: [{ name: 'PATH', required: true }],
   options: [],
   examples: ['chacractl exists binaries/ceph/main/1a2b3c/centos/9/x86_64', 'chacractl exists repos/ceph/main/1a2b3c/centos/9'],
-  async run({ args }: Invocation, ctx: Context): Promise<number> {
-    const path = args[0]!;
-    let found: boolean;
-    try {
-      // With the pool, the node that holds the path answers; none holding it is "does not exist".
-      const { root, segments } = apiPath(path);
-      const client = await readClient(ctx, root, segments).catch((err: unknown) => {
-        if (err instanceof NotInPoolError) return undefined;
-        throw err;
-      });
-      found = client !== undefined && (await pathExists(client, path, ctx.signal));
-    } catch (err) {
-      if (err instanceof HttpError || err instanceof NetworkError) {
-        ctx.logger.error(`could not tell whether ${path} exists`);
-      }
-      throw err;
-    }
-    if (ctx.json) ctx.printJson({ path, exists: found });
-    else if (!ctx.quiet) ctx.print(found ? `${path} exists` : `${path} does not exist`);
-    return found ? ExitCode.ok : ExitCode.failed;
-  },
+  run: lazyRun(() => import('./misc-run.js'), 'runExists'),
 };

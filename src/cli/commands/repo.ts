@@ -1,44 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { formatRepo, formatTarget, parseRepoRef, repoSegments, type BinaryRef, type RepoRef } from '../../client/paths.js';
-import { ExitCode, FileError, UsageError } from '../../errors.js';
-import { waitForRepo } from '../../operations/repo-wait.js';
-import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
-import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
-import { repoState, type RepoDocument } from '../../types.js';
-import { parseCount, parseDuration, type Context } from '../context.js';
-import { confirm, readAll } from '../io.js';
-import { NotInPoolError, readClient } from '../pool.js';
-import type { CommandSpec, Invocation } from '../grammar.js';
+import { type CommandSpec, lazyRun } from '../grammar.js';
 
 const REPO_ARG = [{ name: 'PATH', required: true }];
-
-/** The server, or with the pool the node that holds the repo. */
-function repoClient(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
-  return readClient(ctx, 'repos', repoSegments(ref), { needsCredentials });
-}
-
-function describe(doc: RepoDocument): string {
-  const flavor = doc.flavor === 'default' ? '' : `/flavors/${doc.flavor}`;
-  return `${doc.project_name}/${doc.ref}/${doc.sha1}/${doc.distro}/${doc.distro_version}${flavor}: ${repoState(doc)} (${doc.type}, archs ${doc.archs.join(' ') || '-'})`;
-}
-
-async function maybeWait(ctx: Context, ref: RepoRef, doc: RepoDocument, values: Invocation['values']): Promise<RepoDocument> {
-  if (values.wait !== true) return doc;
-  const client = await repoClient(ctx, ref, false);
-  return waitForRepo(client, ref, {
-    // With --wait, --timeout bounds the wait, as in `repo wait --timeout 30m`.
-    timeoutMs: parseDuration((values.timeout as string | undefined) ?? '30m', 'timeout'),
-    intervalMs: parseDuration((values.interval as string | undefined) ?? '5s', 'interval'),
-    signal: ctx.signal,
-    onState: (state) => ctx.logger.info(`${formatRepo(ref)}: ${state}`),
-  });
-}
-
-/** The repo and its state, after what was done to it, if anything: "update requested: P/R/S/D/V: requested (...)". */
-function report(ctx: Context, doc: RepoDocument, verb?: string): void {
-  if (ctx.json) ctx.printJson({ ...doc, state: repoState(doc) });
-  else ctx.print(verb ? `${verb} ${describe(doc)}` : describe(doc));
-}
 
 export const repoUpdate: CommandSpec = {
   path: ['repo', 'update'],
@@ -47,13 +9,7 @@ export const repoUpdate: CommandSpec = {
   args: REPO_ARG,
   options: ['wait', 'interval'],
   examples: ['chacractl repo update ceph/main/1a2b3c/centos/9', 'chacractl repo update --wait ceph/main/1a2b3c/centos/9/flavors/crimson'],
-  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const client = await repoClient(ctx, ref, true);
-    const doc = await updateRepo(client, ref, ctx.signal);
-    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : 'update requested:');
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoUpdate'),
 };
 
 export const repoRecreate: CommandSpec = {
@@ -63,14 +19,7 @@ export const repoRecreate: CommandSpec = {
   args: REPO_ARG,
   options: ['wait', 'interval'],
   examples: ['chacractl repo recreate ceph/main/1a2b3c/centos/9'],
-  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const client = await repoClient(ctx, ref, true);
-    const { doc, updatedInstead } = await recreateRepo(client, ref, ctx.signal);
-    if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
-    report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoRecreate'),
 };
 
 export const repoSetRaw: CommandSpec = {
@@ -79,25 +28,8 @@ export const repoSetRaw: CommandSpec = {
   args: REPO_ARG,
   options: [],
   examples: ['chacractl repo set-raw ceph/main/1a2b3c/centos/9'],
-  async run({ args }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const doc = await setRepoType(await repoClient(ctx, ref, true), ref, 'raw', ctx.signal);
-    report(ctx, doc, 'set to raw:');
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoSetRaw'),
 };
-
-const binaryPath = (b: BinaryRef) => `${formatTarget(b)}/${b.name}`;
-
-function describeDelete(plan: RepoDeletePlan): string {
-  const doc = plan.doc!;
-  const archs = [...new Set(plan.binaries.map((b) => b.arch))];
-  return (
-    `repo ${formatRepo(plan.repo)} (${doc.type}, ${repoState(doc)})` +
-    (doc.path === null ? '' : ', its built tree') +
-    `, and ${plan.binaries.length} binar${plan.binaries.length === 1 ? 'y' : 'ies'}${archs.length ? ` (${archs.join(', ')})` : ''}`
-  );
-}
 
 export const repoDelete: CommandSpec = {
   path: ['repo', 'delete'],
@@ -113,58 +45,7 @@ export const repoDelete: CommandSpec = {
   options: ['dry-run', 'yes', 'jobs'],
   optionHelp: { 'dry-run': 'show what would be deleted; delete nothing', jobs: 'deletes at once (default 4)' },
   examples: ['chacractl repo delete ceph/main/1a2b3c/centos/9', 'chacractl repo delete --dry-run ceph/main/1a2b3c/centos/9/flavors/crimson'],
-  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const dryRun = values['dry-run'] === true;
-    const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
-    const client = await repoClient(ctx, ref, !dryRun).catch((err: unknown) => {
-      // A repo no node holds is gone already, as a repo the one server lacks.
-      if (err instanceof NotInPoolError) return undefined;
-      throw err;
-    });
-    // With no client, no node holds the repo: plan.doc is undefined and nothing below runs.
-    const plan: RepoDeletePlan = client ? await planRepoDelete(client, ref, ctx.signal) : { repo: ref, doc: undefined, binaries: [] };
-
-    const paths = plan.binaries.map(binaryPath);
-    if (plan.doc === undefined) {
-      ctx.logger.warn(`there is no repo ${formatRepo(ref)} (deleted already?): nothing to delete`);
-      if (ctx.json) ctx.printJson({ repo: formatRepo(ref), existed: false, dryRun, binaries: [] });
-      return ExitCode.ok;
-    }
-    if (dryRun) {
-      if (ctx.json) ctx.printJson({ repo: formatRepo(ref), existed: true, dryRun, builtTree: plan.doc.path, binaries: paths });
-      else {
-        ctx.print(`would delete ${describeDelete(plan)}`);
-        for (const p of paths) ctx.print(`  ${p}`);
-      }
-      return ExitCode.ok;
-    }
-    if (values.yes !== true) {
-      ctx.io.stderr.write(`This deletes ${describeDelete(plan)}.\n`);
-      if (!(await confirm(ctx.io, 'Delete it?'))) {
-        ctx.logger.error('not confirmed: nothing was deleted');
-        return ExitCode.failed;
-      }
-    }
-    const result = await deleteRepo(client!, plan, {
-      signal: ctx.signal,
-      logger: ctx.logger,
-      jobs,
-      onDeleted: (b, outcome) => ctx.logger.info(`${outcome === 'deleted' ? 'deleted' : 'gone already:'} ${binaryPath(b)}`),
-    });
-    if (ctx.json)
-      ctx.printJson({
-        repo: formatRepo(ref),
-        existed: true,
-        dryRun,
-        builtTree: plan.doc.path,
-        binaries: paths,
-        deleted: result.deleted.length,
-        goneAlready: result.absent.length,
-      });
-    else ctx.print(`deleted ${describeDelete(plan)}`);
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoDelete'),
 };
 
 export const repoShow: CommandSpec = {
@@ -173,21 +54,7 @@ export const repoShow: CommandSpec = {
   args: REPO_ARG,
   options: [],
   examples: ['chacractl repo show ceph/main/1a2b3c/centos/9', 'chacractl repo show --json ceph/main/1a2b3c/centos/9 | jq .path'],
-  async run({ args }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const client = await repoClient(ctx, ref, false);
-    const doc = await client.getRepo(ref, ctx.signal);
-    if (!doc) throw new NoSuchRepoError(client, ref);
-    if (ctx.json) {
-      ctx.printJson({ ...doc, state: repoState(doc) });
-      return ExitCode.ok;
-    }
-    ctx.print(describe(doc));
-    for (const key of ['type', 'path', 'needs_update', 'is_queued', 'is_updating', 'modified', 'size', 'signed'] as const)
-      ctx.print(`  ${key.padEnd(13)} ${String(doc[key])}`);
-    if (Object.keys(doc.extra).length) ctx.print(`  ${'extra'.padEnd(13)} ${JSON.stringify(doc.extra)}`);
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoShow'),
 };
 
 export const repoWait: CommandSpec = {
@@ -197,14 +64,7 @@ export const repoWait: CommandSpec = {
   args: REPO_ARG,
   options: ['interval'],
   examples: ['chacractl repo wait --timeout 30m --interval 10s ceph/main/1a2b3c/centos/9'],
-  async run({ args, values }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const client = await repoClient(ctx, ref, false);
-    const doc = await client.getRepo(ref, ctx.signal);
-    if (!doc) throw new NoSuchRepoError(client, ref);
-    report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }));
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoWait'),
 };
 
 export const repoExtra: CommandSpec = {
@@ -216,31 +76,7 @@ export const repoExtra: CommandSpec = {
   ],
   options: [],
   examples: [`echo '{"version": "18.2.0"}' | chacractl repo extra ceph/main/1a2b3c/centos/9 -`],
-  async run({ args }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const source = args[1]!;
-    let text: string;
-    if (source === '-') {
-      text = (await readAll(ctx.io.stdin)).toString('utf8');
-    } else {
-      text = await readFile(source, 'utf8').catch((err: NodeJS.ErrnoException) => {
-        throw new FileError(`cannot read ${source}: ${err.code}`);
-      });
-    }
-    let extra: unknown;
-    try {
-      extra = JSON.parse(text);
-    } catch (err) {
-      throw new UsageError(`${source === '-' ? 'standard input' : source} is not valid JSON: ${(err as Error).message}`);
-    }
-    if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
-      throw new UsageError('the extra metadata must be a JSON object, such as {"version": "18.2.0"}');
-    const client = await repoClient(ctx, ref, true);
-    if (!(await client.getRepo(ref, ctx.signal))) throw new NoSuchRepoError(client, ref);
-    const doc = await client.setRepoExtra(ref, extra as Record<string, unknown>, ctx.signal);
-    report(ctx, doc, 'extra stored:');
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoExtra'),
 };
 
 export const repoFile: CommandSpec = {
@@ -249,14 +85,5 @@ export const repoFile: CommandSpec = {
   args: REPO_ARG,
   options: [],
   examples: ['chacractl repo file ceph/main/1a2b3c/centos/9 > /etc/yum.repos.d/ceph.repo'],
-  async run({ args }: Invocation, ctx: Context): Promise<number> {
-    const ref = parseRepoRef(args[0]!);
-    const client = await repoClient(ctx, ref, false);
-    const text = await client.getRepoFile(ref, ctx.signal);
-    if (text === undefined) throw new NoSuchRepoError(client, ref);
-    if (ctx.json) ctx.printJson({ repo: formatRepo(ref), text });
-    else if (text === '') ctx.logger.warn(`${formatRepo(ref)} is a raw repo: there is no repo file`);
-    else ctx.io.stdout.write(text.endsWith('\n') ? text : text + '\n');
-    return ExitCode.ok;
-  },
+  run: lazyRun(() => import('./repo-run.js'), 'runRepoFile'),
 };

@@ -1,0 +1,190 @@
+import { readFile } from 'node:fs/promises';
+import { formatRepo, formatTarget, parseRepoRef, repoSegments, type BinaryRef, type RepoRef } from '../../client/paths.js';
+import { ExitCode, FileError, UsageError } from '../../errors.js';
+import { waitForRepo } from '../../operations/repo-wait.js';
+import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
+import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
+import { repoState, type RepoDocument } from '../../types.js';
+import { parseCount, parseDuration, type Context } from '../context.js';
+import { confirm, readAll } from '../io.js';
+import { NotInPoolError, readClient } from '../pool.js';
+import type { Invocation } from '../grammar.js';
+
+/** The server, or with the pool the node that holds the repo. */
+function repoClient(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
+  return readClient(ctx, 'repos', repoSegments(ref), { needsCredentials });
+}
+
+function describe(doc: RepoDocument): string {
+  const flavor = doc.flavor === 'default' ? '' : `/flavors/${doc.flavor}`;
+  return `${doc.project_name}/${doc.ref}/${doc.sha1}/${doc.distro}/${doc.distro_version}${flavor}: ${repoState(doc)} (${doc.type}, archs ${doc.archs.join(' ') || '-'})`;
+}
+
+async function maybeWait(ctx: Context, ref: RepoRef, doc: RepoDocument, values: Invocation['values']): Promise<RepoDocument> {
+  if (values.wait !== true) return doc;
+  const client = await repoClient(ctx, ref, false);
+  return waitForRepo(client, ref, {
+    // With --wait, --timeout bounds the wait, as in `repo wait --timeout 30m`.
+    timeoutMs: parseDuration((values.timeout as string | undefined) ?? '30m', 'timeout'),
+    intervalMs: parseDuration((values.interval as string | undefined) ?? '5s', 'interval'),
+    signal: ctx.signal,
+    onState: (state) => ctx.logger.info(`${formatRepo(ref)}: ${state}`),
+  });
+}
+
+/** The repo and its state, after what was done to it, if anything: "update requested: P/R/S/D/V: requested (...)". */
+function report(ctx: Context, doc: RepoDocument, verb?: string): void {
+  if (ctx.json) ctx.printJson({ ...doc, state: repoState(doc) });
+  else ctx.print(verb ? `${verb} ${describe(doc)}` : describe(doc));
+}
+
+export async function runRepoUpdate({ args, values }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const client = await repoClient(ctx, ref, true);
+  const doc = await updateRepo(client, ref, ctx.signal);
+  report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : 'update requested:');
+  return ExitCode.ok;
+}
+
+export async function runRepoRecreate({ args, values }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const client = await repoClient(ctx, ref, true);
+  const { doc, updatedInstead } = await recreateRepo(client, ref, ctx.signal);
+  if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
+  report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
+  return ExitCode.ok;
+}
+
+export async function runRepoSetRaw({ args }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const doc = await setRepoType(await repoClient(ctx, ref, true), ref, 'raw', ctx.signal);
+  report(ctx, doc, 'set to raw:');
+  return ExitCode.ok;
+}
+
+const binaryPath = (b: BinaryRef) => `${formatTarget(b)}/${b.name}`;
+
+function describeDelete(plan: RepoDeletePlan): string {
+  const doc = plan.doc!;
+  const archs = [...new Set(plan.binaries.map((b) => b.arch))];
+  return (
+    `repo ${formatRepo(plan.repo)} (${doc.type}, ${repoState(doc)})` +
+    (doc.path === null ? '' : ', its built tree') +
+    `, and ${plan.binaries.length} binar${plan.binaries.length === 1 ? 'y' : 'ies'}${archs.length ? ` (${archs.join(', ')})` : ''}`
+  );
+}
+
+export async function runRepoDelete({ args, values }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const dryRun = values['dry-run'] === true;
+  const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
+  const client = await repoClient(ctx, ref, !dryRun).catch((err: unknown) => {
+    // A repo no node holds is gone already, as a repo the one server lacks.
+    if (err instanceof NotInPoolError) return undefined;
+    throw err;
+  });
+  // With no client, no node holds the repo: plan.doc is undefined and nothing below runs.
+  const plan: RepoDeletePlan = client ? await planRepoDelete(client, ref, ctx.signal) : { repo: ref, doc: undefined, binaries: [] };
+
+  const paths = plan.binaries.map(binaryPath);
+  if (plan.doc === undefined) {
+    ctx.logger.warn(`there is no repo ${formatRepo(ref)} (deleted already?): nothing to delete`);
+    if (ctx.json) ctx.printJson({ repo: formatRepo(ref), existed: false, dryRun, binaries: [] });
+    return ExitCode.ok;
+  }
+  if (dryRun) {
+    if (ctx.json) ctx.printJson({ repo: formatRepo(ref), existed: true, dryRun, builtTree: plan.doc.path, binaries: paths });
+    else {
+      ctx.print(`would delete ${describeDelete(plan)}`);
+      for (const p of paths) ctx.print(`  ${p}`);
+    }
+    return ExitCode.ok;
+  }
+  if (values.yes !== true) {
+    ctx.io.stderr.write(`This deletes ${describeDelete(plan)}.\n`);
+    if (!(await confirm(ctx.io, 'Delete it?'))) {
+      ctx.logger.error('not confirmed: nothing was deleted');
+      return ExitCode.failed;
+    }
+  }
+  const result = await deleteRepo(client!, plan, {
+    signal: ctx.signal,
+    logger: ctx.logger,
+    jobs,
+    onDeleted: (b, outcome) => ctx.logger.info(`${outcome === 'deleted' ? 'deleted' : 'gone already:'} ${binaryPath(b)}`),
+  });
+  if (ctx.json)
+    ctx.printJson({
+      repo: formatRepo(ref),
+      existed: true,
+      dryRun,
+      builtTree: plan.doc.path,
+      binaries: paths,
+      deleted: result.deleted.length,
+      goneAlready: result.absent.length,
+    });
+  else ctx.print(`deleted ${describeDelete(plan)}`);
+  return ExitCode.ok;
+}
+
+export async function runRepoShow({ args }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const client = await repoClient(ctx, ref, false);
+  const doc = await client.getRepo(ref, ctx.signal);
+  if (!doc) throw new NoSuchRepoError(client, ref);
+  if (ctx.json) {
+    ctx.printJson({ ...doc, state: repoState(doc) });
+    return ExitCode.ok;
+  }
+  ctx.print(describe(doc));
+  for (const key of ['type', 'path', 'needs_update', 'is_queued', 'is_updating', 'modified', 'size', 'signed'] as const)
+    ctx.print(`  ${key.padEnd(13)} ${String(doc[key])}`);
+  if (Object.keys(doc.extra).length) ctx.print(`  ${'extra'.padEnd(13)} ${JSON.stringify(doc.extra)}`);
+  return ExitCode.ok;
+}
+
+export async function runRepoWait({ args, values }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const client = await repoClient(ctx, ref, false);
+  const doc = await client.getRepo(ref, ctx.signal);
+  if (!doc) throw new NoSuchRepoError(client, ref);
+  report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }));
+  return ExitCode.ok;
+}
+
+export async function runRepoExtra({ args }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const source = args[1]!;
+  let text: string;
+  if (source === '-') {
+    text = (await readAll(ctx.io.stdin)).toString('utf8');
+  } else {
+    text = await readFile(source, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new FileError(`cannot read ${source}: ${err.code}`);
+    });
+  }
+  let extra: unknown;
+  try {
+    extra = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${source === '-' ? 'standard input' : source} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+    throw new UsageError('the extra metadata must be a JSON object, such as {"version": "18.2.0"}');
+  const client = await repoClient(ctx, ref, true);
+  if (!(await client.getRepo(ref, ctx.signal))) throw new NoSuchRepoError(client, ref);
+  const doc = await client.setRepoExtra(ref, extra as Record<string, unknown>, ctx.signal);
+  report(ctx, doc, 'extra stored:');
+  return ExitCode.ok;
+}
+
+export async function runRepoFile({ args }: Invocation, ctx: Context): Promise<number> {
+  const ref = parseRepoRef(args[0]!);
+  const client = await repoClient(ctx, ref, false);
+  const text = await client.getRepoFile(ref, ctx.signal);
+  if (text === undefined) throw new NoSuchRepoError(client, ref);
+  if (ctx.json) ctx.printJson({ repo: formatRepo(ref), text });
+  else if (text === '') ctx.logger.warn(`${formatRepo(ref)} is a raw repo: there is no repo file`);
+  else ctx.io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  return ExitCode.ok;
+}
