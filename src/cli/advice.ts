@@ -1,8 +1,25 @@
 // What to do next, in the command line's own words. The library's errors carry
 // data (their class, HTTP status, kind of network failure) and a neutral hint;
 // only here do flags, environment variables and ~/.chacractl get named.
-import { type ChacraError, ConfigError, HttpError, NetworkError } from '../errors.js';
+import { type ChacraError, ConfigError, ExitCode, HttpError, NetworkError } from '../errors.js';
 import { RepoWaitTimeout } from '../operations/repo-wait.js';
+import { stoppedStatus, type Context } from './context.js';
+
+/**
+ * The exit status of a run of many files (binary create, binary download): a
+ * signal's, the failure that stopped it (with its message and advice said on
+ * stderr), or 1 when some file did not make it.
+ */
+export function runStatus(ctx: Pick<Context, 'logger' | 'signal'>, run: { interrupted: boolean; fatal: ChacraError | undefined }, allWent: boolean): number {
+  if (run.interrupted) return stoppedStatus(ctx.signal);
+  if (run.fatal) {
+    ctx.logger.error(run.fatal.message);
+    const hint = advice(run.fatal);
+    if (hint) ctx.logger.error(`hint: ${hint}`);
+    return run.fatal.exitCode;
+  }
+  return allWent ? ExitCode.ok : ExitCode.failed;
+}
 
 export function advice(err: ChacraError): string | undefined {
   if (err instanceof HttpError) {

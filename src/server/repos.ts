@@ -2,7 +2,7 @@
 // worker that walks repos through requested -> queued -> building -> ready.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { badRequest, crash, groupBy, methodNotAllowed, notFound, sendEmpty, sendJson, sendText, type Exchange } from './respond.js';
+import { badRequest, crash, groupBy, methodNotAllowed, notFound, readJson, sendEmpty, sendJson, sendText, type Exchange } from './respond.js';
 import { preview, repoKeyOf, unusableName, type Store, type StoredRepo } from './store.js';
 
 const ACTIONS = new Set(['update', 'recreate', 'extra', 'repo']);
@@ -85,7 +85,7 @@ export async function handleRepos(x: Exchange, store: Store, baseUrl: string): P
     repo.needsUpdate = true;
     store.onRepoStatus?.('requested', repo);
   } else {
-    const body = await readJson(x);
+    const body = await readJson(x.req);
     if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) return badRequest(x, 'extra must be a JSON object');
     repo.extra = body as Record<string, unknown>;
   }
@@ -97,7 +97,7 @@ export async function handleRepos(x: Exchange, store: Store, baseUrl: string): P
 async function repoDocument(x: Exchange, store: Store, repo: StoredRepo | undefined): Promise<void> {
   if (x.method === 'GET' || x.method === 'HEAD') return repo ? sendJson(x, 200, store.repoDocument(repo)) : notFound(x);
   if (x.method === 'POST') {
-    const body = await readJson(x);
+    const body = await readJson(x.req);
     if (!repo) return notFound(x);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return badRequest(x, 'the body must be a JSON object');
     for (const [k, v] of Object.entries(body)) {
@@ -144,16 +144,6 @@ function repoFile(x: Exchange, repo: StoredRepo, baseUrl: string): void {
   }
   if (repo.type === 'deb') return sendText(x, 200, `deb [trusted=yes] ${baseUrl}/r/${where}/ ${repo.version} main\n`);
   return sendEmpty(x, 204); // #80: raw repos have no repo file
-}
-
-async function readJson(x: Exchange): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of x.req) chunks.push(chunk as Buffer);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -87,3 +87,14 @@ export function groupBy<T>(items: Iterable<T>, key: (t: T) => string, child: (t:
   }
   return Object.fromEntries([...out].map(([k, v]) => [k, [...v].sort()]));
 }
+
+/** A request's body as JSON; undefined when it is not JSON. */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

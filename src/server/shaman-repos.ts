@@ -1,6 +1,7 @@
 // shaman's record of repos, fed by the nodes' status callbacks, and the
 // /api/repos/ tree (controllers/api/repos/*): project, ref, sha1 (or
 // "latest"), distro, version, flavors, and the redirects to the node.
+import { readJson } from './respond.js';
 import { parseDistroRelease } from './shaman-search.js';
 import { abort, fail, methodNotAllowed, nowMicros, pythonTimestamp, redirect, sendJson, type ShamanExchange } from './shaman-respond.js';
 
@@ -137,7 +138,7 @@ export async function handleRepos(x: ShamanExchange, s: string[], book: RepoBook
     if (!atIndex(x, ['GET', 'POST'])) return;
     if (x.method !== 'POST') return sendJson(x, 200, distinct(book.repos.filter((r) => r.project === project).map((r) => r.ref)));
     if (!authorized) return unauthorized(); // #69
-    const body = await readJson(x);
+    const body = await readJson(x.req);
     return book.callback(project, body) ? sendJson(x, 200, {}) : fail(x);
   }
   // Below a project it does not know, shaman fails looking it up.
@@ -202,14 +203,4 @@ function joinPath(base: string, parts: string[]): string {
   let out = base;
   for (const p of parts) out = p.startsWith('/') ? p : out === '' || out.endsWith('/') ? out + p : `${out}/${p}`;
   return out;
-}
-
-async function readJson(x: ShamanExchange): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of x.req) chunks.push(chunk as Buffer);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }

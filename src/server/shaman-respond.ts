@@ -2,17 +2,10 @@
 // and, sometimes, a detail line), gunicorn's bare 500 page, and Python's
 // str(datetime) timestamps.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { crash } from './respond.js';
+import { crash, type Exchange } from './respond.js';
 
-export interface ShamanExchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  /** Decoded path segments, without the trailing empty one. */
-  segments: string[];
-  trailingSlash: boolean;
-  query: URLSearchParams;
-  rawPath: string;
+/** chacra's exchange, and the root the client reached shaman at. */
+export interface ShamanExchange extends Exchange {
   /** This server's root as the client reached it, for absolute redirects (Pecan's are absolute). */
   base: string;
 }

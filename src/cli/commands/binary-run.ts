@@ -1,10 +1,10 @@
 import { parseBinaryTarget, TARGET_SHAPE } from '../../client/paths.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
 import { failedBeforeLanding } from '../../operations/nodes.js';
-import { advice } from '../advice.js';
+import { runStatus } from '../advice.js';
 import { onBuildNode } from '../pool.js';
-import { parseCount, stoppedStatus, type Context } from '../context.js';
+import { parseCount, type Context } from '../context.js';
 import { readAll } from '../io.js';
 import type { Invocation } from '../grammar.js';
 import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
@@ -80,18 +80,7 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
   );
   // Every file the run did not finish is named on stderr, whatever the verbosity.
   view?.finish(summary);
-  const exitCode = summary.interrupted
-    ? stoppedStatus(ctx.signal)
-    : summary.fatal
-      ? summary.fatal.exitCode
-      : uploadSucceeded(summary)
-        ? ExitCode.ok
-        : ExitCode.failed;
-  if (summary.fatal) {
-    ctx.logger.error(summary.fatal.message);
-    const hint = advice(summary.fatal);
-    if (hint) ctx.logger.error(`hint: ${hint}`);
-  }
+  const exitCode = runStatus(ctx, summary, uploadSucceeded(summary));
   const node = choice ? { url: choice.node, reason: choice.reason, skipped } : null;
   if (ctx.json) ctx.printJson({ ...(summaryJson(summary, exitCode) as object), node });
   else ctx.print(summaryLine(summary) + (choice ? `; node ${choice.node}` : ''));

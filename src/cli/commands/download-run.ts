@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseBinaryRef, parseBinaryTarget, splitUrlPart, TARGET_SHAPE, targetSegments, type BinaryTarget } from '../../client/paths.js';
 import { readClient } from '../pool.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { downloadBinaries, type DownloadReport } from '../../operations/download.js';
-import { advice } from '../advice.js';
-import { parseCount, stoppedStatus, type Context } from '../context.js';
+import { runStatus } from '../advice.js';
+import { parseCount, type Context } from '../context.js';
 import { formatBytes, formatRate, formatSeconds } from '../format.js';
 import type { Invocation } from '../grammar.js';
 import { displayPath, FailureLog, failureText } from '../upload-view.js';
@@ -87,18 +87,11 @@ export async function runBinaryDownload({ args, values }: Invocation, ctx: Conte
   // Files the run never got to (it stopped, or was stopped) are listed and named too.
   for (const f of summary.files) if (!shown.has(f)) show(f);
   // Stopped by a signal: 143 for SIGTERM, 130 for Ctrl-C, as main() answers.
-  const exit = summary.interrupted
-    ? stoppedStatus(ctx.signal)
-    : summary.fatal
-      ? summary.fatal.exitCode
-      : summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged')
-        ? ExitCode.ok
-        : ExitCode.failed;
-  if (summary.fatal) {
-    ctx.logger.error(summary.fatal.message);
-    const hint = advice(summary.fatal);
-    if (hint) ctx.logger.error(`hint: ${hint}`);
-  }
+  const exit = runStatus(
+    ctx,
+    summary,
+    summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged'),
+  );
   if (ctx.json)
     ctx.printJson({
       command: 'binary download',
