@@ -167,6 +167,10 @@ describe('files from arguments and standard input', () => {
     const empty = await cli(['binary', 'create', t], { stdin: '' });
     assert.equal(empty.code, 0);
     assert.match(empty.stderr, /held no file names/);
+    // find DIR lists the directory itself and its subdirectories: nothing to upload, said alike.
+    const dirsOnly = await cli(['binary', 'create', t], { stdin: `${d.path}\n${d.path}/\n` });
+    assert.equal(dirsOnly.code, 0, dirsOnly.stderr);
+    assert.match(dirsOnly.stderr, /standard input named only directories \(2\): nothing to upload/);
   });
 });
 

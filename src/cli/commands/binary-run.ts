@@ -80,6 +80,9 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
   );
   // Every file the run did not finish is named on stderr, whatever the verbosity.
   view?.finish(summary);
+  // A find(1) list of directories alone uploads nothing, as an empty list does: say so alike.
+  if (fromStdin && files.length > 0 && summary.files.length === 0)
+    ctx.logger.warn(`standard input named only directories (${files.length}): nothing to upload`);
   const exitCode = runStatus(ctx, summary, uploadSucceeded(summary));
   const node = choice ? { url: choice.node, reason: choice.reason, skipped } : null;
   if (ctx.json) ctx.printJson({ ...(summaryJson(summary, exitCode) as object), node });
