@@ -2,11 +2,10 @@
 // sha512 the server lists, and only then rename into place. A failed or
 // interrupted download never leaves a file under the final name, and a local
 // file with other contents is replaced only when the caller says so.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, mkdir, mkdtemp, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChacraClient } from '../client/client.js';
@@ -15,7 +14,8 @@ import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { BinaryMetadata } from '../types.js';
-import { isLocalFileError, localFileError, sha512OfFile } from './files.js';
+import { isLocalFileError, localFileError } from './files.js';
+import { checkDestination, copyTo, partName, putInPlace } from './download-local.js';
 import { runPool, runSignal } from './pool.js';
 
 export type DownloadOutcome = 'downloaded' | 'unchanged' | 'failed' | 'interrupted';
@@ -213,41 +213,6 @@ function safeName(name: string): string {
   return base === '' || base === '.' || base === '..' ? '_' : base;
 }
 
-/** The temporary file beside `path`: short enough wherever the final name fits. */
-function partName(path: string): string {
-  const base = basename(path);
-  return join(dirname(path), `.${base.length > 64 ? base.slice(0, 64) : base}.${randomBytes(6).toString('hex')}.part`);
-}
-
-const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
-
-/**
- * What is at the destination before a download: nothing, the right file
- * (unchanged), or something that must not be overwritten unasked.
- */
-async function checkDestination(
-  report: DownloadReport,
-  meta: BinaryMetadata,
-  force: boolean,
-  signal: AbortSignal,
-): Promise<'absent' | 'unchanged' | 'replace'> {
-  const path = report.path;
-  let st: Awaited<ReturnType<typeof stat>>;
-  try {
-    st = await stat(path);
-  } catch (err) {
-    if (isMissing(err)) return 'absent';
-    // Not a directory, a name too long, no permission: known before a byte is fetched.
-    throw localFileError(err, path, 'write');
-  }
-  if (!st.isFile()) throw new FileError(`${path} is in the way: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}; not overwritten`);
-  // The listed size is stale after a replacement (#94-#100): only the sha512 decides.
-  if ((await sha512OfFile(path, signal)).sha512 === meta.checksum) return 'unchanged';
-  if (force) return 'replace';
-  report.replaceable = true;
-  throw new FileError(`${path} exists with other contents; not overwritten`);
-}
-
 async function downloadOne(
   client: ChacraClient,
   req: DownloadRequest,
@@ -325,62 +290,4 @@ async function downloadOne(
   } finally {
     await rm(scratch ?? tmp, { force: true, recursive: scratch !== undefined }).catch(() => undefined);
   }
-}
-
-/**
- * Moves the checked file to its final name. Where nothing was there, the
- * name is taken with link(), which never replaces a file that appeared
- * meanwhile; rename() replaces, and is used only when asked to replace (or
- * where the file system has no hard links).
- */
-async function putInPlace(tmp: string, report: DownloadReport, meta: BinaryMetadata, replace: boolean, signal: AbortSignal): Promise<void> {
-  if (!replace) {
-    try {
-      await link(tmp, report.path);
-      await unlink(tmp).catch(() => undefined);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') {
-        // Another process wrote the file while this one downloaded it.
-        if ((await sha512OfFile(report.path, signal)).sha512 === meta.checksum) {
-          report.outcome = 'unchanged';
-          return;
-        }
-        report.replaceable = true;
-        throw new FileError(`${report.path} appeared with other contents while it downloaded; not overwritten`);
-      }
-      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'].includes(code ?? '')) throw localFileError(err, report.path, 'write');
-    }
-  }
-  await rename(tmp, report.path).catch((err: unknown) => Promise.reject(localFileError(err, report.path, 'write')));
-}
-
-/** Copies the checked file to the output stream, minding its back-pressure. */
-async function copyTo(path: string, to: Writable, destination: string): Promise<void> {
-  let failure: unknown;
-  const onError = (err: unknown) => (failure ??= err);
-  to.on('error', onError);
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-      if (failure !== undefined) break;
-      if (!to.write(chunk))
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            to.off('drain', done);
-            to.off('error', done);
-            to.off('close', done);
-            resolve();
-          };
-          to.on('drain', done);
-          to.on('error', done);
-          to.on('close', done);
-        });
-    }
-  } catch (err) {
-    throw localFileError(err, path, 'read');
-  } finally {
-    to.off('error', onError);
-  }
-  if (failure !== undefined) throw new FileError(`cannot write to ${destination}: ${(failure as Error).message}`, { cause: failure });
 }
