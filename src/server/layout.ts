@@ -1,0 +1,68 @@
+// The data directory as chacra lays it out and reads it back: the binaries
+// found under public/, their sha512, and chacra's ways of writing times.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { relativeBinaryPath, type BinaryKey } from './store.js';
+
+export function* walkBinaries(root: string): Generator<{ rel: string; name: string; key: BinaryKey }> {
+  const dirs = (path: string) => readdirSync(path, { withFileTypes: true });
+  for (const p of dirs(root))
+    if (p.isDirectory())
+      for (const r of dirs(join(root, p.name)))
+        if (r.isDirectory())
+          for (const s of dirs(join(root, p.name, r.name)))
+            if (s.isDirectory())
+              for (const d of dirs(join(root, p.name, r.name, s.name)))
+                if (d.isDirectory())
+                  for (const v of dirs(join(root, p.name, r.name, s.name, d.name)))
+                    if (v.isDirectory())
+                      for (const a of dirs(join(root, p.name, r.name, s.name, d.name, v.name))) {
+                        if (!a.isDirectory()) continue;
+                        const archDir = join(root, p.name, r.name, s.name, d.name, v.name, a.name);
+                        const base = { project: p.name, ref: r.name, sha1: s.name, distro: d.name, version: v.name, arch: a.name };
+                        for (const f of dirs(archDir)) {
+                          if (f.isFile())
+                            yield { rel: relativeBinaryPath({ ...base, flavor: 'default', name: f.name }), name: f.name, key: { ...base, flavor: 'default' } };
+                          else if (f.isDirectory() && f.name === 'flavors' && existsSync(join(archDir, 'flavors')))
+                            for (const fl of dirs(join(archDir, 'flavors')))
+                              if (fl.isDirectory())
+                                for (const ff of dirs(join(archDir, 'flavors', fl.name)))
+                                  if (ff.isFile())
+                                    yield {
+                                      rel: relativeBinaryPath({ ...base, flavor: fl.name, name: ff.name }),
+                                      name: ff.name,
+                                      key: { ...base, flavor: fl.name },
+                                    };
+                        }
+                      }
+}
+
+export async function sha512File(path: string): Promise<string> {
+  const hash = createHash('sha512');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** chacra's timestamps: "YYYY-MM-DD HH:MM:SS.ffffff", UTC, no zone. */
+export function chacraTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-11-24T03:24:59.123Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`;
+}
+
+/** chacra's last_changed: "3 minutes, 2 seconds ago", and " ago" for no time at all. */
+export function ageText(ms: number): string {
+  let s = Math.max(0, Math.floor(ms / 1000));
+  const parts: string[] = [];
+  for (const [unit, size] of [
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+    ['second', 1],
+  ] as const) {
+    const n = Math.floor(s / size);
+    s -= n * size;
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+  }
+  return `${parts.slice(0, 2).join(', ')} ago`;
+}
