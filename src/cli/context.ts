@@ -1,47 +1,13 @@
 // What every command handler gets: output streams, the logger, the
 // interruption signal, and the client built once from the resolved config.
 import type { ChacraClient } from '../client/client.js';
-import type { ShamanClient } from '../client/shaman.js';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve.js';
-import { ConfigError, ExitCode, UsageError } from '../errors.js';
-import type { NodeMemory } from '../operations/nodes.js';
-import type { Values } from './grammar.js';
+import { ConfigError, ExitCode } from '../errors.js';
+import type { Context, PoolAccess, Values } from './grammar/model.js';
 import type { Io, Paint } from './io.js';
 import type { CliLogger } from './log.js';
 
-export interface Context {
-  io: Io;
-  logger: CliLogger;
-  paint: Paint;
-  signal: AbortSignal;
-  values: Values;
-  json: boolean;
-  quiet: boolean;
-  /** A result line on stdout. */
-  print(line: string): void;
-  printJson(value: unknown): void;
-  /** The settings from flags, environment and file; allowPlaceholder: the template's url is returned, marked (config show). */
-  config(options?: { needsCredentials?: boolean; allowPlaceholder?: boolean }): Promise<ResolvedConfig>;
-  /**
-   * A client of the resolved config, or of `settings` (config init checks what
-   * it wrote), or of the node `url` of the pool (with the chacra credentials).
-   */
-  client(options?: { needsCredentials?: boolean; connections?: number; settings?: ResolvedConfig; url?: string }): Promise<ChacraClient>;
-  /** A client of the configured shaman; a ConfigError when none is. */
-  shaman(options?: { needsCredentials?: boolean }): Promise<ShamanClient>;
-  /** The pool behind shaman, when it is to be used: shaman configured and no chacra url. */
-  pool(): Promise<PoolAccess | undefined>;
-  close(): Promise<void>;
-}
-
-/** Seconds, or a number with a unit: 500ms, 30s, 5m, 1h. */
-export function parseDuration(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--${option} takes a duration such as 30s, 5m or 90, not ${JSON.stringify(text)}`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
-}
+export type { Context, PoolAccess } from './grammar/model.js';
 
 /**
  * The status of a run that a signal stopped, as a shell reports a process it
@@ -50,18 +16,6 @@ export function parseDuration(text: string, option: string): number {
  */
 export function stoppedStatus(signal: AbortSignal): ExitCode {
   return signal.aborted && signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
-}
-
-export function parseCount(text: string, option: string, min = 0): number {
-  if (!/^\d+$/.test(text) || Number(text) < min)
-    throw new UsageError(`--${option} takes a whole number${min ? ` from ${min}` : ''}, not ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
-export interface PoolAccess {
-  shaman: ShamanClient;
-  memory: NodeMemory;
-  clientFor(node: string, connections?: number): ChacraClient;
 }
 
 export interface ContextOptions {
@@ -85,12 +39,11 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
    * 30 s of silence, so that a hung server is left after about two minutes.
    */
   const transportSettings = () => {
-    const retries = values.retries === undefined ? 3 : parseCount(str('retries')!, 'retries');
     return {
-      timeoutMs: requestTimeout && values.timeout !== undefined ? parseDuration(str('timeout')!, 'timeout') : undefined,
+      timeoutMs: requestTimeout ? values.timeout : undefined,
       retry: {
-        tries: retries + 1,
-        ...(values['retry-delay'] !== undefined ? { baseDelayMs: parseDuration(str('retry-delay')!, 'retry-delay') } : {}),
+        tries: (values.retries ?? 3) + 1,
+        ...(values['retry-delay'] !== undefined ? { baseDelayMs: values['retry-delay'] } : {}),
       },
       logger,
       env: io.env,
@@ -109,7 +62,6 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
   }
   const clients: { close(): Promise<void> }[] = [];
   let pool: Promise<PoolAccess | undefined> | undefined;
-  const str = (name: string) => values[name] as string | undefined;
   const ctx: Context = {
     io,
     logger,
@@ -130,13 +82,13 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
       if (resolved) return resolved;
       resolved = await resolveConfig({
         flags: {
-          url: str('url'),
-          user: str('user'),
-          key: str('key'),
-          config: str('config'),
+          url: values.url,
+          user: values.user,
+          key: values.key,
+          config: values.config,
           insecure: values.insecure === true,
-          ca: str('ca'),
-          shaman: str('shaman'),
+          ca: values.ca,
+          shaman: values.shaman,
         },
         env: io.env,
         needsCredentials: options.needsCredentials ?? true,

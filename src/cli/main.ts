@@ -1,7 +1,7 @@
 // main(argv) parses, runs one command and returns its exit status. It never
 // calls process.exit, so tests can run it; bin/chacractl.ts is the only caller
 // that touches the process.
-import { ChacraError, ExitCode, InterruptedError, UsageError } from '../errors.js';
+import { ChacraError, ExitCode, InterruptedError } from '../errors.js';
 import { binaryCreate, binaryDelete } from './commands/binary.js';
 import { exists, projectCreate } from './commands/misc.js';
 import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
@@ -12,76 +12,84 @@ import { completionCommand } from './commands/completion.js';
 import { configInit, configShow } from './commands/config.js';
 import { binaryDownload } from './commands/download.js';
 import { createContext, stoppedStatus } from './context.js';
-import { Grammar, type OptionSpec } from './grammar.js';
+import { Grammar, type OptionName, type OptionTable } from './grammar.js';
 import { colorEnabled, paint, type Io } from './io.js';
-import { CliLogger, LOG_LEVELS, parseLogLevel } from './log.js';
+import { CliLogger, LOG_LEVELS } from './log.js';
 import { VERSION } from '../version.js';
 
-const OPTIONS: Record<string, OptionSpec> = {
-  url: { type: 'string', value: 'URL', description: 'chacra API root (else CHACRA_URL, else url in the config file)' },
+// Longer waits a timer cannot make: Node fires them at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const OPTIONS: OptionTable = {
+  url: { kind: 'url', value: 'URL', description: 'chacra API root (else CHACRA_URL, else url in the config file)' },
   shaman: {
-    type: 'string',
+    kind: 'url',
     value: 'URL',
     description: 'shaman, in front of a pool of chacra nodes, used when no chacra url is set (else CHACRA_SHAMAN_URL, else shaman_url in the config file)',
   },
-  user: { type: 'string', value: 'USER', description: 'API user (else CHACRA_USER, else the config file)' },
-  key: { type: 'string', value: 'KEY', description: 'API key (else CHACRA_KEY, else the config file)' },
-  config: { type: 'string', value: 'PATH', description: 'config file (else CHACRACTL_CONFIG, else ~/.chacractl)' },
-  insecure: { type: 'boolean', description: "do not verify the server's TLS certificate" },
-  ca: { type: 'string', value: 'PATH', description: 'verify the server against this PEM CA bundle' },
-  log: { type: 'string', alias: 'logging', value: 'LEVEL', description: `log level: ${LOG_LEVELS.join(', ')} (default info)` },
-  json: { type: 'boolean', description: 'print one JSON document on stdout' },
-  quiet: { type: 'boolean', short: 'q', description: 'print only errors and the summary' },
+  user: { kind: 'string', value: 'USER', description: 'API user (else CHACRA_USER, else the config file)' },
+  key: { kind: 'string', value: 'KEY', description: 'API key (else CHACRA_KEY, else the config file)' },
+  config: { kind: 'path', value: 'PATH', description: 'config file (else CHACRACTL_CONFIG, else ~/.chacractl)' },
+  insecure: { kind: 'flag', description: "do not verify the server's TLS certificate" },
+  ca: { kind: 'path', value: 'PATH', description: 'verify the server against this PEM CA bundle' },
+  log: { kind: 'level', alias: 'logging', value: 'LEVEL', description: `log level: ${LOG_LEVELS.join(', ')} (default info)` },
+  json: { kind: 'flag', description: 'print one JSON document on stdout' },
+  quiet: { kind: 'flag', short: 'q', description: 'print only errors and the summary' },
   timeout: {
-    type: 'string',
+    kind: 'duration',
     value: 'DURATION',
     description:
       'how long the server may stay silent before a try is given up (default 30s; with the default 3 retries, a server that never answers is left after about 2 minutes; a transfer that keeps moving is never cut short); with --wait and repo wait, how long to wait for the repo (default 30m)',
   },
-  retries: { type: 'string', value: 'N', description: 'retries of a failed request (default 3)' },
-  'retry-delay': { type: 'string', value: 'DURATION', description: 'first backoff between retries, doubled each time (default 500ms)' },
-  help: { type: 'boolean', short: 'h', description: 'show help' },
-  version: { type: 'boolean', short: 'V', description: 'print the version' },
-  force: { type: 'boolean', description: 'replace what is there' },
-  jobs: { type: 'string', short: 'j', value: 'N', description: 'uploads at once (default 4)' },
-  'dry-run': { type: 'boolean', description: 'show what would be uploaded, replaced or skipped; send no write' },
-  yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation on a terminal' },
-  null: { type: 'boolean', short: '0', description: 'file names on standard input are NUL-separated (find -print0)' },
-  wait: { type: 'boolean', description: 'then wait until the repo is built (see --timeout, --interval)' },
-  interval: { type: 'string', value: 'DURATION', description: 'time between polls (default 5s)' },
-  port: { type: 'string', value: 'N', description: 'port to listen on (default 8080; 0 picks a free one)' },
-  host: { type: 'string', value: 'ADDRESS', description: 'address to listen on (default 127.0.0.1)' },
-  data: { type: 'string', value: 'DIR', description: 'data directory, kept (default: a temporary one, removed at exit)' },
-  'tls-cert': { type: 'string', value: 'PEM', description: 'serve HTTPS with this certificate' },
-  'tls-key': { type: 'string', value: 'PEM', description: 'the private key of --tls-cert' },
-  delay: { type: 'string', value: 'DURATION', description: 'time each request takes, such as 30ms (default 0)' },
-  workers: { type: 'string', value: 'N', description: 'requests handled at once, like gunicorn workers (default: no limit)' },
-  'repo-step': { type: 'string', value: 'DURATION', description: 'time between repo states; 0 stops the repo worker (default 1s)' },
-  repos: { type: 'boolean', description: 'list repos/ instead of binaries/' },
-  long: { type: 'boolean', short: 'l', description: 'show full sha512 checksums' },
-  output: { type: 'string', short: 'o', value: 'PATH', description: 'where to write: a file for one binary, or a directory' },
-  name: { type: 'string', value: 'NAME', description: 'exact binary name' },
-  'name-has': { type: 'string', value: 'TEXT', description: 'part of the binary name' },
-  distro: { type: 'string', value: 'DISTRO', description: 'such as centos or ubuntu' },
-  'distro-version': { type: 'string', value: 'VERSION', description: 'such as 9 or jammy' },
-  arch: { type: 'string', value: 'ARCH', description: 'such as x86_64' },
-  ref: { type: 'string', value: 'REF', description: 'branch or tag' },
-  'built-by': { type: 'string', value: 'WHO', description: 'who built it' },
-  size: { type: 'string', value: 'BYTES', description: 'exact size in bytes' },
-  project: { type: 'string', value: 'PROJECT', description: 'project (filtered here)' },
-  sha1: { type: 'string', value: 'SHA1', description: 'build sha1 (filtered here)' },
-  flavor: { type: 'string', value: 'FLAVOR', description: 'flavor (filtered here)' },
-  distros: { type: 'string', value: 'D/V[/ARCH],...', description: 'distro versions, such as centos/9,ubuntu/jammy/amd64' },
-  ready: { type: 'boolean', description: 'ready repos only' },
-  fault: { type: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
-  outage: { type: 'string', value: 'AFTER:FOR', description: 'refuse connections for a while, such as 5s:10s' },
-  pool: { type: 'string', value: 'N', description: 'run a shaman on --port with N chacra nodes (free ports) that report to it' },
-  'health-delay': { type: 'string', value: 'DURATION', description: "with --pool: the time a node's health check takes (default 2s, as chacra)" },
-  'shaman-user': { type: 'string', value: 'USER', description: "with --pool: the user of shaman and of the nodes' callbacks (default shaman)" },
-  'shaman-key': { type: 'string', value: 'KEY', description: 'with --pool: the key of --shaman-user (default shamankey)' },
+  retries: { kind: 'count', value: 'N', description: 'retries of a failed request (default 3)' },
+  'retry-delay': { kind: 'duration', value: 'DURATION', description: 'first backoff between retries, doubled each time (default 500ms)' },
+  help: { kind: 'flag', short: 'h', description: 'show help' },
+  version: { kind: 'flag', short: 'V', description: 'print the version' },
+  force: { kind: 'flag', description: 'replace what is there' },
+  jobs: { kind: 'count', min: 1, short: 'j', value: 'N', description: 'uploads at once (default 4)' },
+  'dry-run': { kind: 'flag', description: 'show what would be uploaded, replaced or skipped; send no write' },
+  yes: { kind: 'flag', short: 'y', description: 'do not ask for confirmation on a terminal' },
+  null: { kind: 'flag', short: '0', description: 'file names on standard input are NUL-separated (find -print0)' },
+  wait: { kind: 'flag', description: 'then wait until the repo is built (see --timeout, --interval)' },
+  interval: { kind: 'duration', value: 'DURATION', description: 'time between polls (default 5s)' },
+  port: { kind: 'count', value: 'N', description: 'port to listen on (default 8080; 0 picks a free one)' },
+  host: { kind: 'string', value: 'ADDRESS', description: 'address to listen on (default 127.0.0.1)' },
+  data: { kind: 'path', value: 'DIR', description: 'data directory, kept (default: a temporary one, removed at exit)' },
+  'tls-cert': { kind: 'path', value: 'PEM', description: 'serve HTTPS with this certificate' },
+  'tls-key': { kind: 'path', value: 'PEM', description: 'the private key of --tls-cert' },
+  delay: { kind: 'duration', max: MAX_TIMER_MS, value: 'DURATION', description: 'time each request takes, such as 30ms (default 0)' },
+  workers: { kind: 'count', value: 'N', description: 'requests handled at once, like gunicorn workers (default: no limit)' },
+  'repo-step': { kind: 'duration', max: MAX_TIMER_MS, value: 'DURATION', description: 'time between repo states; 0 stops the repo worker (default 1s)' },
+  repos: { kind: 'flag', description: 'list repos/ instead of binaries/' },
+  long: { kind: 'flag', short: 'l', description: 'show full sha512 checksums' },
+  output: { kind: 'path', short: 'o', value: 'PATH', description: 'where to write: a file for one binary, or a directory' },
+  name: { kind: 'string', value: 'NAME', description: 'exact binary name' },
+  'name-has': { kind: 'string', value: 'TEXT', description: 'part of the binary name' },
+  distro: { kind: 'string', value: 'DISTRO', description: 'such as centos or ubuntu' },
+  'distro-version': { kind: 'string', value: 'VERSION', description: 'such as 9 or jammy' },
+  arch: { kind: 'string', value: 'ARCH', description: 'such as x86_64' },
+  ref: { kind: 'string', value: 'REF', description: 'branch or tag' },
+  'built-by': { kind: 'string', value: 'WHO', description: 'who built it' },
+  size: { kind: 'string', value: 'BYTES', description: 'exact size in bytes' },
+  project: { kind: 'string', value: 'PROJECT', description: 'project (filtered here)' },
+  sha1: { kind: 'string', value: 'SHA1', description: 'build sha1 (filtered here)' },
+  flavor: { kind: 'string', value: 'FLAVOR', description: 'flavor (filtered here)' },
+  distros: { kind: 'string', value: 'D/V[/ARCH],...', description: 'distro versions, such as centos/9,ubuntu/jammy/amd64' },
+  ready: { kind: 'flag', description: 'ready repos only' },
+  fault: { kind: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
+  outage: { kind: 'window', max: MAX_TIMER_MS, value: 'AFTER:FOR', description: 'refuse connections for a while, such as 5s:10s' },
+  pool: { kind: 'count', min: 1, value: 'N', description: 'run a shaman on --port with N chacra nodes (free ports) that report to it' },
+  'health-delay': {
+    kind: 'duration',
+    max: MAX_TIMER_MS,
+    value: 'DURATION',
+    description: "with --pool: the time a node's health check takes (default 2s, as chacra)",
+  },
+  'shaman-user': { kind: 'string', value: 'USER', description: "with --pool: the user of shaman and of the nodes' callbacks (default shaman)" },
+  'shaman-key': { kind: 'string', value: 'KEY', description: 'with --pool: the key of --shaman-user (default shamankey)' },
 };
 
-const GLOBAL_OPTIONS = [
+const GLOBAL_OPTIONS: OptionName[] = [
   'url',
   'shaman',
   'user',
@@ -145,10 +153,8 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
       return ExitCode.ok;
     }
     const { command, values } = parsed.invocation!;
-    const level = values.log === undefined ? (values.quiet ? 'error' : 'info') : parseLogLevel(values.log as string);
-    if (level === undefined) throw new UsageError(`--log takes one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(values.log)}`);
-    logger.level = level;
-    logger.addSecret(values.key as string | undefined);
+    logger.level = values.log ?? (values.quiet ? 'error' : 'info');
+    logger.addSecret(values.key);
     logger.addSecret(io.env.CHACRA_KEY);
     // --timeout bounds each request, or, where a command waits for a repo, the wait.
     const waits = command.waitsForRepo?.(values) === true;

@@ -1,12 +1,13 @@
 // The command reference in Markdown, made from the same definitions as
 // --help, so that the README cannot drift from the tool (a test compares them).
-import { usageLine, type Grammar } from './grammar.js';
+import type { Grammar } from './grammar.js';
+import { optionSpelling, usageLine } from './grammar/help.js';
 
 export function referenceMarkdown(g: Grammar): string {
   const out: string[] = [];
-  const option = (name: string, help: Record<string, string> = {}) => {
+  const option = (name: string, help: Partial<Record<string, string>> = {}) => {
     const spec = g.options[name]!;
-    const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.alias ? `, --${spec.alias}` : ''}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
+    const flag = `${spec.short ? `-${spec.short}, ` : ''}${optionSpelling(name, spec, ', ')}`;
     return `| \`${flag}\` | ${(help[name] ?? spec.description).replace(/\|/g, '\\|')} |`;
   };
   out.push(

@@ -28,9 +28,9 @@ test('a misspelled command: did you mean', () => {
 });
 
 test("--jobs -1 reaches the option's own check instead of parseArgs' complaint", () => {
-  assert.equal(grammar.parse(['binary', 'create', '--jobs', '-1', 'p/r/s/d/v/a', 'f']).invocation?.values.jobs, '-1');
-  assert.equal(grammar.parse(['binary', 'create', '-j', '-2', 'p/r/s/d/v/a', 'f']).invocation?.values.jobs, '-2');
-  assert.equal(grammar.parse(['--timeout', '-5s', 'ls']).invocation?.values.timeout, '-5s');
+  assert.equal(usageError(['binary', 'create', '--jobs', '-1', 'p/r/s/d/v/a', 'f']).message, '--jobs takes a whole number from 1, not "-1"');
+  assert.equal(usageError(['binary', 'create', '-j', '-2', 'p/r/s/d/v/a', 'f']).message, '--jobs takes a whole number from 1, not "-2"');
+  assert.equal(usageError(['--timeout', '-5s', 'ls']).message, '--timeout takes a duration such as 30s, 5m or 90, not "-5s"');
   // After --, a dash is a file name.
   assert.deepEqual(grammar.parse(['binary', 'create', 'p/r/s/d/v/a', '--', '-1']).invocation?.args, ['p/r/s/d/v/a', '-1']);
 });

@@ -23,7 +23,7 @@ test('--log and --logging are one option; -j and -0 are short forms', () => {
   assert.equal(parse(['--log', 'debug', 'exists', 'binaries/p']).invocation?.values.log, 'debug');
   assert.equal(parse(['exists', '--logging', 'error', 'binaries/p']).invocation?.values.log, 'error');
   const inv = parse(['binary', 'create', '-j', '8', '-0', 'p/r/s/d/v/a']).invocation;
-  assert.deepEqual([inv?.values.jobs, inv?.values.null], ['8', true]);
+  assert.deepEqual([inv?.values.jobs, inv?.values.null], [8, true]);
 });
 
 test('-- lets a file name start with a dash', () => {

@@ -4,7 +4,7 @@ import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
 import { failedBeforeLanding } from '../../operations/nodes.js';
 import { runStatus } from '../advice.js';
 import { onBuildNode } from '../pool.js';
-import { parseCount, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import { readAll } from '../io.js';
 import type { Invocation } from '../grammar.js';
 import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
@@ -38,7 +38,7 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
   let files = args.slice(1);
   let unreadable: { given: string; reason: string }[] = [];
   const fromStdin = files.length === 0;
-  const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
+  const jobs = values.jobs ?? 4;
   if (fromStdin) {
     // Defect 1 of the Python client: stdin was read even when FILEs were named.
     if (ctx.io.stdin.isTTY)

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { formatBytes } from '../format.js';
 import { readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
-import { CLIENT_KEYS, SERVER_KEYS } from './browse.js';
+import { CLIENT_KEYS, filterEntries, SERVER_KEYS } from './browse.js';
 
 function isMetadata(v: unknown): v is BinaryMetadata {
   return typeof v === 'object' && v !== null && 'checksum' in v && 'size' in v;
@@ -99,8 +99,11 @@ export function binaryPath(b: BinaryMetadata): string {
 
 export async function runSearch({ values }: Invocation, ctx: Context): Promise<number> {
   const query: SearchQuery = {};
-  for (const [option, key] of Object.entries(SERVER_KEYS)) if (typeof values[option] === 'string') query[key] = values[option] as string;
-  const local = Object.entries(CLIENT_KEYS).filter(([option]) => typeof values[option] === 'string');
+  for (const [option, key] of filterEntries(SERVER_KEYS)) {
+    const value = values[option];
+    if (value !== undefined) query[key] = value;
+  }
+  const local = filterEntries(CLIENT_KEYS).filter(([option]) => values[option] !== undefined);
   if (Object.keys(query).length === 0 && local.length === 0)
     throw new UsageError('search needs at least one filter', { hint: "run 'chacractl search --help'" });
   // With only local filters, ask for every binary: a name containing "" is any name.

@@ -1,7 +1,7 @@
 import type { SearchKey } from '../../types.js';
 import { type CommandSpec, lazyRun } from '../grammar.js';
 
-export const SERVER_KEYS: Record<string, SearchKey> = {
+export const SERVER_KEYS: Record<'name' | 'name-has' | 'distro' | 'distro-version' | 'arch' | 'ref' | 'built-by' | 'size', SearchKey> = {
   name: 'name',
   'name-has': 'name-has',
   distro: 'distro',
@@ -12,6 +12,11 @@ export const SERVER_KEYS: Record<string, SearchKey> = {
   size: 'size',
 };
 export const CLIENT_KEYS = { project: 'project', sha1: 'sha1', flavor: 'flavor' } as const;
+
+/** A filter table's entries, with its options' names kept as such. */
+export function filterEntries<T extends Record<string, string>>(keys: T): [keyof T & string, T[keyof T]][] {
+  return Object.entries(keys) as [keyof T & string, T[keyof T]][];
+}
 
 export const ls: CommandSpec = {
   path: ['ls'],
@@ -56,7 +61,7 @@ export const search: CommandSpec = {
     'chacra has no such keys. Piped, each match is printed as a path that binary download accepts.',
   ].join('\n'),
   args: [],
-  options: [...Object.keys(SERVER_KEYS), ...Object.keys(CLIENT_KEYS), 'long'],
+  options: [...filterEntries(SERVER_KEYS).map(([o]) => o), ...filterEntries(CLIENT_KEYS).map(([o]) => o), 'long'],
   examples: [
     'chacractl search --name-has ceph-common --distro centos --ref main',
     'chacractl search --sha1 1a2b3c --flavor crimson | xargs -n1 chacractl binary download',

@@ -17,7 +17,7 @@ function bash(g: Grammar): string {
     .join('\n');
   // Options that take a value, in every spelling: the word after one is its value, not a command word.
   const valued = Object.entries(g.options)
-    .filter(([, spec]) => spec.type === 'string')
+    .filter(([, spec]) => spec.kind !== 'flag')
     .flatMap(([name, spec]) => [`--${name}`, ...(spec.alias ? [`--${spec.alias}`] : []), ...(spec.short ? [`-${spec.short}`] : [])]);
   const spellings = (names: string[]) =>
     names.flatMap((name) => {
@@ -138,11 +138,11 @@ function fish(g: Grammar): string {
       );
   }
   for (const name of g.globalOptions)
-    lines.push(`complete -c chacractl -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.type === 'string' ? ' -r' : ''}`);
+    lines.push(`complete -c chacractl -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.kind !== 'flag' ? ' -r' : ''}`);
   for (const c of g.commands)
     for (const name of c.options)
       lines.push(
-        `complete -c chacractl -n "__fish_seen_subcommand_from ${c.path.at(-1)}" -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.type === 'string' ? ' -r' : ''}`,
+        `complete -c chacractl -n "__fish_seen_subcommand_from ${c.path.at(-1)}" -l ${name} -d ${JSON.stringify(g.options[name]!.description)}${g.options[name]!.kind !== 'flag' ? ' -r' : ''}`,
       );
   return lines.join('\n') + '\n';
 }

@@ -48,14 +48,14 @@ function quote(value: string): string {
 type CheckOutcome = 'accepted' | 'refused' | 'no project' | 'not checked';
 
 export async function runConfigInit({ values }: Invocation, ctx: Context): Promise<number> {
-  const file = (values.config as string | undefined) ?? (ctx.io.env.CHACRACTL_CONFIG || undefined) ?? defaultConfigPath(ctx.io.env);
+  const file = values.config ?? (ctx.io.env.CHACRACTL_CONFIG || undefined) ?? defaultConfigPath(ctx.io.env);
   const existing = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : ''));
   const template = existing !== undefined && isConfigTemplate(existing, file);
   if (existing !== undefined && !template && !values.force) throw new FileError(`${file} exists; not overwritten`, { hint: 'pass --force to replace it' });
   const answers: Record<'url' | 'user' | 'key', string | undefined> = {
-    url: values.url as string | undefined,
-    user: values.user as string | undefined,
-    key: values.key as string | undefined,
+    url: values.url,
+    user: values.user,
+    key: values.key,
   };
   const missing = (Object.keys(answers) as (keyof typeof answers)[]).filter((k) => answers[k] === undefined);
   const terminal = ctx.io.stdin.isTTY === true && ctx.io.stderr.isTTY === true;
@@ -69,7 +69,7 @@ export async function runConfigInit({ values }: Invocation, ctx: Context): Promi
       if (k === 'key') ctx.logger.addSecret(answer);
     }
   }
-  const ssl = values.insecure ? 'False' : values.ca ? quote(values.ca as string) : 'True';
+  const ssl = values.insecure ? 'False' : values.ca ? quote(values.ca) : 'True';
   const text = `# written by chacractl config init\nurl = ${quote(answers.url!)}\nuser = ${quote(answers.user!)}\nkey = ${quote(answers.key!)}\nssl_verify = ${ssl}\n`;
   parseConfigText(text, file); // what is written must read back
   await writeConfigTemplate(file, text, true);

@@ -5,7 +5,7 @@ import { readClient } from '../pool.js';
 import { UsageError } from '../../errors.js';
 import { downloadBinaries, type DownloadReport } from '../../operations/download.js';
 import { runStatus } from '../advice.js';
-import { parseCount, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import { formatBytes, formatRate, formatSeconds } from '../format.js';
 import type { Invocation } from '../grammar.js';
 import { displayPath, FailureLog, failureText } from '../upload-view.js';
@@ -33,8 +33,8 @@ function line(ctx: Context, r: DownloadReport): string {
 
 export async function runBinaryDownload({ args, values }: Invocation, ctx: Context): Promise<number> {
   const { target, name } = parseDownloadPath(args[0]!);
-  const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
-  const output = values.output as string | undefined;
+  const jobs = values.jobs ?? 4;
+  const output = values.output;
   const toStdout = output === '-';
   if (toStdout && ctx.json) throw new UsageError('-o - and --json would both write to standard output', { hint: 'drop one of them' });
   let dir = ctx.io.cwd;

@@ -38,7 +38,7 @@ export async function runLocate({ args, values }: Invocation, ctx: Context): Pro
     throw new UsageError(`locate takes a project name, not a path: ${JSON.stringify(project)}`, {
       hint: 'use --ref, --sha1, --distros and --flavor to narrow it',
     });
-  const distros = values.distros as string | undefined;
+  const distros = values.distros;
   if (distros !== undefined)
     for (const d of distros.split(',')) {
       const parts = d.split('/');
@@ -49,10 +49,10 @@ export async function runLocate({ args, values }: Invocation, ctx: Context): Pro
   const repos = await shaman.search(
     {
       project,
-      ref: values.ref as string | undefined,
-      sha1: values.sha1 as string | undefined,
+      ref: values.ref,
+      sha1: values.sha1,
       distros,
-      flavor: values.flavor as string | undefined,
+      flavor: values.flavor,
       status: values.ready === true ? 'ready' : undefined,
     },
     ctx.signal,

@@ -5,7 +5,7 @@ import { waitForRepo } from '../../operations/repo-wait.js';
 import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
 import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
 import { repoState, type RepoDocument } from '../../types.js';
-import { parseCount, parseDuration, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import { confirm, readAll } from '../io.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
@@ -25,8 +25,8 @@ async function maybeWait(ctx: Context, ref: RepoRef, doc: RepoDocument, values: 
   const client = await repoClient(ctx, ref, false);
   return waitForRepo(client, ref, {
     // With --wait, --timeout bounds the wait, as in `repo wait --timeout 30m`.
-    timeoutMs: parseDuration((values.timeout as string | undefined) ?? '30m', 'timeout'),
-    intervalMs: parseDuration((values.interval as string | undefined) ?? '5s', 'interval'),
+    timeoutMs: values.timeout ?? 30 * 60_000,
+    intervalMs: values.interval ?? 5000,
     signal: ctx.signal,
     onState: (state) => ctx.logger.info(`${formatRepo(ref)}: ${state}`),
   });
@@ -77,7 +77,7 @@ function describeDelete(plan: RepoDeletePlan): string {
 export async function runRepoDelete({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
   const dryRun = values['dry-run'] === true;
-  const jobs = values.jobs === undefined ? 4 : parseCount(values.jobs as string, 'jobs', 1);
+  const jobs = values.jobs ?? 4;
   const client = await repoClient(ctx, ref, !dryRun).catch((err: unknown) => {
     // A repo no node holds is gone already, as a repo the one server lacks.
     if (err instanceof NotInPoolError) return undefined;

@@ -3,64 +3,53 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { FileError, UsageError } from '../../errors.js';
-import { parseCount, parseDuration, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
 import type { FaultRule } from '../../server/faults.js';
 
 export async function runServe({ values }: Invocation, ctx: Context): Promise<number> {
-  const { MAX_TIMER_MS, parseFaultSpec, startServer } = await import('../../server/index.js');
-  const str = (n: string) => values[n] as string | undefined;
-  /** A duration a timer can wait: Node fires longer ones at once. */
-  const duration = (text: string, option: string) => {
-    const ms = parseDuration(text, option);
-    if (ms > MAX_TIMER_MS) throw new UsageError(`--${option} is at most ${Math.floor(MAX_TIMER_MS / 86_400_000)} days, not ${JSON.stringify(text)}`);
-    return ms;
-  };
-  if ((str('tls-cert') === undefined) !== (str('tls-key') === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const faults = ((values.fault as string[] | undefined) ?? []).map((spec) => {
+  const { parseFaultSpec, startServer } = await import('../../server/index.js');
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const faults = (values.fault ?? []).map((spec) => {
     try {
       return parseFaultSpec(spec);
     } catch (err) {
       throw new UsageError(`--fault: ${(err as Error).message}`, { hint: FAULT_HINT });
     }
   });
-  let outage: { after: number; length: number } | undefined;
-  if (str('outage') !== undefined) {
-    const m = /^([^:]+):([^:]+)$/.exec(str('outage')!);
-    if (!m) throw new UsageError(`--outage takes AFTER:FOR, such as 5s:10s, not ${JSON.stringify(str('outage'))}`);
-    outage = { after: duration(m[1]!, 'outage'), length: duration(m[2]!, 'outage') };
-  }
-  const port = str('port') === undefined ? 8080 : parseCount(str('port')!, 'port');
+  const outage = values.outage;
+  const port = values.port ?? 8080;
   if (port > 65535) throw new UsageError(`--port takes a port from 0 to 65535, not ${port}`, { hint: '--port 0 picks a free one' });
   const settings = {
-    host: str('host') ?? '127.0.0.1',
+    host: values.host ?? '127.0.0.1',
     port,
-    user: str('user') ?? 'admin',
-    key: str('key') ?? 'secret',
-    delayMs: str('delay') === undefined ? 0 : duration(str('delay')!, 'delay'),
-    workers: str('workers') === undefined ? 0 : parseCount(str('workers')!, 'workers'),
-    repoStepMs: str('repo-step') === undefined ? 1000 : duration(str('repo-step')!, 'repo-step'),
+    user: values.user ?? 'admin',
+    key: values.key ?? 'secret',
+    delayMs: values.delay ?? 0,
+    workers: values.workers ?? 0,
+    repoStepMs: values['repo-step'] ?? 1000,
     faults,
     onError: (err: Error) => ctx.logger.warn(`server: ${err.message}`),
   };
-  const pool = str('pool') === undefined ? undefined : parseCount(str('pool')!, 'pool', 1);
+  const pool = values.pool;
   if (pool === undefined)
-    for (const option of ['health-delay', 'shaman-user', 'shaman-key']) if (str(option) !== undefined) throw new UsageError(`--${option} goes with --pool`);
+    for (const option of ['health-delay', 'shaman-user', 'shaman-key'] as const)
+      if (values[option] !== undefined) throw new UsageError(`--${option} goes with --pool`);
   if (pool !== undefined && outage) throw new UsageError('--outage does not go with --pool');
   const shaman =
     pool === undefined
       ? undefined
       : {
-          user: str('shaman-user') ?? 'shaman',
-          key: str('shaman-key') ?? 'shamankey',
-          healthCheckDelayMs: str('health-delay') === undefined ? 2000 : duration(str('health-delay')!, 'health-delay'),
+          user: values['shaman-user'] ?? 'shaman',
+          key: values['shaman-key'] ?? 'shamankey',
+          healthCheckDelayMs: values['health-delay'] ?? 2000,
         };
   if (shaman && (shaman.user.includes(':') || shaman.key.includes(':')))
     throw new UsageError('--shaman-user and --shaman-key cannot contain ":": shaman splits its credentials on it');
-  const tls = str('tls-cert') ? await readTls(str('tls-cert')!, str('tls-key')!) : undefined;
+  const tls = values['tls-cert'] ? await readTls(values['tls-cert'], values['tls-key']!) : undefined;
   // Without --data the store is a throwaway: made here, removed when the server stops.
-  const scratch = str('data') === undefined ? await mkdtemp(join(tmpdir(), 'chacra-data-')) : undefined;
-  const dataDir = str('data') ?? scratch!;
+  const scratch = values.data === undefined ? await mkdtemp(join(tmpdir(), 'chacra-data-')) : undefined;
+  const dataDir = values.data ?? scratch!;
   // shaman checks the nodes' /health/ trusting --tls-cert: the certificate itself, or the chain the file holds.
   if (pool !== undefined) return servePool({ nodes: pool, settings, shaman: shaman!, tls: tls && { ...tls, ca: tls.cert }, dataDir, scratch }, ctx);
   const server = await startServer({ ...settings, tls, dataDir }).catch(async (err: unknown) => {
