@@ -1,7 +1,7 @@
 // What every command handler gets: output streams, the logger, the
 // interruption signal, and the client built once from the resolved config.
 import type { ChacraClient } from '../client/client.js';
-import { resolveConfig, type ResolvedConfig } from '../config/resolve.js';
+import { resolveConfig, writeConfigTemplate, type ResolvedConfig } from '../config/resolve.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import type { Context, PoolAccess, Values } from './grammar/model.js';
 import type { Io, Paint } from './io.js';
@@ -93,6 +93,8 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
         env: io.env,
         needsCredentials: options.needsCredentials ?? true,
         allowPlaceholder: options.allowPlaceholder === true,
+        // The command line, not the library, writes the first run's template, as the Python client did.
+        firstRun: (file) => writeConfigTemplate(file),
       });
       logger.addSecret(resolved.key);
       for (const w of resolved.warnings) logger.warn(w);

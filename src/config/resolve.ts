@@ -129,9 +129,11 @@ export interface ResolveOptions {
   needsCredentials?: boolean;
   /** Return a url that is still the template's placeholder, marked, instead of refusing it (config show). */
   allowPlaceholder?: boolean;
+  /** Called when there is no config file and the settings are incomplete, as the Python client's first run wrote its template (the CLI passes writeConfigTemplate). */
+  firstRun?: (file: string) => Promise<void>;
 }
 
-export async function resolveConfig({ flags, env, needsCredentials = true, allowPlaceholder = false }: ResolveOptions): Promise<ResolvedConfig> {
+export async function resolveConfig({ flags, env, needsCredentials = true, allowPlaceholder = false, firstRun }: ResolveOptions): Promise<ResolvedConfig> {
   const warnings: string[] = [];
   const explicitFile = flags.config ?? (env.CHACRACTL_CONFIG || undefined);
   const file = explicitFile ?? defaultConfigPath(env);
@@ -144,12 +146,15 @@ export async function resolveConfig({ flags, env, needsCredentials = true, allow
 
   let fileValues = await readConfigFile(file, explicitFile !== undefined, warnings);
   if (fileValues === undefined && !haveEverything) {
-    // The Python client wrote its template on first run; scripts overwrite it later.
-    try {
-      await writeConfigTemplate(file);
-      warnings.push(`created ${file} from the template: set url, user and key in it`);
-    } catch (err) {
-      warnings.push(`could not create ${file}: ${(err as Error).message}`);
+    // The Python client wrote its template on first run; scripts overwrite it
+    // later. A library call writes nothing: only a caller that asks (the CLI).
+    if (firstRun) {
+      try {
+        await firstRun(file);
+        warnings.push(`created ${file} from the template: set url, user and key in it`);
+      } catch (err) {
+        warnings.push(`could not create ${file}: ${(err as Error).message}`);
+      }
     }
     fileValues = { url: PLACEHOLDER_URL, user: 'chacra user', key: 'secret', ssl_verify: true };
   }

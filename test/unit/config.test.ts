@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONFIG_TEMPLATE, parseConfigText } from '../../src/config/parse.js';
-import { resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig, writeConfigTemplate } from '../../src/config/resolve.js';
 import { ConfigError } from '../../src/errors.js';
 import { tempDir } from '../helpers/env.js';
 
@@ -45,10 +45,12 @@ test('anything else is an error naming the file and line, and nothing is execute
   }
 });
 
-test('first run writes the template with mode 0600 and says the url needs setting (exit 2)', async () => {
+test('a library call writes no file; the first run (firstRun: writeConfigTemplate, as the CLI passes) writes the template with mode 0600, and the url needs setting (exit 2)', async () => {
   const home = tempDir();
   try {
-    await assert.rejects(resolveConfig({ flags: {}, env: { HOME: home.path } }), (err: unknown) => {
+    await assert.rejects(resolveConfig({ flags: {}, env: { HOME: home.path } }), /placeholder/);
+    assert.ok(!existsSync(join(home.path, '.chacractl')), 'no side effect in a library call');
+    await assert.rejects(resolveConfig({ flags: {}, env: { HOME: home.path }, firstRun: (file) => writeConfigTemplate(file) }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.equal(err.exitCode, 2);
       assert.match(err.message, /placeholder/);
