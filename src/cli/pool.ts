@@ -2,7 +2,7 @@
 // chacra url): reads go to the node that holds the path, writes of a build to
 // the build's node. Each says on stderr which node and why.
 import type { ChacraClient } from '../client/client.js';
-import { formatRepo, type RepoRef } from '../client/paths.js';
+import { formatApiPath, formatRepo, type RepoRef } from '../client/paths.js';
 import { HttpError } from '../errors.js';
 import { findReadNode, onWriteNode, type NodeChoice, type PoolRun } from '../operations/nodes.js';
 import type { Context } from './context.js';
@@ -20,7 +20,7 @@ export async function readClient(
   const pool = await ctx.pool();
   if (!pool) return ctx.client({ needsCredentials: options.needsCredentials ?? false, connections: options.connections });
   const found = await findReadNode(pool.shaman, root, segments, { clientFor: pool.clientFor, signal: ctx.signal });
-  const path = `${root}/${segments.join('/')}`;
+  const path = formatApiPath(root, segments);
   if (!found)
     throw new NotInPoolError(
       {

@@ -99,6 +99,16 @@ export function formatTarget(t: BinaryTarget): string {
   return targetSegments(t).join('/');
 }
 
+/** A binary as a user writes it: its target, then its name. */
+export function formatBinary(b: BinaryRef): string {
+  return [...targetSegments(b), b.name].join('/');
+}
+
+/** A path below the API root, as `exists` takes it: binaries/... or repos/... */
+export function formatApiPath(root: 'binaries' | 'repos', segments: readonly string[]): string {
+  return [root, ...segments].join('/');
+}
+
 export function formatRepo(r: RepoRef): string {
   return repoSegments(r).join('/');
 }

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChacraClient } from '../client/client.js';
-import { formatTarget, type BinaryTarget } from '../client/paths.js';
+import { encodePath, formatTarget, targetSegments, type BinaryTarget } from '../client/paths.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -262,7 +262,7 @@ async function downloadOne(
         if (writeError !== undefined || isLocalFileError(err)) throw localFileError(writeError ?? err, scratch ? tmp : report.path, 'write');
         throw new NetworkError({
           method: 'GET',
-          url: `${client.baseUrl}binaries/${formatTarget(target)}/${encodeURIComponent(meta.name)}/`,
+          url: `${client.baseUrl}binaries/${encodePath([...targetSegments(target), meta.name])}`,
           code: (err as NodeJS.ErrnoException).code,
           reason: `the download was cut off: ${(err as Error).message}`,
           cause: err,

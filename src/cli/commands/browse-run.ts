@@ -1,4 +1,4 @@
-import { parseBinaryRef, splitUrlPart, targetSegments } from '../../client/paths.js';
+import { formatApiPath, parseBinaryRef, splitUrlPart, targetSegments } from '../../client/paths.js';
 import { ExitCode, HttpError, UsageError } from '../../errors.js';
 import { repoState, type BinaryMetadata, type RepoDocument, type SearchQuery } from '../../types.js';
 import type { Context } from '../context.js';
@@ -41,7 +41,7 @@ export async function runLs({ args, values }: Invocation, ctx: Context): Promise
   const client = await readClient(ctx, root, segments);
   const data = await client.listing<unknown>(root, segments, ctx.signal);
   if (data === undefined) {
-    ctx.logger.error(`${root}/${segments.join('/')} does not exist`);
+    ctx.logger.error(`${formatApiPath(root, segments)} does not exist`);
     return ExitCode.failed;
   }
   if (ctx.json) {

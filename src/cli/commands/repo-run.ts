@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { formatRepo, formatTarget, parseRepoRef, repoSegments, type BinaryRef, type RepoRef } from '../../client/paths.js';
+import { formatBinary, formatRepo, parseRepoRef, repoSegments, type RepoRef } from '../../client/paths.js';
 import { ExitCode, FileError, UsageError } from '../../errors.js';
 import { waitForRepo } from '../../operations/repo-wait.js';
 import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
@@ -62,7 +62,7 @@ export async function runRepoSetRaw({ args }: Invocation, ctx: Context): Promise
   return ExitCode.ok;
 }
 
-const binaryPath = (b: BinaryRef) => `${formatTarget(b)}/${b.name}`;
+const binaryPath = formatBinary;
 
 function describeDelete(plan: RepoDeletePlan): string {
   const doc = plan.doc!;
