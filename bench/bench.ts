@@ -18,7 +18,8 @@ import { startPool } from '../src/server/pool.js';
 import { benchStartup } from './startup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = resolve(here, '../src/bin/chacractl.js');
+// The CLI as npm installs it: the bundle of scripts/bundle.ts.
+const CLI = resolve(here, '../bundle/bin/chacractl.js');
 const NAIVE = resolve(here, 'naive-client.js');
 const PROBE = resolve(here, 'probe.js');
 

@@ -1,7 +1,10 @@
 // What the CLI touches of the process, passed in so that main() runs in tests.
-import { createInterface } from 'node:readline/promises';
+import type * as Readline from 'node:readline/promises';
 import { type Readable, Writable } from 'node:stream';
 import { InterruptedError, UsageError } from '../errors.js';
+
+// Loaded when a question is asked: most runs ask none.
+const readline = (): typeof Readline => process.getBuiltinModule('node:readline/promises');
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -48,7 +51,7 @@ export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
  */
 export async function confirm(io: Io, question: string): Promise<boolean> {
   if (!io.stdin.isTTY || !io.stderr.isTTY) return true;
-  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  const rl = readline().createInterface({ input: io.stdin, output: io.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
   } finally {
@@ -66,7 +69,7 @@ export async function confirm(io: Io, question: string): Promise<boolean> {
 export async function ask(io: Io, question: string, options: { hidden?: boolean; signal?: AbortSignal | undefined } = {}): Promise<string> {
   const hidden = options.hidden === true;
   const nowhere = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const rl = createInterface({ input: io.stdin, output: hidden ? nowhere : io.stderr, ...(hidden ? { terminal: true } : {}) });
+  const rl = readline().createInterface({ input: io.stdin, output: hidden ? nowhere : io.stderr, ...(hidden ? { terminal: true } : {}) });
   // Asked only now that the terminal is in raw mode: what is typed after it is not echoed.
   if (hidden) io.stderr.write(question);
   let answered = false;

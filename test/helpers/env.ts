@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The built executable: dist/src/bin/chacractl.js. */
-export const CLI = resolve(here, '../../src/bin/chacractl.js');
+/** The built executable as npm ships it: dist/bundle/bin/chacractl.js, the bundle of src/bin/chacractl.ts. */
+export const CLI = resolve(here, '../../bundle/bin/chacractl.js');
 
 export interface TempDir {
   path: string;
