@@ -1,6 +1,6 @@
 // Shared by the tests: temporary directories that are always removed, the
 // local server started in-process, and the built CLI run as a subprocess.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach } from 'node:test';
 import { execFileSync } from 'node:child_process';
@@ -162,4 +162,44 @@ export function serverFixture(options: Partial<ServerOptions> = {}): { readonly 
 /** Resolves once `condition` holds, checking every few milliseconds: for waiting on what a server has seen. */
 export async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+export interface Serving {
+  url: string;
+  child: ChildProcess;
+  /** Everything the server wrote on stderr so far. */
+  stderr(): string;
+  /** SIGINT, then its exit status. */
+  stop(): Promise<number | null>;
+}
+
+/** `chacractl serve` as a process, once it prints its URL. */
+export function serve(args: string[], home: string): Promise<Serving> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+      env: { PATH: process.env.PATH, HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const url = /^(https?:\/\/\S+)\n/.exec(out)?.[1];
+      if (url)
+        resolvePromise({
+          url,
+          child,
+          stderr: () => err,
+          stop: () =>
+            new Promise((done) => {
+              if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+              child.once('exit', (code) => done(code));
+              child.kill('SIGINT');
+            }),
+        });
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening: ${err}`)));
+  });
 }

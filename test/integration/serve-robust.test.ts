@@ -2,52 +2,11 @@
 // and goes on serving; and it refuses to start with a message that names the
 // problem, never as a bug of chacractl (issue 11, item 8).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, runCli, tempDir, type TempDir } from '../helpers/env.js';
-
-interface Serving {
-  url: string;
-  child: ChildProcess;
-  /** Everything the server wrote on stderr so far. */
-  stderr(): string;
-  /** SIGINT, then its exit status. */
-  stop(): Promise<number | null>;
-}
-
-/** `chacractl serve` as a process, once it prints its URL. */
-function serve(args: string[], home: string): Promise<Serving> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-      env: { PATH: process.env.PATH, HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const url = /^(https?:\/\/\S+)\n/.exec(out)?.[1];
-      if (url)
-        resolvePromise({
-          url,
-          child,
-          stderr: () => err,
-          stop: () =>
-            new Promise((done) => {
-              if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
-              child.once('exit', (code) => done(code));
-              child.kill('SIGINT');
-            }),
-        });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening: ${err}`)));
-  });
-}
+import { runCli, type Serving, serve, tempDir, type TempDir } from '../helpers/env.js';
 
 const LONG = 'a'.repeat(300);
 const AUTH = { authorization: `Basic ${Buffer.from('admin:secret').toString('base64')}` };
