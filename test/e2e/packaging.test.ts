@@ -57,10 +57,15 @@ describe('npm package', () => {
     mkdirSync(dir);
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const [info] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
-    for (const f of info.files) assert.match(f.path, /^(dist\/src\/.*\.(js|d\.ts)|dist\/bundle\/.*\.js|README\.md|LICENSE|package\.json)$/, f.path);
+    for (const f of info.files)
+      assert.match(f.path, /^(dist\/src\/.*\.(js|d\.ts)|dist\/bundle\/.*\.js|dist\/bundle\/package\.json|README\.md|LICENSE|package\.json)$/, f.path);
     assert.ok(info.files.some((f) => f.path === 'dist/src/index.d.ts'));
-    // The bin is the bundle of the CLI, with its chunks.
-    assert.ok(info.files.some((f) => f.path === 'dist/bundle/bin/chacractl.js'));
+    // The bin is the launcher of the CLI's bundle, both CommonJS in a "type": "module" package.
+    for (const path of ['dist/bundle/bin/chacractl.js', 'dist/bundle/chacractl.js', 'dist/bundle/package.json'])
+      assert.ok(
+        info.files.some((f) => f.path === path),
+        path,
+      );
     const app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), '{"name":"app","version":"1.0.0","private":true}');

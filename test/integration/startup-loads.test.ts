@@ -1,67 +1,75 @@
-// What a run loads is what its start-up costs: --version and --help load no
+// What a run loads is what its start-up costs: --version and --help run no
 // command code and no HTTP library; a command of a handful of requests uses
-// node:http and never loads undici or the upload engine. Every module a run
-// loads is recorded by a loader hook that appends its URL to a file, as the
-// module loads, so nothing is lost when the CLI exits. The CLI is the bundle
-// npm ships, so what loads are chunks: each is read as the source modules its
-// source map names, and the assertions below are on those.
+// node:http and never loads undici or the upload engine.
+//
+// The CLI is the CommonJS bundle npm ships, in which esbuild wraps each
+// source module but the entry in a function named after the module's path
+// ("src/operations/upload.ts"), run when the module is first imported. A
+// preloaded hook takes V8's precise coverage as the process exits: a module
+// ran if its function was called. It also records Node's built-in modules
+// (process.moduleLoadList) and every script V8 compiled (node_modules).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CLI, runCli, serverFixture, tempDir } from '../helpers/env.js';
 
 const fx = serverFixture();
 const credentials = { CHACRA_USER: 'admin', CHACRA_KEY: 'secret' };
+const BUNDLE = join(dirname(CLI), '..', 'chacractl.js');
 
 const hooks = tempDir('chacractl-hooks-');
-const HOOKS = join(hooks.path, 'hooks.mjs');
-const REGISTER = join(hooks.path, 'register.mjs');
+const HOOK = join(hooks.path, 'hook.cjs');
 writeFileSync(
-  HOOKS,
-  `import { appendFileSync } from 'node:fs';
-let log;
-export function initialize(data) { log = data.log; }
-export async function load(url, context, next) {
-  appendFileSync(log, url + '\\n');
-  return next(url, context);
-}
+  HOOK,
+  `const { Session } = require('node:inspector');
+const { writeFileSync } = require('node:fs');
+const session = new Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+process.once('exit', () => {
+  // A session on the main thread answers synchronously.
+  session.post('Profiler.takePreciseCoverage', (err, { result }) => {
+    const ran = result.map((s) => ({ url: s.url, called: s.functions.filter((f) => f.ranges[0].count > 0).map((f) => f.functionName) }));
+    writeFileSync(process.env.CHACRACTL_TEST_LOAD_LOG, JSON.stringify({ builtins: process.moduleLoadList, scripts: ran }));
+  });
+});
 `,
 );
-writeFileSync(
-  REGISTER,
-  `import { register } from 'node:module';
-register(${JSON.stringify(pathToFileURL(HOOKS).href)}, { data: { log: process.env.CHACRACTL_TEST_LOAD_LOG } });
-`,
-);
+
+/** The source modules of the bundle, each wrapped but the entry's. */
+const bundleSource = readFileSync(BUNDLE, 'utf8');
+const WRAPPED = new Set([...bundleSource.matchAll(/^ {2}"(src\/[^"]+\.ts)"\(\) \{$/gm)].map((m) => m[1]!));
 
 let runs = 0;
 async function loadedBy(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; modules: string[] }> {
-  const log = join(hooks.path, `loaded-${++runs}.txt`);
-  writeFileSync(log, '');
+  const log = join(hooks.path, `loaded-${++runs}.json`);
   const r = await runCli(args, {
     home: fx.home.path,
-    env: { ...env, NODE_OPTIONS: `--import=${pathToFileURL(REGISTER).href}`, CHACRACTL_TEST_LOAD_LOG: log },
+    env: { ...env, NODE_OPTIONS: `--require=${HOOK}`, CHACRACTL_TEST_LOAD_LOG: log },
   });
-  const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  // The hook must have seen the CLI itself, or the absences below prove nothing.
-  assert.ok(loaded.includes(pathToFileURL(CLI).href), `the hook saw no CLI module: ${r.stderr}`);
-  return { code: r.code, modules: loaded.flatMap(sourcesOf) };
-}
-
-/** A loaded chunk of the bundle as the files its source map names (src/…/*.ts); any other URL as itself. */
-function sourcesOf(url: string): string[] {
-  if (!url.startsWith('file:')) return [url];
-  const file = fileURLToPath(url);
-  if (!existsSync(`${file}.map`)) return [url];
-  const { sources } = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
-  return sources.map((s) => resolve(dirname(file), s));
+  const { builtins, scripts } = JSON.parse(readFileSync(log, 'utf8')) as {
+    builtins: string[];
+    scripts: { url: string; called: string[] }[];
+  };
+  const bundle = scripts.find((s) => s.url === BUNDLE || s.url.endsWith('/bundle/chacractl.js'));
+  // The hook must have seen the bundle run and its wrappers, or the absences below prove nothing.
+  assert.ok(bundle, `no coverage of the bundle: ${r.stderr}`);
+  assert.ok(WRAPPED.size > 50, 'the bundle names its modules');
+  const modules = [
+    'src/bin/chacractl.ts',
+    ...bundle.called.filter((name) => WRAPPED.has(name)),
+    ...scripts.filter((s) => s !== bundle).map((s) => s.url),
+    ...builtins.filter((b) => b.startsWith('NativeModule ')).map((b) => `node:${b.slice('NativeModule '.length)}`),
+  ];
+  assert.ok(modules.includes('src/cli/grammar/help.ts') || args.every((a) => a !== '--help'), 'help ran for --help');
+  return { code: r.code, modules };
 }
 
 const UNDICI = /\/node_modules\/undici\//;
-const UPLOAD_ENGINE = /\/(operations\/upload(-plan)?|cli\/upload-view|client\/undici-engine)\.[jt]s$/;
-const RUN_CODE = /\/cli\/commands\/[^/]+-run\.[jt]s$/;
+const UPLOAD_ENGINE = /(^|\/)(operations\/upload(-plan)?|cli\/upload-view|client\/undici-engine)\.[jt]s$/;
+const RUN_CODE = /(^|\/)cli\/commands\/[^/]+-run\.[jt]s$/;
 const none = (modules: string[], pattern: RegExp) =>
   assert.deepEqual(
     modules.filter((m) => pattern.test(m)),
@@ -76,7 +84,7 @@ test('--version and --help load no command code and no HTTP client', async () =>
     assert.equal(code, 0);
     none(modules, RUN_CODE);
     none(modules, UNDICI);
-    none(modules, /\/src\/(client|operations|server)\//);
+    none(modules, /^src\/(client|operations|server)\//);
   }
 });
 
@@ -91,21 +99,23 @@ test('exists, binary show, repo show and health send over node:http: no undici, 
   for (const args of commands) {
     const { modules } = await loadedBy(args, env);
     assert.ok(
-      modules.some((m) => m.endsWith('/src/client/light-transport.ts')),
+      modules.some((m) => m === 'src/client/light-transport.ts'),
       `${args[0]} used node:http`,
     );
     none(modules, UNDICI);
     none(modules, UPLOAD_ENGINE);
     // node:crypto loads at the first upload (client/multipart.ts).
     none(modules, /^node:crypto$/);
+    // And nothing of the server.
+    none(modules, /^src\/server\//);
   }
 });
 
 test('binary create uses the keep-alive pool of undici', async () => {
-  const { modules } = await loadedBy(['binary', 'create', '--dry-run', 'p/main/s1/centos/9/x86_64', join(hooks.path, 'hooks.mjs')], {
+  const { modules } = await loadedBy(['binary', 'create', '--dry-run', 'p/main/s1/centos/9/x86_64', HOOK], {
     ...credentials,
     CHACRA_URL: fx.server.url,
   });
   assert.ok(modules.some((m) => UNDICI.test(m)));
-  assert.ok(modules.some((m) => m.endsWith('/src/operations/upload.ts')));
+  assert.ok(modules.some((m) => m === 'src/operations/upload.ts'));
 });
