@@ -1,7 +1,7 @@
 // Part of npm run build: the npm bin as two CommonJS files.
 //
 //   dist/bundle/chacractl.js      the CLI (src/bin/chacractl.ts) bundled into one script
-//   dist/bundle/bin/chacractl.js  the launcher (src/bin/launch.ts): runs it with V8's code cache
+//   dist/bundle/bin/chacractl.js  the launcher (src/bin/launch.ts): runs it with V8's code cache (src/bin/code-cache.ts)
 //
 // CommonJS because, on Node 20, one CommonJS file starts faster than ES
 // module chunks (the ES loader resolves and links each chunk asynchronously,

@@ -3,7 +3,7 @@
 // `npm run test:e2e` (and CI), not by `npm test`.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,16 @@ describe('single executable', () => {
     const up = await run(['binary', 'create', 'sea/main/s/centos/9/x86_64', 'a.rpm'], { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /1 uploaded/);
+    // The code caches written after each command's first run serve the later ones.
+    const caches = readdirSync(join(dir, '.cache', 'chacractl')).sort();
+    assert.deepEqual(
+      caches.map((f) => /^sea-[0-9a-f]{16}-(\w+)-v\d+\.\d+\.\d+-\w+\.bin$/.exec(f)?.[1]),
+      ['binary', 'none'],
+    );
+    const versionCache = join(dir, '.cache', 'chacractl', caches[1]!);
+    const cached = statSync(versionCache);
+    assert.equal((await run(['--version'])).stdout, version.stdout);
+    assert.equal(statSync(versionCache).ino, cached.ino, 'the cache was accepted, not written again');
   });
 });
 

@@ -1,6 +1,7 @@
 // The npm bin keeps V8's code cache of the bundle in $XDG_CACHE_HOME/chacractl
-// (else ~/.cache/chacractl): written after the first run, read by the later
-// ones, rewritten when V8 rejects it, never in the way of a run.
+// (else ~/.cache/chacractl), one per command: written after the command's
+// first run, read by the later ones, rewritten when V8 rejects it, never in
+// the way of a run.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { runCli, tempDir } from '../helpers/env.js';
 const noCoverage = { NODE_V8_COVERAGE: '' };
 
 function cacheFiles(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('code-')) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('npm-')) : [];
 }
 
 test('the first run writes the code cache, later runs use it as it is', async (t) => {
@@ -23,7 +24,7 @@ test('the first run writes the code cache, later runs use it as it is', async (t
   const [file, ...others] = cacheFiles(dir);
   assert.ok(file, 'a cache file');
   assert.deepEqual(others, []);
-  assert.match(file, new RegExp(`^code-[0-9a-f]{16}-${process.version}-${process.arch}\\.bin$`));
+  assert.match(file, new RegExp(`^npm-[0-9a-f]{16}-none-${process.version}-${process.arch}\\.bin$`));
   const before = statSync(join(dir, file));
   assert.ok(before.size > 10_000, `a cache of the bundle's code, not ${before.size} bytes`);
 
@@ -45,9 +46,9 @@ test('a damaged cache is replaced, and a stale one of another build removed', as
   assert.ok(file);
   const damaged = Buffer.alloc(statSync(join(dir, file)).size, 0x5a);
   writeFileSync(join(dir, file), damaged);
-  const stale = `code-0000000000000000-${process.version}-${process.arch}.bin`;
+  const stale = `npm-0000000000000000-none-${process.version}-${process.arch}.bin`;
   writeFileSync(join(dir, stale), 'old');
-  const other = `code-0000000000000000-v0.0.0-${process.arch}.bin`;
+  const other = `npm-0000000000000000-none-v0.0.0-${process.arch}.bin`;
   writeFileSync(join(dir, other), 'another node');
 
   const r = await runCli(['--version'], { home: home.path, env: noCoverage });
@@ -55,6 +56,22 @@ test('a damaged cache is replaced, and a stale one of another build removed', as
   assert.match(r.stdout, /^\d+\.\d+\.\d+/);
   assert.deepEqual(cacheFiles(dir).sort(), [file, other].sort());
   assert.notDeepEqual(readFileSync(join(dir, file)), damaged, 'the rejected cache was written anew');
+});
+
+test('each command has its own cache: a --version run leaves exists its own', async (t) => {
+  const home = tempDir();
+  t.after(() => home.cleanup());
+  const dir = join(home.path, '.cache', 'chacractl');
+  await runCli(['--version'], { home: home.path, env: noCoverage });
+  // Nothing listens on port 9: exists fails, having run its code all the same.
+  const r = await runCli(['--url', 'http://127.0.0.1:9', 'exists', 'binaries/p'], { home: home.path, env: noCoverage });
+  assert.equal(r.code, 3, r.stderr);
+  assert.deepEqual(
+    cacheFiles(dir)
+      .map((f) => f.split('-')[2])
+      .sort(),
+    ['exists', 'none'],
+  );
 });
 
 test('XDG_CACHE_HOME is honoured; NODE_DISABLE_COMPILE_CACHE and an unwritable cache change nothing but speed', async (t) => {
