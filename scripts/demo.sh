@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-mkdir "$work/bin" && ln -s "$PWD/dist/src/bin/chacractl.js" "$work/bin/chacractl"
+mkdir "$work/bin" && ln -s "$PWD/dist/bundle/bin/chacractl.js" "$work/bin/chacractl"
 export PATH="$work/bin:$PATH"
 
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
