@@ -10,6 +10,7 @@
 // in functions that run only when first used, so unused code is parsed
 // lazily and never run. The dependencies (undici, busboy) stay in
 // node_modules, required when first used. tsc's dist/src remains the library.
+// scripts/package.ts builds the single executable from the same two pieces.
 //
 //   node dist/scripts/bundle.js
 import { createHash } from 'node:crypto';
@@ -20,18 +21,21 @@ import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The bundled CLI and its launcher in outdir (dist/bundle). */
-export async function bundleCli(outdir = join(root, 'dist/bundle')): Promise<void> {
+/**
+ * Bundles the CLI into `outfile` as one CommonJS script, with the
+ * dependencies left in node_modules (`external`) or bundled in, and returns
+ * the first bytes of its sha256, by which the launcher names its code cache.
+ */
+export async function bundleCliScript(outfile: string, options: { external: boolean; sourcemap: boolean }): Promise<string> {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  const cli = join(outdir, 'chacractl.js');
   const result = await build({
     entryPoints: [join(root, 'src/bin/chacractl.ts')],
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
-    outfile: cli,
+    ...(options.external ? { packages: 'external' as const } : {}),
+    outfile,
     write: false,
     // version.ts reads ../../package.json beside dist/src; the bundle is elsewhere.
     define: { __CHACRACTL_VERSION__: JSON.stringify(version) },
@@ -39,15 +43,15 @@ export async function bundleCli(outdir = join(root, 'dist/bundle')): Promise<voi
     logOverride: { 'empty-import-meta': 'silent' },
     // For coverage and for test/integration/startup-loads.test.ts, which names
     // the modules a run used; like dist/src's maps, not shipped.
-    sourcemap: 'linked',
+    sourcemap: options.sourcemap ? 'linked' : false,
     legalComments: 'none',
     logLevel: 'warning',
   });
-  mkdirSync(outdir, { recursive: true });
+  mkdirSync(dirname(outfile), { recursive: true });
   let hash = '';
   for (const out of result.outputFiles) {
     let text = out.text;
-    if (out.path === cli) {
+    if (out.path === outfile) {
       // The launcher compiles the bundle as a function body, where a #! line is
       // a syntax error; a comment of the same length keeps the source map true.
       if (text.startsWith('#!')) text = `//${text.slice(2)}`;
@@ -55,20 +59,31 @@ export async function bundleCli(outdir = join(root, 'dist/bundle')): Promise<voi
     }
     writeFileSync(out.path, text);
   }
-  // The package is "type": "module"; these .js files are CommonJS.
-  writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+  return hash;
+}
+
+/** Bundles a launcher (src/bin/launch*.ts) that runs the CLI bundle of that hash. */
+export async function bundleLauncher(entry: string, outfile: string, hash: string): Promise<void> {
   await build({
-    entryPoints: [join(root, 'src/bin/launch.ts')],
+    entryPoints: [join(root, entry)],
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    outfile: join(outdir, 'bin/chacractl.js'),
+    outfile,
     banner: { js: '#!/usr/bin/env node' },
     define: { __CHACRACTL_BUNDLE_HASH__: JSON.stringify(hash) },
     legalComments: 'none',
     logLevel: 'warning',
   });
+}
+
+/** The bundled CLI and its launcher in outdir (dist/bundle). */
+export async function bundleCli(outdir = join(root, 'dist/bundle')): Promise<void> {
+  const hash = await bundleCliScript(join(outdir, 'chacractl.js'), { external: true, sourcemap: true });
+  // The package is "type": "module"; these .js files are CommonJS.
+  writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+  await bundleLauncher('src/bin/launch.ts', join(outdir, 'bin/chacractl.js'), hash);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundleCli();

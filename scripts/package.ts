@@ -1,54 +1,28 @@
 // npm run package: a single chacractl executable that needs no Node.js
-// install: the CLI bundled into one CommonJS script and injected, as a Node
-// single-executable-application blob, into a copy of this machine's node.
+// install: the CLI bundled into one CommonJS script, with everything it
+// uses, carried as an asset of a Node single-executable-application blob
+// (injected into a copy of this machine's node) whose main script is the
+// launcher that runs it with a code cache.
 //
 //   node dist/scripts/package.js [OUTPUT]     (default dist/sea/chacractl-linux-<arch>)
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { inject } from 'postject';
+import { bundleCliScript, bundleLauncher } from './bundle.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export async function packageExecutable(output = join(root, 'dist/sea', `chacractl-${process.platform}-${process.arch}`)): Promise<string> {
   const work = dirname(output);
   mkdirSync(work, { recursive: true });
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   // The CLI, everything bundled in, is an asset that the main script, the
   // launcher, compiles with a code cache of its own (src/bin/launch-sea.ts).
   const bundle = join(work, 'chacractl.js');
-  const cli = await build({
-    entryPoints: [join(root, 'src/bin/chacractl.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: bundle,
-    write: false,
-    define: { __CHACRACTL_VERSION__: JSON.stringify(version) },
-    // version.ts reads package.json through import.meta only when the define above is absent.
-    logOverride: { 'empty-import-meta': 'silent' },
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
-  // Compiled as a function body, where a #! line is a syntax error.
-  const text = cli.outputFiles[0]!.text.replace(/^#!/, '//');
-  writeFileSync(bundle, text);
+  const hash = await bundleCliScript(bundle, { external: false, sourcemap: false });
   const launcher = join(work, 'launch.cjs');
-  await build({
-    entryPoints: [join(root, 'src/bin/launch-sea.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: launcher,
-    define: { __CHACRACTL_BUNDLE_HASH__: JSON.stringify(createHash('sha256').update(text).digest('hex').slice(0, 16)) },
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  await bundleLauncher('src/bin/launch-sea.ts', launcher, hash);
   const blob = join(work, 'chacractl.blob');
   const config = join(work, 'sea-config.json');
   writeFileSync(
