@@ -1,6 +1,14 @@
-// One error class per kind of failure. Each carries what a user needs to act,
-// and the exit status the CLI maps it to, so commands never call process.exit.
+// One error class per kind of failure. Each carries what a user needs to act
+// and what a caller needs to decide (the request, the status, the kind of
+// network failure), never an exit status: the CLI alone turns errors into
+// those (src/cli/exit-status.ts), so a library caller is not told how a
+// command line would end.
 
+/**
+ * The command line's exit statuses, by name. They live here rather than in
+ * src/cli because the executable (src/bin) answers --version and a second
+ * Ctrl-C with them before it loads the CLI.
+ */
 export const ExitCode = {
   ok: 0,
   failed: 1,
@@ -14,7 +22,6 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export abstract class ChacraError extends Error {
-  abstract readonly exitCode: ExitCode;
   /** What the user can do about it, shown under the message. */
   readonly hint: string | undefined;
 
@@ -26,13 +33,10 @@ export abstract class ChacraError extends Error {
 }
 
 /** The command line does not make sense: unknown command, bad option, malformed URL part. */
-export class UsageError extends ChacraError {
-  readonly exitCode = ExitCode.usage;
-}
+export class UsageError extends ChacraError {}
 
 /** The configuration is missing, unreadable or invalid. */
 export class ConfigError extends ChacraError {
-  readonly exitCode = ExitCode.usage;
   readonly file: string | undefined;
   readonly line: number | undefined;
   /** The setting at fault, such as "ca", when it is one. */
@@ -72,13 +76,6 @@ export class HttpError extends ChacraError {
     this.status = details.status;
     this.serverMessage = details.serverMessage;
   }
-
-  /** No verdict is reached when the server refused us, failed, or answered something that is not chacra's. */
-  get exitCode(): ExitCode {
-    return this.status < 400 || this.status === 401 || this.status === 403 || this.status >= 500 || this.status === 429
-      ? ExitCode.unreachable
-      : ExitCode.failed;
-  }
 }
 
 function hintForStatus(status: number): string | undefined {
@@ -101,7 +98,6 @@ export interface ProxyInfo {
 
 /** The server could not be reached, or the connection failed mid-request. */
 export class NetworkError extends ChacraError {
-  readonly exitCode = ExitCode.unreachable;
   readonly method: string;
   readonly url: string;
   readonly code: string | undefined;
@@ -134,18 +130,13 @@ export class NetworkError extends ChacraError {
 }
 
 /** What the server holds is not what was sent, or a download is not what the server listed. */
-export class VerificationError extends ChacraError {
-  readonly exitCode = ExitCode.failed;
-}
+export class VerificationError extends ChacraError {}
 
 /** A local file or directory the command needs is missing or unusable. */
-export class FileError extends ChacraError {
-  readonly exitCode = ExitCode.failed;
-}
+export class FileError extends ChacraError {}
 
 /** The run was stopped by SIGINT or SIGTERM. */
 export class InterruptedError extends ChacraError {
-  readonly exitCode = ExitCode.interrupted;
   constructor(message = 'interrupted') {
     super(message);
   }

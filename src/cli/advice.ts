@@ -4,6 +4,7 @@
 import { type ChacraError, ConfigError, ExitCode, HttpError, NetworkError } from '../errors.js';
 import { RepoWaitTimeout } from '../operations/repo-wait.js';
 import { stoppedStatus, type Context } from './context.js';
+import { exitStatusOf } from './exit-status.js';
 
 /**
  * The exit status of a run of many files (binary create, binary download): a
@@ -16,7 +17,7 @@ export function runStatus(ctx: Pick<Context, 'logger' | 'signal'>, run: { interr
     ctx.logger.error(run.fatal.message);
     const hint = advice(run.fatal);
     if (hint) ctx.logger.error(`hint: ${hint}`);
-    return run.fatal.exitCode;
+    return exitStatusOf(run.fatal);
   }
   return allWent ? ExitCode.ok : ExitCode.failed;
 }

@@ -187,12 +187,12 @@ async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal)
   if (err instanceof ChacraError) {
     // Expected failures: the message and what to do, no stack.
     logger.error(err.message);
-    // The advice knows every operation's errors: loaded on failure only.
-    const { advice } = await import('./advice.js');
+    // The advice and the statuses know every operation's errors: loaded on failure only.
+    const [{ advice }, { exitStatusOf }] = await Promise.all([import('./advice.js'), import('./exit-status.js')]);
     const hint = advice(err);
     if (hint) logger.error(`hint: ${hint}`);
     if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);
-    return err.exitCode;
+    return exitStatusOf(err);
   }
   logger.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
   logger.error('this is a bug in chacractl; please report it with the output of --log debug');

@@ -1,7 +1,7 @@
 // ShamanClient: shaman's API (the orchestrator of a pool of chacra nodes), one
 // typed method per endpoint, over a transport of its own: shaman's credentials
 // go to shaman's origin only, as chacra's go to the nodes only.
-import { ExitCode, HttpError } from '../errors.js';
+import { HttpError } from '../errors.js';
 import type { ShamanNode, ShamanRepo, ShamanSearch } from '../types.js';
 import { encodePath } from './paths.js';
 import { httpErrorOf, Transport, type TransportOptions } from './transport.js';
@@ -14,12 +14,8 @@ export interface ShamanClientOptions extends TransportOptions {
   nodeScheme?: 'https' | 'http' | undefined;
 }
 
-/** shaman has no healthy node to hand out (its 404, #27): the pool cannot take writes. */
-export class NoHealthyNodeError extends HttpError {
-  override get exitCode(): ExitCode {
-    return ExitCode.unreachable;
-  }
-}
+/** shaman has no healthy node to hand out (its 404, #27): the pool cannot take writes, whatever the status says. */
+export class NoHealthyNodeError extends HttpError {}
 
 export class ShamanClient {
   readonly transport: Transport;

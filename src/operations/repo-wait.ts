@@ -2,12 +2,11 @@
 import type { ChacraClient } from '../client/client.js';
 import { formatRepo, type RepoRef } from '../client/paths.js';
 import { sleep } from '../client/retry.js';
-import { ChacraError, ExitCode } from '../errors.js';
+import { ChacraError } from '../errors.js';
 import { repoState, type RepoDocument, type RepoState } from '../types.js';
 import { NoSuchRepoError } from './simple.js';
 
 export class RepoWaitTimeout extends ChacraError {
-  readonly exitCode = ExitCode.failed;
   constructor(
     readonly repo: string,
     readonly lastState: RepoState,

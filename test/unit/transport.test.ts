@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { advice } from '../../src/cli/advice.js';
+import { exitStatusOf } from '../../src/cli/exit-status.js';
 import { backoffDelay, parseRetryAfter } from '../../src/client/retry.js';
 import { serverMessageOf, toNetworkError } from '../../src/client/transport.js';
 import { HttpError, NetworkError } from '../../src/errors.js';
@@ -45,16 +46,16 @@ test("the server's message: JSON message, or the title of an HTML page", () => {
   assert.equal(serverMessageOf('plain words', 'text/plain'), 'plain words');
 });
 
-test('errors carry method, URL, status and advice; exit statuses by kind', () => {
+test('errors carry method, URL, status and advice; the CLI gives exit statuses by kind', () => {
   const e404 = new HttpError({ method: 'GET', url: 'https://c/x/', status: 404, serverMessage: '404 Not Found' });
   assert.equal(e404.message, 'GET https://c/x/ answered 404: 404 Not Found');
-  assert.equal(e404.exitCode, 1);
-  assert.equal(new HttpError({ method: 'POST', url: 'u', status: 401 }).exitCode, 3);
+  assert.equal(exitStatusOf(e404), 1);
+  assert.equal(exitStatusOf(new HttpError({ method: 'POST', url: 'u', status: 401 })), 3);
   assert.match(new HttpError({ method: 'POST', url: 'u', status: 401 }).hint ?? '', /user and key/);
-  assert.equal(new HttpError({ method: 'POST', url: 'u', status: 502 }).exitCode, 3);
+  assert.equal(exitStatusOf(new HttpError({ method: 'POST', url: 'u', status: 502 })), 3);
   const refused = toNetworkError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 'GET', 'http://127.0.0.1:9/binaries/');
   assert.ok(refused instanceof NetworkError);
-  assert.equal(refused.exitCode, 3);
+  assert.equal(exitStatusOf(refused), 3);
   assert.match(refused.message, /connection refused by 127\.0\.0\.1:9/);
   const tls = toNetworkError(Object.assign(new Error('x'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), 'GET', 'https://h/');
   assert.equal(tls.kind, 'tls');
