@@ -1,9 +1,8 @@
-// Local files: what a path names, and its sha512, read in one streaming pass.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+// Local files: what a path names, its sha512, and what a failed read or write means.
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { FileError, InterruptedError } from '../errors.js';
+import { fileSha512 } from '../file-sha512.js';
 
 export interface LocalFile {
   /** As the user gave it, for messages. */
@@ -98,20 +97,13 @@ export function localFileError(err: unknown, path: string, doing: string): FileE
   return new FileError(`cannot ${doing} ${path}: ${localCause(err)}`, { hint: hintFor(code), cause: err });
 }
 
-export async function sha512OfFile(path: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ sha512: string; size: number }> {
-  const hash = createHash('sha512');
-  let size = 0;
-  const stream = createReadStream(path, { highWaterMark: 256 * 1024, signal });
+/** The file's sha512; a read that fails is the file's problem, a FileError that names it. */
+export async function sha512OfFile(path: string, signal?: AbortSignal): Promise<{ sha512: string; size: number }> {
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-      onBytes?.(chunk.length);
-    }
+    return await fileSha512(path, signal);
   } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
-    // A file that cannot be read is the file's problem, never the network's: not retried.
+    // Never the network's: not retried.
     throw localFileError(err, path, 'read');
   }
-  return { sha512: hash.digest('hex'), size };
 }

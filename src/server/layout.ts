@@ -1,7 +1,6 @@
 // The data directory as chacra lays it out and reads it back: the binaries
-// found under public/, their sha512, and chacra's ways of writing times.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync } from 'node:fs';
+// found under public/ and chacra's ways of writing times.
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { relativeBinaryPath, type BinaryKey } from './store.js';
 
@@ -36,12 +35,6 @@ export function* walkBinaries(root: string): Generator<{ rel: string; name: stri
                                     };
                         }
                       }
-}
-
-export async function sha512File(path: string): Promise<string> {
-  const hash = createHash('sha512');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** chacra's timestamps: "YYYY-MM-DD HH:MM:SS.ffffff", UTC, no zone. */

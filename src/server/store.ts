@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileSha512 } from '../file-sha512.js';
 import type { BinaryMetadata, BinaryTarget, RepoDocument, RepoRef } from '../types.js';
 import type { RepoStatus } from './callbacks.js';
-import { ageText, chacraTimestamp, sha512File, walkBinaries } from './layout.js';
+import { ageText, chacraTimestamp, walkBinaries } from './layout.js';
 
 /** A binary's place in the store: its target, with the flavor always named ("default"). */
 export interface BinaryKey extends Omit<BinaryTarget, 'flavor'> {
@@ -127,7 +128,7 @@ export class Store {
       const st = statSync(join(this.publicRoot, file.rel));
       const cached = state?.binaries[file.rel];
       const fresh = cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs;
-      const checksum = fresh ? cached.checksum : await sha512File(join(this.publicRoot, file.rel));
+      const checksum = fresh ? cached.checksum : (await fileSha512(join(this.publicRoot, file.rel))).sha512;
       this.binaries.set(file.rel, {
         ...file.key,
         name: file.name,
