@@ -1,6 +1,7 @@
 // The library: the typed client, the operations the CLI is made of, and the errors they throw.
 export { ChacraClient, type ChacraClientOptions, type UploadResult, type Download } from './client/client.js';
-export type { TlsOptions, RetryMode } from './client/transport.js';
+export type { TlsOptions } from './client/transport-options.js';
+export type { RetryMode } from './client/retry-rules.js';
 export type { RetryPolicy } from './client/retry.js';
 export {
   parseBinaryTarget,

@@ -6,7 +6,9 @@ import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, Binar
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
 import type { RetryPolicy } from './retry.js';
-import { headerValue, httpErrorOf, Transport, type TransportOptions } from './transport.js';
+import { headerValue, httpErrorOf } from './http-errors.js';
+import { Transport } from './transport.js';
+import type { TransportOptions } from './transport-options.js';
 
 export type ChacraClientOptions = TransportOptions;
 

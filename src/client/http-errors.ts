@@ -2,7 +2,7 @@
 // words from its error pages: shared by the transport's engines and callers.
 import { HttpError, NetworkError, type NetworkFailure, type ProxyInfo } from '../errors.js';
 import { formatDelay } from './retry.js';
-import type { RawResponse } from './transport.js';
+import type { RawResponse } from './transport-options.js';
 
 export const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 

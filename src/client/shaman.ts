@@ -4,7 +4,9 @@
 import { HttpError } from '../errors.js';
 import type { ShamanNode, ShamanRepo, ShamanSearch } from '../types.js';
 import { encodePath } from './paths.js';
-import { httpErrorOf, Transport, type TransportOptions } from './transport.js';
+import { httpErrorOf } from './http-errors.js';
+import { Transport } from './transport.js';
+import type { TransportOptions } from './transport-options.js';
 
 export interface ShamanClientOptions extends TransportOptions {
   /**

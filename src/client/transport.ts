@@ -1,105 +1,18 @@
 // The HTTP transport: one keep-alive pool per run, credentials applied in one
 // place, retries by a single policy, and every failure turned into a typed
-// error that names the request without its credentials.
+// error that names the request without its credentials. What it is given is
+// in transport-options.ts, when it retries in retry-rules.ts, which proxy a
+// request goes through in proxy-env.ts.
 import { readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError, type ProxyInfo } from '../errors.js';
+import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import { DEFAULT_PORTS, headerValue, httpErrorOf, readServerMessage, TLS_CODES, toNetworkError } from './http-errors.js';
-import { DEFAULT_RETRY_POLICY, formatDelay, withRetry, type RetryPolicy } from './retry.js';
+import { headerValue, httpErrorOf, readServerMessage, toNetworkError } from './http-errors.js';
+import { type ProxyEnvironment, proxyEnvironment, proxyFor } from './proxy-env.js';
+import { DEFAULT_RETRY_POLICY, formatDelay, type RetryPolicy, withRetry } from './retry.js';
+import { retriesFailure, retriesStatus, retryModeOf } from './retry-rules.js';
+import { DEFAULT_TIMEOUT_MS, type RawResponse, type RequestSpec, type TransportOptions } from './transport-options.js';
 import type { Engine, EngineSettings } from './wire.js';
-
-export { headerValue, httpErrorOf, readServerMessage, serverMessageOf, toNetworkError } from './http-errors.js';
-
-export interface TlsOptions {
-  verify: boolean;
-  caFile?: string | undefined;
-}
-
-export interface TransportOptions {
-  /** The API root, such as https://chacra.ceph.com. Credentials in it are ignored. */
-  url: string;
-  user?: string | undefined;
-  key?: string | undefined;
-  tls?: TlsOptions | undefined;
-  /** Connections open to the server at most; requests beyond wait for one. */
-  connections?: number | undefined;
-  connectTimeoutMs?: number | undefined;
-  /**
-   * How long the server may stay silent before a try is given up (default
-   * DEFAULT_TIMEOUT_MS): while the request body is sent, how long the server
-   * may stop reading it; then how long it may take to start its answer, and
-   * the longest pause within the answer. A slow transfer that keeps moving
-   * is never cut short.
-   */
-  timeoutMs?: number | undefined;
-  retry?: Partial<RetryPolicy> | undefined;
-  logger?: Logger | undefined;
-  env?: NodeJS.ProcessEnv | undefined;
-  /** For tests and embedding: a dispatcher of the caller's own. */
-  dispatcher?: Dispatcher | undefined;
-  /**
-   * Send over node:http rather than undici's pool: a run of a handful of
-   * requests is over before undici would have started. Bulk transfers gain
-   * from the pool; with a proxy variable set, the pool is used anyway.
-   */
-  light?: boolean | undefined;
-}
-
-/**
- * When a request may be sent again:
- * - `idempotent`: after network errors, 429, and 5xx (500 included);
- * - `unsafe`: only when the request cannot have reached the application
- *   (connection refused, 429, 502/503/504 which a proxy or an overloaded
- *   server answers before acting);
- * - `never`: the caller decides (uploads check the server before re-sending).
- */
-export type RetryMode = 'idempotent' | 'unsafe' | 'never';
-
-export interface RequestSpec {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
-  /** Path below the API root, already encoded, such as "binaries/ceph/". */
-  path: string;
-  headers?: Record<string, string>;
-  /** A function so that every try gets a fresh body. */
-  body?: (() => string | Buffer | AsyncIterable<Uint8Array>) | undefined;
-  auth?: boolean;
-  retry?: RetryMode;
-  signal?: AbortSignal | undefined;
-}
-
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Readable & { text(): Promise<string>; dump(): Promise<void> };
-  url: string;
-}
-
-/**
- * The default silence timeout. With the default retry policy (4 tries, backoff
- * from 500 ms), a server that accepts connections and never answers is given
- * up on after 4 × 30 s plus at most 3.5 s of backoff: about two minutes (see
- * silentServerBudgetMs). A server storing a very large upload may need longer.
- */
-export const DEFAULT_TIMEOUT_MS = 30_000;
-
-/**
- * The longest a request can take against a server that accepts connections
- * and never answers: every try waits the whole timeout, and every backoff
- * between tries is at its ceiling (no Retry-After comes from a silent server).
- */
-export function silentServerBudgetMs(timeoutMs: number, policy: RetryPolicy): number {
-  let total = policy.tries * timeoutMs;
-  for (let attempt = 1; attempt < policy.tries; attempt++) total += Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return total;
-}
-
-const RETRY_STATUSES_UNSAFE = new Set([429, 502, 503, 504]);
-const RETRY_STATUSES_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
-// Errors raised before any byte of the request reached the server.
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class Transport {
   readonly baseUrl: string;
@@ -142,8 +55,7 @@ export class Transport {
   /** Sends a request, retrying as its mode allows; any status comes back to the caller. */
   async send(spec: RequestSpec): Promise<RawResponse> {
     const url = this.urlOf(spec.path);
-    const mode = spec.retry ?? (spec.method === 'GET' || spec.method === 'HEAD' ? 'idempotent' : 'unsafe');
-    const statuses = mode === 'idempotent' ? RETRY_STATUSES_IDEMPOTENT : mode === 'unsafe' ? RETRY_STATUSES_UNSAFE : undefined;
+    const mode = retryModeOf(spec.method, spec.retry);
     return withRetry(
       async () => {
         try {
@@ -163,16 +75,9 @@ export class Transport {
       {
         policy: this.retryPolicy,
         signal: spec.signal,
-        retryError: (err) => {
-          const failure = err as NetworkError;
-          if (!(failure instanceof NetworkError) || mode === 'never' || TLS_CODES.has(failure.code ?? '')) return undefined;
-          // A proxy that wants credentials will want them on the next try too.
-          if (failure.proxy !== undefined && failure.kind === 'other') return undefined;
-          const notSent = NOT_SENT_CODES.has(failure.code ?? '') || (failure.proxy !== undefined && failure.kind === 'refused');
-          return mode === 'idempotent' || notSent ? { reason: failure.reason } : undefined;
-        },
+        retryError: (err) => (err instanceof NetworkError && retriesFailure(mode, err) ? { reason: err.reason } : undefined),
         retryResult: async (response) => {
-          if (!statuses?.has(response.status)) return undefined;
+          if (!retriesStatus(mode, response.status)) return undefined;
           const message = await readServerMessage(response).catch(() => undefined);
           return { reason: `answered ${response.status}${message ? ` (${message})` : ''}`, retryAfter: headerValue(response.headers['retry-after']) };
         },
@@ -258,52 +163,4 @@ async function createEngine(options: TransportOptions, settings: EngineSettings,
   const { undiciEngine } = await import('./undici-engine.js');
   const urls = proxied ? { http: proxies.http?.url, https: proxies.https?.url, noProxy: proxies.noProxy } : undefined;
   return undiciEngine(settings, urls, options.dispatcher);
-}
-
-interface ProxySetting {
-  url: string;
-  variable: string;
-}
-
-/** The proxies an environment names, read as undici's EnvHttpProxyAgent reads them. */
-interface ProxyEnvironment {
-  http: ProxySetting | undefined;
-  https: ProxySetting | undefined;
-  noProxy: string;
-}
-
-function proxyEnvironment(env: NodeJS.ProcessEnv): ProxyEnvironment {
-  // The lower-case name wins when both are set, even when empty, as in undici.
-  const pick = (lower: string, upper: string): ProxySetting | undefined => {
-    const variable = env[lower] !== undefined ? lower : upper;
-    const url = env[variable];
-    return url ? { url, variable } : undefined;
-  };
-  return { http: pick('http_proxy', 'HTTP_PROXY'), https: pick('https_proxy', 'HTTPS_PROXY'), noProxy: env.no_proxy ?? env.NO_PROXY ?? '' };
-}
-
-/** The proxy a request to `url` goes through, if any: the choice EnvHttpProxyAgent makes. */
-function proxyFor(url: string, proxies: ProxyEnvironment): ProxyInfo | undefined {
-  const target = new URL(url);
-  const setting = target.protocol === 'https:' ? (proxies.https ?? proxies.http) : proxies.http;
-  if (!setting) return undefined;
-  const hostname = target.hostname.toLowerCase();
-  const port = Number(target.port) || DEFAULT_PORTS[target.protocol] || 0;
-  if (proxies.noProxy.trim() === '*') return undefined;
-  for (const entry of proxies.noProxy.split(/[,\s]/)) {
-    if (!entry) continue;
-    const m = /^(.+):(\d+)$/.exec(entry);
-    const host = (m ? m[1]! : entry).replace(/^\*?\./, '').toLowerCase();
-    if (m && Number(m[2]) !== port) continue;
-    if (hostname === host || hostname.endsWith(`.${host}`)) return undefined;
-  }
-  let host = setting.url;
-  try {
-    const p = new URL(setting.url);
-    host = `${p.hostname}:${p.port || DEFAULT_PORTS[p.protocol] || ''}`;
-  } catch {
-    // undici refuses it too; name it as it was given, which holds no credentials we could strip
-    host = setting.url.replace(/^[^@/]*@/, '');
-  }
-  return { host, variable: setting.variable };
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { advice } from '../../src/cli/advice.js';
-import { toNetworkError } from '../../src/client/transport.js';
+import { toNetworkError } from '../../src/client/http-errors.js';
 
 const proxy = { host: '127.0.0.1:9', variable: 'HTTPS_PROXY' };
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grammar } from '../../src/cli/main.js';
 import { DEFAULT_RETRY_POLICY } from '../../src/client/retry.js';
-import { DEFAULT_TIMEOUT_MS, silentServerBudgetMs } from '../../src/client/transport.js';
+import { DEFAULT_TIMEOUT_MS, silentServerBudgetMs } from '../../src/client/transport-options.js';
 
 test('by default a server that never answers is given up on in about two minutes, tries and backoff included', () => {
   assert.equal(DEFAULT_TIMEOUT_MS, 30_000);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { advice } from '../../src/cli/advice.js';
 import { exitStatusOf } from '../../src/cli/exit-status.js';
 import { backoffDelay, parseRetryAfter } from '../../src/client/retry.js';
-import { serverMessageOf, toNetworkError } from '../../src/client/transport.js';
+import { serverMessageOf, toNetworkError } from '../../src/client/http-errors.js';
 import { HttpError, NetworkError } from '../../src/errors.js';
 
 test('backoff doubles from the base delay, with jitter in the upper half, capped', () => {

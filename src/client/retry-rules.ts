@@ -1,0 +1,37 @@
+// When an HTTP request may be sent again: by its mode, the status it got or
+// the way it failed. withRetry (retry.ts) times the tries; this decides them.
+import type { NetworkError } from '../errors.js';
+import { TLS_CODES } from './http-errors.js';
+
+/**
+ * When a request may be sent again:
+ * - `idempotent`: after network errors, 429, and 5xx (500 included);
+ * - `unsafe`: only when the request cannot have reached the application
+ *   (connection refused, 429, 502/503/504 which a proxy or an overloaded
+ *   server answers before acting);
+ * - `never`: the caller decides (uploads check the server before re-sending).
+ */
+export type RetryMode = 'idempotent' | 'unsafe' | 'never';
+
+const RETRY_STATUSES_UNSAFE = new Set([429, 502, 503, 504]);
+const RETRY_STATUSES_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
+// Errors raised before any byte of the request reached the server.
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A request's mode when it names none: reads may be repeated, writes only when they cannot have landed. */
+export function retryModeOf(method: string, mode: RetryMode | undefined): RetryMode {
+  return mode ?? (method === 'GET' || method === 'HEAD' ? 'idempotent' : 'unsafe');
+}
+
+export function retriesStatus(mode: RetryMode, status: number): boolean {
+  if (mode === 'never') return false;
+  return (mode === 'idempotent' ? RETRY_STATUSES_IDEMPOTENT : RETRY_STATUSES_UNSAFE).has(status);
+}
+
+export function retriesFailure(mode: RetryMode, failure: NetworkError): boolean {
+  if (mode === 'never' || TLS_CODES.has(failure.code ?? '')) return false;
+  // A proxy that wants credentials will want them on the next try too.
+  if (failure.proxy !== undefined && failure.kind === 'other') return false;
+  const notSent = NOT_SENT_CODES.has(failure.code ?? '') || (failure.proxy !== undefined && failure.kind === 'refused');
+  return mode === 'idempotent' || notSent;
+}
