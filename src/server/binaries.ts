@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Faults } from './faults.js';
 import { upload, type UploadStats } from './upload.js';
 import { badRequest, crash, groupBy, methodNotAllowed, notFound, sendJson, type Exchange } from './respond.js';
-import { preview, relativeBinaryPath, repoKeyOf, unusableName, type BinaryKey, type Store, type StoredBinary } from './store.js';
+import { type BinaryKey, preview, relativeBinaryPath, unusableName } from './layout.js';
+import { repoKeyOf, type Store, type StoredBinary } from './store.js';
 
 const LEVELS = ['project', 'ref', 'sha1', 'distro', 'version', 'arch'] as const;
 

@@ -1,8 +1,44 @@
-// The data directory as chacra lays it out and reads it back: the binaries
-// found under public/ and chacra's ways of writing times.
+// The data directory as chacra lays it out and reads it back: where a binary
+// lives, the names a filesystem can hold, the binaries found under public/,
+// and chacra's ways of writing times.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { relativeBinaryPath, type BinaryKey } from './store.js';
+import type { BinaryTarget } from '../types.js';
+
+/** A binary's place in the store: its target, with the flavor always named ("default"). */
+export interface BinaryKey extends Omit<BinaryTarget, 'flavor'> {
+  flavor: string;
+}
+
+/** The path of a binary below the public root, in chacra's layout. */
+export function relativeBinaryPath(b: BinaryKey & { name: string }): string {
+  const parts = [b.project, b.ref, b.sha1, b.distro, b.version, b.arch];
+  if (b.flavor !== 'default') parts.push('flavors', b.flavor);
+  parts.push(b.name);
+  return parts.join('/');
+}
+
+/** The longest name of one file or directory that common filesystems hold, in bytes (NAME_MAX). */
+export const NAME_MAX = 255;
+
+/**
+ * Why `name` cannot be one file or directory name in the data directory (it
+ * would fail there, or land elsewhere), or undefined when it can.
+ */
+export function unusableName(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (name === '.' || name === '..') return `cannot be ${JSON.stringify(name)}`;
+  if (name.includes('/')) return 'cannot contain "/"';
+  if (name.includes('\u0000')) return 'cannot contain a NUL byte';
+  const bytes = Buffer.byteLength(name);
+  if (bytes > NAME_MAX) return `is too long for the filesystem (${bytes} bytes; at most ${NAME_MAX})`;
+  return undefined;
+}
+
+/** A name cut short for a message. */
+export function preview(name: string): string {
+  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name);
+}
 
 export function* walkBinaries(root: string): Generator<{ rel: string; name: string; key: BinaryKey }> {
   const dirs = (path: string) => readdirSync(path, { withFileTypes: true });

@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest, crash, groupBy, methodNotAllowed, notFound, readJson, sendEmpty, sendJson, sendText, type Exchange } from './respond.js';
-import { preview, repoKeyOf, unusableName, type Store, type StoredRepo } from './store.js';
+import { preview, unusableName } from './layout.js';
+import { repoKeyOf, type Store, type StoredRepo } from './store.js';
 
 const ACTIONS = new Set(['update', 'recreate', 'extra', 'repo']);
 const FIELD_TYPES: Record<string, 'string' | 'boolean'> = {

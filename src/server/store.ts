@@ -1,14 +1,12 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// The local chacra's records: binaries, repos and projects in memory, the
+// changes uploads and deletes make to them, and their documents as chacra
+// answers them. Kept on disk by store-state.ts.
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileSha512 } from '../file-sha512.js';
-import type { BinaryMetadata, BinaryTarget, RepoDocument, RepoRef } from '../types.js';
+import type { BinaryMetadata, RepoDocument, RepoRef } from '../types.js';
 import type { RepoStatus } from './callbacks.js';
-import { ageText, chacraTimestamp, walkBinaries } from './layout.js';
-
-/** A binary's place in the store: its target, with the flavor always named ("default"). */
-export interface BinaryKey extends Omit<BinaryTarget, 'flavor'> {
-  flavor: string;
-}
+import { ageText, type BinaryKey, chacraTimestamp, relativeBinaryPath } from './layout.js';
+import { readStateFile, scanBinaries, writeStateFile } from './store-state.js';
 
 export interface StoredBinary extends BinaryKey {
   name: string;
@@ -41,45 +39,8 @@ export interface StoredRepo extends RepoKey {
   extra: Record<string, unknown>;
 }
 
-interface StateFile {
-  version: 1;
-  projects: string[];
-  binaries: Record<string, { checksum: string; size: number; listedSize?: number; mtimeMs: number; created: number; modified: number; builtBy: string | null }>;
-  repos: StoredRepo[];
-}
-
 export function repoKeyOf(k: RepoKey): string {
   return [k.project, k.ref, k.sha1, k.distro, k.version, k.flavor].join('\u0000');
-}
-
-/** The path of a binary below the public root, in chacra's layout. */
-export function relativeBinaryPath(b: BinaryKey & { name: string }): string {
-  const parts = [b.project, b.ref, b.sha1, b.distro, b.version, b.arch];
-  if (b.flavor !== 'default') parts.push('flavors', b.flavor);
-  parts.push(b.name);
-  return parts.join('/');
-}
-
-/** The longest name of one file or directory that common filesystems hold, in bytes (NAME_MAX). */
-export const NAME_MAX = 255;
-
-/**
- * Why `name` cannot be one file or directory name in the data directory (it
- * would fail there, or land elsewhere), or undefined when it can.
- */
-export function unusableName(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (name === '.' || name === '..') return `cannot be ${JSON.stringify(name)}`;
-  if (name.includes('/')) return 'cannot contain "/"';
-  if (name.includes('\u0000')) return 'cannot contain a NUL byte';
-  const bytes = Buffer.byteLength(name);
-  if (bytes > NAME_MAX) return `is too long for the filesystem (${bytes} bytes; at most ${NAME_MAX})`;
-  return undefined;
-}
-
-/** A name cut short for a message. */
-export function preview(name: string): string {
-  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name);
 }
 
 export function repoTypeOf(name: string): string {
@@ -113,34 +74,13 @@ export class Store {
 
   /** Rebuilds the state from the data directory. */
   async load(): Promise<void> {
-    let state: StateFile | undefined;
-    try {
-      state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as StateFile;
-    } catch {
-      state = undefined;
-    }
+    const state = readStateFile(this.stateFile);
     // Uploads interrupted by a crash never reached their final names.
     rmSync(this.tmpRoot, { recursive: true, force: true });
     mkdirSync(this.tmpRoot, { recursive: true });
     for (const repo of state?.repos ?? []) this.repos.set(repoKeyOf(repo), repo);
     for (const project of readdirSync(this.publicRoot)) this.projects.add(project);
-    for (const file of walkBinaries(this.publicRoot)) {
-      const st = statSync(join(this.publicRoot, file.rel));
-      const cached = state?.binaries[file.rel];
-      const fresh = cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs;
-      const checksum = fresh ? cached.checksum : (await fileSha512(join(this.publicRoot, file.rel))).sha512;
-      this.binaries.set(file.rel, {
-        ...file.key,
-        name: file.name,
-        size: st.size,
-        listedSize: cached?.listedSize ?? cached?.size ?? st.size,
-        checksum,
-        mtimeMs: st.mtimeMs,
-        created: cached?.created ?? st.birthtimeMs,
-        modified: fresh ? cached.modified : st.mtimeMs,
-        builtBy: cached?.builtBy ?? null,
-      });
-    }
+    for await (const [rel, binary] of scanBinaries(this.publicRoot, state)) this.binaries.set(rel, binary);
   }
 
   scheduleSave(): void {
@@ -155,20 +95,7 @@ export class Store {
   saveNow(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    const state: StateFile = { version: 1, projects: [...this.projects], binaries: {}, repos: [...this.repos.values()] };
-    for (const [rel, b] of this.binaries)
-      state.binaries[rel] = {
-        checksum: b.checksum,
-        size: b.size,
-        listedSize: b.listedSize,
-        mtimeMs: b.mtimeMs,
-        created: b.created,
-        modified: b.modified,
-        builtBy: b.builtBy,
-      };
-    const tmp = `${this.stateFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, this.stateFile);
+    writeStateFile(this.stateFile, this);
   }
 
   binariesWhere(filter: Partial<StoredBinary>): StoredBinary[] {

@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Faults } from './faults.js';
 import { badRequest, crash, sendJson, type Exchange } from './respond.js';
-import { preview, relativeBinaryPath, repoKeyOf, unusableName, type BinaryKey, type Store } from './store.js';
+import { type BinaryKey, preview, relativeBinaryPath, unusableName } from './layout.js';
+import { repoKeyOf, type Store } from './store.js';
 
 /** What the handlers record for tests: the content type each uploaded file was sent with. */
 export interface UploadStats {
