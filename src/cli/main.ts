@@ -13,12 +13,10 @@ import { configInit, configShow } from './commands/config.js';
 import { binaryDownload } from './commands/download.js';
 import { createContext, stoppedStatus } from './context.js';
 import { Grammar, type OptionName, type OptionTable } from './grammar.js';
+import { MAX_TIMER_MS } from './grammar/values.js';
 import { colorEnabled, paint, type Io } from './io.js';
 import { CliLogger, LOG_LEVELS } from './log.js';
 import { VERSION } from '../version.js';
-
-// Longer waits a timer cannot make: Node fires them at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const OPTIONS: OptionTable = {
   url: { kind: 'url', value: 'URL', description: 'chacra API root (else CHACRA_URL, else url in the config file)' },
@@ -70,13 +68,13 @@ const OPTIONS: OptionTable = {
   arch: { kind: 'string', value: 'ARCH', description: 'such as x86_64' },
   ref: { kind: 'string', value: 'REF', description: 'branch or tag' },
   'built-by': { kind: 'string', value: 'WHO', description: 'who built it' },
-  size: { kind: 'string', value: 'BYTES', description: 'exact size in bytes' },
+  size: { kind: 'count', value: 'BYTES', description: 'exact size in bytes' },
   project: { kind: 'string', value: 'PROJECT', description: 'project (filtered here)' },
   sha1: { kind: 'string', value: 'SHA1', description: 'build sha1 (filtered here)' },
   flavor: { kind: 'string', value: 'FLAVOR', description: 'flavor (filtered here)' },
-  distros: { kind: 'string', value: 'D/V[/ARCH],...', description: 'distro versions, such as centos/9,ubuntu/jammy/amd64' },
+  distros: { kind: 'distros', value: 'D/V[/ARCH],...', description: 'distro versions, such as centos/9,ubuntu/jammy/amd64' },
   ready: { kind: 'flag', description: 'ready repos only' },
-  fault: { kind: 'string', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
+  fault: { kind: 'fault', multiple: true, value: 'SPEC', description: 'inject a fault: METHOD:PATH-REGEX:ACTION[:COUNT]' },
   outage: { kind: 'window', max: MAX_TIMER_MS, value: 'AFTER:FOR', description: 'refuse connections for a while, such as 5s:10s' },
   pool: { kind: 'count', min: 1, value: 'N', description: 'run a shaman on --port with N chacra nodes (free ports) that report to it' },
   'health-delay': {

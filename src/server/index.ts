@@ -282,4 +282,3 @@ class Limiter {
 }
 
 export { Faults, type FaultRule };
-export { MAX_TIMER_MS, parseFaultSpec } from './faults.js';

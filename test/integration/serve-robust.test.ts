@@ -156,7 +156,7 @@ describe('serve: start-up errors name the problem', () => {
       name: 'a fault that is not METHOD:PATH:ACTION',
       args: () => ['--port', '0', '--fault', '503'],
       code: 2,
-      message: /--fault: .*is not METHOD:PATH-REGEX:ACTION/,
+      message: /--fault "503" is not METHOD:PATH-REGEX:ACTION/,
     },
     {
       name: 'a fault whose path is not a regular expression',

@@ -2,10 +2,9 @@
 // as a usage error that names the option, in the words users already see.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCount, parseDuration, parseHttpUrl, parseLevel, parseWindow } from '../../src/cli/grammar/values.js';
+import { MAX_TIMER_MS, parseCount, parseDistros, parseDuration, parseFault, parseHttpUrl, parseLevel, parseWindow } from '../../src/cli/grammar/values.js';
 import { grammar } from '../../src/cli/main.js';
 import { UsageError } from '../../src/errors.js';
-import { MAX_TIMER_MS } from '../../src/server/faults.js';
 
 function usageError(run: () => unknown): UsageError {
   try {
@@ -75,11 +74,64 @@ test('parsing gives handlers typed values', () => {
   assert.deepEqual({ ...values }, { jobs: 8, timeout: 300_000, retries: 0, 'retry-delay': 250, log: 'warning', url: 'http://x' });
   const serve = grammar.parse(['serve', '--port', '0', '--fault', 'GET:.*:500', '--fault', 'POST:.*:reset', '--delay', '30ms', '--pool', '2']).invocation
     ?.values;
-  assert.deepEqual([serve?.port, serve?.fault, serve?.delay, serve?.pool], [0, ['GET:.*:500', 'POST:.*:reset'], 30, 2]);
+  assert.deepEqual(
+    [serve?.port, serve?.fault, serve?.delay, serve?.pool],
+    [
+      0,
+      [
+        { method: 'GET', path: '.*', action: { kind: 'status', status: 500, retryAfter: undefined } },
+        { method: 'POST', path: '.*', action: { kind: 'reset' } },
+      ],
+      30,
+      2,
+    ],
+  );
+  const search = grammar.parse(['search', '--size', '1234']).invocation?.values;
+  assert.equal(search?.size, 1234);
+  const locate = grammar.parse(['locate', 'ceph', '--distros', 'centos/9,ubuntu/jammy/amd64']).invocation?.values;
+  assert.equal(locate?.distros, 'centos/9,ubuntu/jammy/amd64');
+});
+
+test('distros are DISTRO/VERSION[/ARCH], comma-separated, kept as written', () => {
+  assert.equal(parseDistros('centos/9', 'distros'), 'centos/9');
+  assert.equal(parseDistros('centos/9/x86_64,ubuntu/jammy', 'distros'), 'centos/9/x86_64,ubuntu/jammy');
+  for (const bad of ['centos', 'centos/9/x86_64/extra', 'centos/9,', '/9', 'centos//x86_64', ''])
+    assert.equal(usageError(() => parseDistros(bad, 'distros')).message, `--distros takes DISTRO/VERSION[/ARCH],... not ${JSON.stringify(bad)}`, bad);
+});
+
+test('a fault is METHOD:PATH-REGEX:ACTION[:COUNT], * for any method or path', () => {
+  assert.deepEqual(parseFault('post:/binaries/:503:3', 'fault'), {
+    method: 'POST',
+    path: '/binaries/',
+    count: 3,
+    action: { kind: 'status', status: 503, retryAfter: undefined },
+  });
+  assert.deepEqual(parseFault('*:*:429', 'fault'), { action: { kind: 'status', status: 429, retryAfter: 1 } });
+  assert.deepEqual(parseFault('GET:x:delay250', 'fault').action, { kind: 'delay', ms: 250 });
+  assert.deepEqual(parseFault('GET:x:delay', 'fault').action, { kind: 'delay', ms: 5000 });
+  for (const kind of ['reset', 'corrupt-upload', 'truncate-upload', 'corrupt-download', 'html', 'garbage'] as const)
+    assert.deepEqual(parseFault(`PUT:x:${kind}`, 'fault').action, { kind });
+  const cases: [string, RegExp][] = [
+    ['503', /^--fault "503" is not METHOD:PATH-REGEX:ACTION\[:COUNT\]$/],
+    ['GET:x:503:2:more', /is not METHOD:PATH-REGEX:ACTION/],
+    ['GET:(:503', /: "\(" is not a regular expression/],
+    ['GET:x:503:many', /: COUNT must be a whole number, not "many"$/],
+    ['GET:x:999', /: 999 is not an HTTP status \(100 to 599\)$/],
+    ['GET:x:delay9999999999', /: a delay is at most 2147483647 ms$/],
+    ['GET:x:explode', /: unknown fault action "explode"$/],
+  ];
+  for (const [text, message] of cases) {
+    const err = usageError(() => parseFault(text, 'fault'));
+    assert.match(err.message, message, text);
+    assert.match(err.hint ?? '', /^a fault is METHOD:PATH-REGEX:ACTION\[:COUNT\]/);
+  }
 });
 
 test('a bad value is a usage error at parsing, but --help still shows help', () => {
   assert.match(usageError(() => grammar.parse(['ls', '--retries', 'x'])).message, /--retries takes a whole number/);
   assert.match(usageError(() => grammar.parse(['serve', '--pool', '0'])).message, /--pool takes a whole number from 1, not "0"/);
+  assert.match(usageError(() => grammar.parse(['search', '--size', '1k'])).message, /^--size takes a whole number, not "1k"/);
+  assert.match(usageError(() => grammar.parse(['locate', 'ceph', '--distros', 'centos'])).message, /^--distros takes DISTRO\/VERSION/);
+  assert.match(usageError(() => grammar.parse(['serve', '--fault', 'GET:x:explode'])).message, /^--fault "GET:x:explode": unknown fault action/);
   assert.match(grammar.parse(['binary', 'create', '--jobs', '0', '--help']).help ?? '', /^Usage: chacractl binary create/);
 });

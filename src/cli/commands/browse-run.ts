@@ -101,7 +101,7 @@ export async function runSearch({ values }: Invocation, ctx: Context): Promise<n
   const query: SearchQuery = {};
   for (const [option, key] of filterEntries(SERVER_KEYS)) {
     const value = values[option];
-    if (value !== undefined) query[key] = value;
+    if (value !== undefined) query[key] = String(value);
   }
   const local = filterEntries(CLIENT_KEYS).filter(([option]) => values[option] !== undefined);
   if (Object.keys(query).length === 0 && local.length === 0)

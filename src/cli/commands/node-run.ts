@@ -38,20 +38,13 @@ export async function runLocate({ args, values }: Invocation, ctx: Context): Pro
     throw new UsageError(`locate takes a project name, not a path: ${JSON.stringify(project)}`, {
       hint: 'use --ref, --sha1, --distros and --flavor to narrow it',
     });
-  const distros = values.distros;
-  if (distros !== undefined)
-    for (const d of distros.split(',')) {
-      const parts = d.split('/');
-      if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === ''))
-        throw new UsageError(`--distros takes DISTRO/VERSION[/ARCH],... not ${JSON.stringify(distros)}`, { hint: 'such as centos/9,ubuntu/jammy/amd64' });
-    }
   const shaman = await ctx.shaman({ needsCredentials: false });
   const repos = await shaman.search(
     {
       project,
       ref: values.ref,
       sha1: values.sha1,
-      distros,
+      distros: values.distros,
       flavor: values.flavor,
       status: values.ready === true ? 'ready' : undefined,
     },

@@ -8,15 +8,8 @@ import type { Invocation } from '../grammar.js';
 import type { FaultRule } from '../../server/faults.js';
 
 export async function runServe({ values }: Invocation, ctx: Context): Promise<number> {
-  const { parseFaultSpec, startServer } = await import('../../server/index.js');
+  const { startServer } = await import('../../server/index.js');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const faults = (values.fault ?? []).map((spec) => {
-    try {
-      return parseFaultSpec(spec);
-    } catch (err) {
-      throw new UsageError(`--fault: ${(err as Error).message}`, { hint: FAULT_HINT });
-    }
-  });
   const outage = values.outage;
   const port = values.port ?? 8080;
   if (port > 65535) throw new UsageError(`--port takes a port from 0 to 65535, not ${port}`, { hint: '--port 0 picks a free one' });
@@ -28,7 +21,7 @@ export async function runServe({ values }: Invocation, ctx: Context): Promise<nu
     delayMs: values.delay ?? 0,
     workers: values.workers ?? 0,
     repoStepMs: values['repo-step'] ?? 1000,
-    faults,
+    faults: values.fault ?? [],
     onError: (err: Error) => ctx.logger.warn(`server: ${err.message}`),
   };
   const pool = values.pool;
@@ -138,9 +131,6 @@ async function servePool(run: PoolRun, ctx: Context): Promise<number> {
   ctx.logger.info('shaman and its nodes stopped');
   return 0;
 }
-
-const FAULT_HINT =
-  'a fault is METHOD:PATH-REGEX:ACTION[:COUNT], such as POST:/binaries/:503:3; ACTION is a status (100 to 599), reset, delayMS, corrupt-upload, truncate-upload, corrupt-download, html or garbage';
 
 /** The certificate and key, read and checked to go together before anything listens. */
 async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {

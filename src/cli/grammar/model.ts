@@ -5,6 +5,7 @@ import type { ChacraClient } from '../../client/client.js';
 import type { ShamanClient } from '../../client/shaman.js';
 import type { ResolvedConfig } from '../../config/resolve.js';
 import type { NodeMemory } from '../../operations/nodes.js';
+import type { FaultRule } from '../../server/faults.js';
 import type { Io, Paint } from '../io.js';
 import type { CliLogger, LogLevel } from '../log.js';
 
@@ -12,9 +13,11 @@ import type { CliLogger, LogLevel } from '../log.js';
  * How an option's text becomes its value: a flag takes none; a count is a
  * whole number (at least `min`); a duration is milliseconds (30s, 5m, 500ms,
  * 90 for seconds); a url must be http or https; a level is a log level; a
- * window is two durations, AFTER:FOR (5s:10s).
+ * window is two durations, AFTER:FOR (5s:10s); distros is a list of
+ * DISTRO/VERSION[/ARCH], kept as written (shaman reads that text); a fault is
+ * the local server's METHOD:PATH-REGEX:ACTION[:COUNT].
  */
-export type OptionKind = 'flag' | 'string' | 'path' | 'url' | 'count' | 'duration' | 'level' | 'window';
+export type OptionKind = 'flag' | 'string' | 'path' | 'url' | 'count' | 'duration' | 'level' | 'window' | 'distros' | 'fault';
 
 /** A stretch of time from a moment: --outage 5s:10s. */
 export interface Window {
@@ -80,13 +83,14 @@ export interface Values {
   arch?: string;
   ref?: string;
   'built-by'?: string;
-  size?: string;
+  /** Bytes. */
+  size?: number;
   project?: string;
   sha1?: string;
   flavor?: string;
   distros?: string;
   ready?: boolean;
-  fault?: string[];
+  fault?: FaultRule[];
   outage?: Window;
   pool?: number;
   'health-delay'?: number;
@@ -103,11 +107,13 @@ type KindFor<T> = T extends boolean
     ? 'window'
     : T extends number
       ? 'count' | 'duration'
-      : T extends string[]
-        ? 'string' | 'path'
-        : string extends T
-          ? 'string' | 'path' | 'url'
-          : 'level';
+      : T extends FaultRule[]
+        ? 'fault'
+        : T extends string[]
+          ? 'string' | 'path'
+          : string extends T
+            ? 'string' | 'path' | 'url' | 'distros'
+            : 'level';
 
 /** The option table: every option of Values declared, with a kind that yields its type. */
 export type OptionTable = { [N in OptionName]-?: OptionSpec<KindFor<NonNullable<Values[N]>>> };
