@@ -5,18 +5,19 @@ import { createSecureContext } from 'node:tls';
 import { FileError, UsageError } from '../../errors.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
-import type { FaultRule } from '../../server/faults.js';
+import type { Window } from '../grammar/model.js';
 
 export async function runServe({ values }: Invocation, ctx: Context): Promise<number> {
-  const { startServer } = await import('../../server/index.js');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const outage = values.outage;
   const port = values.port ?? 8080;
   if (port > 65535) throw new UsageError(`--port takes a port from 0 to 65535, not ${port}`, { hint: '--port 0 picks a free one' });
+  const host = values.host ?? '127.0.0.1';
+  const user = values.user ?? 'admin';
   const settings = {
-    host: values.host ?? '127.0.0.1',
+    host,
     port,
-    user: values.user ?? 'admin',
+    user,
     key: values.key ?? 'secret',
     delayMs: values.delay ?? 0,
     workers: values.workers ?? 0,
@@ -24,112 +25,105 @@ export async function runServe({ values }: Invocation, ctx: Context): Promise<nu
     faults: values.fault ?? [],
     onError: (err: Error) => ctx.logger.warn(`server: ${err.message}`),
   };
-  const pool = values.pool;
-  if (pool === undefined)
+  const nodes = values.pool;
+  if (nodes === undefined)
     for (const option of ['health-delay', 'shaman-user', 'shaman-key'] as const)
       if (values[option] !== undefined) throw new UsageError(`--${option} goes with --pool`);
-  if (pool !== undefined && outage) throw new UsageError('--outage does not go with --pool');
-  const shaman =
-    pool === undefined
-      ? undefined
-      : {
-          user: values['shaman-user'] ?? 'shaman',
-          key: values['shaman-key'] ?? 'shamankey',
-          healthCheckDelayMs: values['health-delay'] ?? 2000,
-        };
-  if (shaman && (shaman.user.includes(':') || shaman.key.includes(':')))
+  if (nodes !== undefined && outage) throw new UsageError('--outage does not go with --pool');
+  const shaman = {
+    user: values['shaman-user'] ?? 'shaman',
+    key: values['shaman-key'] ?? 'shamankey',
+    healthCheckDelayMs: values['health-delay'] ?? 2000,
+  };
+  if (nodes !== undefined && (shaman.user.includes(':') || shaman.key.includes(':')))
     throw new UsageError('--shaman-user and --shaman-key cannot contain ":": shaman splits its credentials on it');
   const tls = values['tls-cert'] ? await readTls(values['tls-cert'], values['tls-key']!) : undefined;
   // Without --data the store is a throwaway: made here, removed when the server stops.
   const scratch = values.data === undefined ? await mkdtemp(join(tmpdir(), 'chacra-data-')) : undefined;
   const dataDir = values.data ?? scratch!;
-  // shaman checks the nodes' /health/ trusting --tls-cert: the certificate itself, or the chain the file holds.
-  if (pool !== undefined) return servePool({ nodes: pool, settings, shaman: shaman!, tls: tls && { ...tls, ca: tls.cert }, dataDir, scratch }, ctx);
-  const server = await startServer({ ...settings, tls, dataDir }).catch(async (err: unknown) => {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-    throw startFailure(err, settings.host, settings.port, dataDir);
-  });
-  ctx.logger.info(`chacra listening on ${server.url} (data in ${dataDir}; user ${settings.user}); Ctrl-C stops it`);
-  if (outage) {
-    const { after, length } = outage;
-    setTimeout(() => {
-      ctx.logger.info(`refusing connections for ${length} ms`);
-      server.outage(length).then(
-        () => ctx.logger.info('listening again'),
-        (err: unknown) => ctx.logger.error(`could not listen again after the outage: ${(err as Error).message}`),
+  const where = { host, port, dataDir, scratch };
+
+  if (nodes === undefined)
+    return serveUntilStopped(ctx, where, {
+      start: async () => (await import('../../server/index.js')).startServer({ ...settings, tls, dataDir }),
+      announce: (server) => {
+        ctx.logger.info(`chacra listening on ${server.url} (data in ${dataDir}; user ${user}); Ctrl-C stops it`);
+        if (outage) scheduleOutage(ctx, server, outage);
+        return [server.url];
+      },
+      stopped: 'chacra stopped',
+    });
+  return serveUntilStopped(ctx, where, {
+    start: async () =>
+      (await import('../../server/pool.js')).startPool({
+        dataDir,
+        nodes,
+        host,
+        port,
+        user,
+        key: settings.key,
+        shamanUser: shaman.user,
+        shamanKey: shaman.key,
+        // shaman checks the nodes' /health/ trusting --tls-cert: the certificate itself, or the chain the file holds.
+        tls: tls && { ...tls, ca: tls.cert },
+        healthCheckDelayMs: shaman.healthCheckDelayMs,
+        repoStepMs: settings.repoStepMs,
+        node: { delayMs: settings.delayMs, workers: settings.workers, faults: settings.faults },
+        onError: settings.onError,
+      }),
+    announce: (pool) => {
+      ctx.logger.info(
+        `shaman listening on ${pool.shamanUrl}${pool.shamanTlsUrl ? ` and ${pool.shamanTlsUrl}` : ''} (user ${shaman.user}), with ${nodes} chacra node${nodes === 1 ? '' : 's'} (data in ${dataDir}; user ${user}); Ctrl-C stops them`,
       );
-    }, after).unref();
-  }
-  ctx.print(server.url);
-  await new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) return resolve();
-    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      for (const node of Object.values(pool.shaman.nodes()))
+        if (!node.healthy)
+          ctx.logger.warn(
+            `shaman found node ${node.host} unhealthy when it registered it${tls ? ': with TLS, --tls-cert must hold the CA that signed the certificate' : ''}`,
+          );
+      // stdout: the shaman URL, then the nodes'.
+      return [pool.shamanUrl, ...pool.nodeUrls];
+    },
+    stopped: 'shaman and its nodes stopped',
   });
-  await server.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-  ctx.logger.info('chacra stopped');
-  return 0;
 }
 
-interface PoolRun {
-  nodes: number;
-  settings: {
-    host: string;
-    port: number;
-    user: string;
-    key: string;
-    delayMs: number;
-    workers: number;
-    repoStepMs: number;
-    faults: FaultRule[];
-    onError: (err: Error) => void;
+/**
+ * Starts what serves (one chacra, or a shaman and its nodes), prints its URLs
+ * on stdout, and keeps it until interrupted; a throwaway data directory goes
+ * with it, whether it started or not.
+ */
+async function serveUntilStopped<T extends { close(): Promise<void> }>(
+  ctx: Context,
+  where: { host: string; port: number; dataDir: string; scratch: string | undefined },
+  run: { start: () => Promise<T>; announce: (running: T) => string[]; stopped: string },
+): Promise<number> {
+  const removeScratch = async () => {
+    if (where.scratch) await rm(where.scratch, { recursive: true, force: true });
   };
-  shaman: { user: string; key: string; healthCheckDelayMs: number };
-  tls: { cert: Buffer; key: Buffer; ca?: Buffer } | undefined;
-  dataDir: string;
-  scratch: string | undefined;
-}
-
-/** serve --pool: a shaman and its nodes until interrupted; stdout has the shaman URL, then the nodes'. */
-async function servePool(run: PoolRun, ctx: Context): Promise<number> {
-  const { startPool } = await import('../../server/pool.js');
-  const { settings, dataDir, scratch } = run;
-  const pool = await startPool({
-    dataDir,
-    nodes: run.nodes,
-    host: settings.host,
-    port: settings.port,
-    user: settings.user,
-    key: settings.key,
-    shamanUser: run.shaman.user,
-    shamanKey: run.shaman.key,
-    tls: run.tls,
-    healthCheckDelayMs: run.shaman.healthCheckDelayMs,
-    repoStepMs: settings.repoStepMs,
-    node: { delayMs: settings.delayMs, workers: settings.workers, faults: settings.faults },
-    onError: settings.onError,
-  }).catch(async (err: unknown) => {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-    throw startFailure(err, settings.host, settings.port, dataDir);
+  const running = await run.start().catch(async (err: unknown) => {
+    await removeScratch();
+    throw startFailure(err, where.host, where.port, where.dataDir);
   });
-  ctx.logger.info(
-    `shaman listening on ${pool.shamanUrl}${pool.shamanTlsUrl ? ` and ${pool.shamanTlsUrl}` : ''} (user ${run.shaman.user}), with ${run.nodes} chacra node${run.nodes === 1 ? '' : 's'} (data in ${dataDir}; user ${settings.user}); Ctrl-C stops them`,
-  );
-  for (const node of Object.values(pool.shaman.nodes()))
-    if (!node.healthy)
-      ctx.logger.warn(
-        `shaman found node ${node.host} unhealthy when it registered it${run.tls ? ': with TLS, --tls-cert must hold the CA that signed the certificate' : ''}`,
-      );
-  ctx.print(pool.shamanUrl);
-  for (const url of pool.nodeUrls) ctx.print(url);
+  for (const url of run.announce(running)) ctx.print(url);
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) return resolve();
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await pool.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-  ctx.logger.info('shaman and its nodes stopped');
+  await running.close();
+  await removeScratch();
+  ctx.logger.info(run.stopped);
   return 0;
+}
+
+/** serve --outage AFTER:FOR: refuse connections for a while, as a server that restarts does. */
+function scheduleOutage(ctx: Context, server: { outage(ms: number): Promise<void> }, outage: Window): void {
+  setTimeout(() => {
+    ctx.logger.info(`refusing connections for ${outage.length} ms`);
+    server.outage(outage.length).then(
+      () => ctx.logger.info('listening again'),
+      (err: unknown) => ctx.logger.error(`could not listen again after the outage: ${(err as Error).message}`),
+    );
+  }, outage.after).unref();
 }
 
 /** The certificate and key, read and checked to go together before anything listens. */
