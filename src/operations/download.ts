@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { BinaryMetadata } from '../types.js';
 import { isLocalFileError, localFileError } from './files.js';
 import { checkDestination, copyTo, partName, putInPlace } from './download-local.js';
+import { isFatal } from './fatal.js';
 import { runPool, runSignal } from './pool.js';
 
 export type DownloadOutcome = 'downloaded' | 'unchanged' | 'failed' | 'interrupted';
@@ -193,8 +194,7 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
       } else {
         report.outcome = 'failed';
         report.message = err instanceof Error ? err.message : String(err);
-        if ((err instanceof HttpError && (err.status === 401 || err.status === 403)) || (err instanceof NetworkError && !report.bytes))
-          fatal ??= err as ChacraError;
+        if (isFatal(err, { partway: report.bytes > 0 })) fatal ??= err;
         // The caller hears of it from the report (the CLI names every failed file once).
         else logger.debug(report.message);
       }

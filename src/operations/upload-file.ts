@@ -5,17 +5,10 @@ import { contentTypeOf } from '../client/multipart.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 import { type ChacraError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isFatal } from './fatal.js';
 import { sha512OfFile } from './files.js';
 import type { UploadEvent } from './upload.js';
 import { sameContent, type Work } from './upload-plan.js';
-
-/** Errors after which no other file can do better: stop the run. */
-export function isFatal(err: unknown): boolean {
-  if (err instanceof HttpError) return err.status === 401 || err.status === 403;
-  // A network failure that outlasted its retries: the server is out of reach for every file.
-  if (err instanceof NetworkError) return true;
-  return false;
-}
 
 function isTransient(err: unknown): boolean {
   if (err instanceof NetworkError) return true;
@@ -97,7 +90,8 @@ export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext):
     } else {
       report.outcome = 'failed';
       report.message = err instanceof Error ? err.message : String(err);
-      if (isFatal(err)) return err as ChacraError;
+      // However far the upload got: a network failure that outlasted its retries stops the run.
+      if (isFatal(err)) return err;
       // The caller hears of it from the report (the CLI names every failed file once).
       ctx.logger.debug(`${local.path}: ${report.message}`);
     }
