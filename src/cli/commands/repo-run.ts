@@ -15,6 +15,14 @@ function repoClient(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
   return readClient(ctx, 'repos', repoSegments(ref), { needsCredentials });
 }
 
+/** The repo's document, and the client that read it; NoSuchRepoError when the server holds no such repo. */
+async function existingRepo(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
+  const client = await repoClient(ctx, ref, needsCredentials);
+  const doc = await client.getRepo(ref, ctx.signal);
+  if (!doc) throw new NoSuchRepoError(client, ref);
+  return { client, doc };
+}
+
 function describe(doc: RepoDocument): string {
   const flavor = doc.flavor === 'default' ? '' : `/flavors/${doc.flavor}`;
   return `${doc.project_name}/${doc.ref}/${doc.sha1}/${doc.distro}/${doc.distro_version}${flavor}: ${repoState(doc)} (${doc.type}, archs ${doc.archs.join(' ') || '-'})`;
@@ -129,9 +137,7 @@ export async function runRepoDelete({ args, values }: Invocation, ctx: Context):
 
 export async function runRepoShow({ args }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
-  const client = await repoClient(ctx, ref, false);
-  const doc = await client.getRepo(ref, ctx.signal);
-  if (!doc) throw new NoSuchRepoError(client, ref);
+  const { doc } = await existingRepo(ctx, ref, false);
   if (ctx.json) {
     ctx.printJson({ ...doc, state: repoState(doc) });
     return ExitCode.ok;
@@ -145,9 +151,7 @@ export async function runRepoShow({ args }: Invocation, ctx: Context): Promise<n
 
 export async function runRepoWait({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
-  const client = await repoClient(ctx, ref, false);
-  const doc = await client.getRepo(ref, ctx.signal);
-  if (!doc) throw new NoSuchRepoError(client, ref);
+  const { doc } = await existingRepo(ctx, ref, false);
   report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }));
   return ExitCode.ok;
 }
@@ -171,8 +175,7 @@ export async function runRepoExtra({ args }: Invocation, ctx: Context): Promise<
   }
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
     throw new UsageError('the extra metadata must be a JSON object, such as {"version": "18.2.0"}');
-  const client = await repoClient(ctx, ref, true);
-  if (!(await client.getRepo(ref, ctx.signal))) throw new NoSuchRepoError(client, ref);
+  const { client } = await existingRepo(ctx, ref, true);
   const doc = await client.setRepoExtra(ref, extra as Record<string, unknown>, ctx.signal);
   report(ctx, doc, 'extra stored:');
   return ExitCode.ok;
