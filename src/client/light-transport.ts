@@ -8,7 +8,7 @@ import type * as Https from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import type { Engine, EngineSettings, WireBody, WireRequest, WireResponse } from './wire.js';
+import { type Engine, type EngineSettings, isStreamedBody, type StreamedBody, type WireBody, type WireRequest, type WireResponse } from './wire.js';
 
 // The methods undici sends a zero length for when they carry no body; node:http would send them chunked.
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -73,9 +73,26 @@ function sendOne({ url, method, headers, body, signal }: WireRequest, agent: htt
     });
     if (body === undefined) req.end();
     else if (fixed) req.end(body);
+    else if (isStreamedBody(body)) writeStreamed(body, req);
     // A failing source destroys the request with its own error: a local failure stays local.
     else pipeline(Readable.from(body, { objectMode: false }), req).catch((err: unknown) => req.destroy(err as Error));
   });
+}
+
+/**
+ * A chunk's buffer is read into again once node:http calls back for it, that
+ * is once the socket has taken its bytes; a request that ends early stops the
+ * body, which closes its file.
+ */
+function writeStreamed(body: StreamedBody, req: http.ClientRequest): void {
+  const closed = new AbortController();
+  req.once('close', () => closed.abort(new Error('the request ended before its body was sent')));
+  body
+    .writeTo((chunk, written) => req.write(chunk, written), closed.signal)
+    .then(
+      () => req.end(),
+      (err: unknown) => req.destroy(err as Error),
+    );
 }
 
 /** The two readers the transport's callers use, as undici's body has them. */

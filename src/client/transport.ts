@@ -12,7 +12,7 @@ import { type ProxyEnvironment, proxyEnvironment, proxyFor } from './proxy-env.j
 import { DEFAULT_RETRY_POLICY, formatDelay, type RetryPolicy, withRetry } from './retry.js';
 import { retriesFailure, retriesStatus, retryModeOf } from './retry-rules.js';
 import { DEFAULT_TIMEOUT_MS, type RawResponse, type RequestSpec, type TransportOptions } from './transport-options.js';
-import type { Engine, EngineSettings } from './wire.js';
+import { type Engine, type EngineSettings, streamedOverNodeHttp } from './wire.js';
 
 export class Transport {
   readonly baseUrl: string;
@@ -162,5 +162,7 @@ async function createEngine(options: TransportOptions, settings: EngineSettings,
   if (options.light && !proxied && options.dispatcher === undefined) return (await import('./light-transport.js')).lightEngine(settings);
   const { undiciEngine } = await import('./undici-engine.js');
   const urls = proxied ? { http: proxies.http?.url, https: proxies.https?.url, noProxy: proxies.noProxy } : undefined;
-  return undiciEngine(settings, urls, options.dispatcher);
+  const pool = undiciEngine(settings, urls, options.dispatcher);
+  // Through a proxy, or a dispatcher of the caller's, a streamed file stays with undici, a fresh buffer per chunk.
+  return proxied || options.dispatcher !== undefined ? pool : streamedOverNodeHttp(pool, settings);
 }
