@@ -48,6 +48,8 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
       logger,
       env: io.env,
       light,
+      // The process is the CLI's: it may set V8's flags.
+      baselineWasm: true,
     };
   };
   let resolved: ResolvedConfig | undefined;

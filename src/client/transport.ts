@@ -154,6 +154,7 @@ function engineSettings(options: TransportOptions): EngineSettings {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     verify: tls.verify,
     ca,
+    baselineWasm: options.baselineWasm === true,
   };
 }
 

@@ -3,6 +3,7 @@
 // runs that use it: undici's start-up (its WebAssembly HTTP parser) costs
 // more than a command of a handful of requests takes in all.
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { Engine, EngineSettings, WireBody } from './wire.js';
 
@@ -14,6 +15,7 @@ export interface ProxyUrls {
 
 export function undiciEngine(settings: EngineSettings, proxies: ProxyUrls | undefined, given?: Dispatcher): Engine {
   const dispatcher = given ?? createDispatcher(settings, proxies);
+  if (settings.baselineWasm) keepWasmOnBaselineCode();
   return {
     async send({ url, method, headers, body, signal }) {
       const res = await request(url, {
@@ -29,6 +31,23 @@ export function undiciEngine(settings: EngineSettings, proxies: ProxyUrls | unde
     close: () => (given ? Promise.resolve() : dispatcher.close()),
   };
 }
+
+/**
+ * #13: V8 moves undici's WebAssembly parser to its optimizing compiler after
+ * one request, and that compile alone lifts a run's peak memory by about
+ * 35 MiB (one GET: 99 MiB, 64 without it; 300 uploads: 103, 82 without),
+ * a third of all a 1 GiB upload needs. chacra's answers are small: the
+ * baseline code parses them in no measurable time. Both flags, as either
+ * alone still tiers up; for the whole process, as V8 reads them whenever a
+ * function is compiled: hence only when the process is ours.
+ */
+function keepWasmOnBaselineCode(): void {
+  if (baselineSet || process.execArgv.some((arg) => /wasm[-_](tier[-_]up|dynamic[-_]tiering)/.test(arg))) return;
+  baselineSet = true;
+  setFlagsFromString('--no-wasm-tier-up');
+  setFlagsFromString('--no-wasm-dynamic-tiering');
+}
+let baselineSet = false;
 
 function createDispatcher(settings: EngineSettings, proxies: ProxyUrls | undefined): Dispatcher {
   const connect = { timeout: settings.connectTimeoutMs, rejectUnauthorized: settings.verify, ...(settings.ca ? { ca: settings.ca } : {}) };

@@ -47,6 +47,8 @@ export interface EngineSettings {
   timeoutMs: number;
   verify: boolean;
   ca?: Buffer | undefined;
+  /** See TransportOptions.baselineWasm. */
+  baselineWasm: boolean;
 }
 
 /**
