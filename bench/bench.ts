@@ -6,6 +6,10 @@
 // First, what start-up costs: chacractl exists and --version next to node -e 0 and curl -I.
 //
 //   npm run bench -- [--files 300] [--big 1g|0] [--delay 30ms] [--workers 4] [--https] [--pool-files 20|0] [--startup-runs 10|0]
+//
+// With --url, only the big file, against that chacra, next to one curl -F (see real-server.ts):
+//
+//   npm run bench -- --url http://127.0.0.1:18080 --user admin --key secret [--ca FILE] [--big 1g] [--runs 5] [--target P/R/S/D/V/A] [--cli BUNDLE]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { startPool } from '../src/server/pool.js';
+import { benchRealServer } from './real-server.js';
 import { benchStartup } from './startup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,6 +38,14 @@ const { values } = parseArgs({
     'pool-files': { type: 'string', default: '20' },
     'health-delay': { type: 'string', default: '2000' },
     'startup-runs': { type: 'string', default: '10' },
+    url: { type: 'string' },
+    user: { type: 'string', default: 'admin' },
+    key: { type: 'string', default: 'secret' },
+    ca: { type: 'string' },
+    target: { type: 'string', default: 'bigtest/main/0000000000000000000000000000000000000000/centos/9/x86_64' },
+    runs: { type: 'string', default: '5' },
+    // Another build's bundled CLI, to measure before and after side by side.
+    cli: { type: 'string' },
   },
 });
 
@@ -154,6 +167,27 @@ function table(title: string, rows: Result[]): void {
 }
 
 async function main(): Promise<void> {
+  if (values.url) {
+    const bytes = size(values.big!);
+    const big = join(work, 'big.rpm');
+    makeBigFile(big, bytes);
+    try {
+      const server = {
+        url: values.url,
+        user: values.user!,
+        key: values.key!,
+        ca: values.ca,
+        target: values.target!,
+        runs: Number(values.runs),
+        cli: values.cli ? resolve(values.cli) : CLI,
+        home: work,
+      };
+      await benchRealServer(run, server, big, bytes);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   const fileCount = Number(values.files);
   const bigBytes = size(values.big!);
   const delayMs = Number(values.delay!.replace(/ms$/, ''));
