@@ -4,6 +4,7 @@
 // its page faults cost more system time than the reads themselves).
 import type * as Crypto from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
+import { errnoWords } from '../errno-words.js';
 import { FileError } from '../errors.js';
 
 export interface ListedFile {
@@ -119,21 +120,9 @@ export function changed(path: string): FileError {
 export function unreadable(path: string, err: unknown): FileError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new FileError(`${path} no longer exists: it was removed since it was listed`, { cause: err });
-  const cause = code && code in READ_CAUSES ? `${READ_CAUSES[code]} (${code})` : (code ?? (err as Error).message);
+  const cause = errnoWords(err) ?? code ?? (err as Error).message;
   return new FileError(`cannot read ${path}: ${cause}`, {
     hint: code === 'EACCES' || code === 'EPERM' ? 'check the permissions of the file and of its directory' : undefined,
     cause: err,
   });
 }
-
-/** The causes of a failed read, in words (the client sits below the operations, whose files.ts has the full list). */
-const READ_CAUSES: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  EIO: 'input/output error',
-  ENOTDIR: 'a part of the path is not a directory',
-  ELOOP: 'too many levels of symbolic links',
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files in the system',
-};

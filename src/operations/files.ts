@@ -1,6 +1,7 @@
 // Local files: what a path names, its sha512, and what a failed read or write means.
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { errnoWords, isFileErrno } from '../errno-words.js';
 import { FileError, InterruptedError } from '../errors.js';
 import { fileSha512 } from '../file-sha512.js';
 
@@ -33,26 +34,6 @@ export async function inspectLocalFile(given: string, cwd = process.cwd()): Prom
   }
 }
 
-/** What the local file system's error codes mean, in words. */
-const LOCAL_CAUSES: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENAMETOOLONG: 'the name is too long',
-  ENOENT: 'no such file or directory',
-  EEXIST: 'a file of that name exists',
-  EFBIG: 'the file is too large',
-  EIO: 'input/output error',
-  ELOOP: 'too many levels of symbolic links',
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files in the system',
-  ETXTBSY: 'the file is busy',
-};
-
 /** The sockets' own system calls: an error of theirs is the network's, whatever its code. */
 const NETWORK_SYSCALLS = new Set(['connect', 'getaddrinfo', 'getnameinfo', 'bind', 'listen', 'accept']);
 
@@ -62,14 +43,13 @@ const NETWORK_SYSCALLS = new Set(['connect', 'getaddrinfo', 'getnameinfo', 'bind
  */
 export function isLocalFileError(err: unknown): err is NodeJS.ErrnoException {
   const e = err as NodeJS.ErrnoException | undefined;
-  return typeof e?.code === 'string' && e.code in LOCAL_CAUSES && !NETWORK_SYSCALLS.has(e.syscall ?? '');
+  return typeof e?.code === 'string' && isFileErrno(e.code) && !NETWORK_SYSCALLS.has(e.syscall ?? '');
 }
 
 /** "permission denied (EACCES)", or the error's own message. */
 export function localCause(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined && code in LOCAL_CAUSES) return `${LOCAL_CAUSES[code]} (${code})`;
-  return code !== undefined ? code : err instanceof Error ? err.message : String(err);
+  return errnoWords(err) ?? code ?? (err instanceof Error ? err.message : String(err));
 }
 
 function hintFor(code: string | undefined): string | undefined {

@@ -8,7 +8,9 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, mock, test } from 'node:test';
+import { unreadable } from '../../src/client/file-chunks.js';
 import { multipartUpload, SMALL_FILE } from '../../src/client/multipart.js';
+import { errnoWords, isFileErrno } from '../../src/errno-words.js';
 import { FileError } from '../../src/errors.js';
 import { isLocalFileError, localFileError, sha512OfFile } from '../../src/operations/files.js';
 
@@ -88,4 +90,15 @@ test('a read that fails (a directory where the file was, EISDIR), small or strea
     (err: unknown) => err instanceof FileError && err.message === `cannot read ${dir}: is a directory (EISDIR)`,
   );
   await assert.rejects(sha512OfFile(dir), (err: unknown) => err instanceof FileError && err.message === `cannot read ${dir}: is a directory (EISDIR)`);
+});
+
+test('one table of errno words serves reads, writes and the local server', () => {
+  const fake = (code: string) => Object.assign(new Error(code), { code });
+  assert.equal(errnoWords(fake('ENOTDIR')), 'a part of the path is not a directory (ENOTDIR)');
+  assert.equal(errnoWords(fake('ECONNREFUSED')), undefined);
+  assert.equal(errnoWords(new Error('no code')), undefined);
+  assert.equal(isFileErrno('EROFS'), true);
+  // Not a table key inherited from Object.prototype.
+  assert.equal(isFileErrno('toString'), false);
+  assert.equal(unreadable('/b/x.rpm', fake('EIO')).message, 'cannot read /b/x.rpm: input/output error (EIO)');
 });

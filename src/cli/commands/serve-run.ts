@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { errnoWords } from '../../errno-words.js';
 import { FileError, UsageError } from '../../errors.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
@@ -174,16 +175,5 @@ function startFailure(err: unknown, host: string, port: number, dataDir: string)
 }
 
 function reasonOf(err: NodeJS.ErrnoException): string {
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    ENOTDIR: 'not a directory',
-    EISDIR: 'is a directory',
-    EEXIST: 'already exists',
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on device',
-    ENAMETOOLONG: 'name too long',
-  };
-  return (err.code && reasons[err.code]) ?? err.message;
+  return errnoWords(err) ?? err.message;
 }
