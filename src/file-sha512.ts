@@ -1,18 +1,26 @@
-// The sha512 of a file, read in one streaming pass: what chacra stores as a
-// binary's checksum. The operations hash local files to plan and verify
-// transfers, and the local server hashes its data directory when it starts.
-// The server may share nothing with the rest but leaf modules such as
-// types.ts, so the one hasher lives here, beside it, depending on node: alone;
-// each caller says in its own words what a failed read means.
-import { createHash } from 'node:crypto';
+// chacra's checksum, sha512: the one hasher. The operations hash local files
+// to plan and verify transfers and the bytes they send or receive; the local
+// server hashes what it stores. The server may share nothing with the rest
+// but leaf modules such as types.ts, so the hasher lives here, beside it,
+// depending on node: alone; each caller says in its own words what a failed
+// read means.
+import type * as Crypto from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
+
+/**
+ * A sha512 to feed with bytes as they come. node:crypto loads at the first
+ * call: commands that hash nothing (exists, ls, repo show...) start without it.
+ */
+export function sha512Hash(): Crypto.Hash {
+  return (process.getBuiltinModule('node:crypto') as typeof Crypto).createHash('sha512');
+}
 
 // As the upload's chunks (client/file-chunks.ts): large reads, few calls.
 const CHUNK_SIZE = 1024 * 1024;
 
 /** The file's sha512 in lowercase hex, and how many bytes it held. */
 export async function fileSha512(path: string, signal?: AbortSignal): Promise<{ sha512: string; size: number }> {
-  const hash = createHash('sha512');
+  const hash = sha512Hash();
   let size = 0;
   let handle: FileHandle | undefined;
   let next: Promise<{ bytesRead: number }> | undefined;

@@ -2,10 +2,10 @@
 // way, into buffers that are handed back and read into again (#13: a fresh
 // buffer per chunk left tens of MiB of garbage behind a 1 GiB upload, and
 // its page faults cost more system time than the reads themselves).
-import type * as Crypto from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { errnoWords } from '../errno-words.js';
 import { FileError } from '../errors.js';
+import { sha512Hash } from '../file-sha512.js';
 
 export interface ListedFile {
   path: string;
@@ -19,10 +19,6 @@ export interface ListedFile {
  * trips of 256 KiB ones, for no measurable gain beyond (4 MiB measured the same).
  */
 export const CHUNK_SIZE = 1024 * 1024;
-
-// node:crypto loads at the first upload, not with the client: commands that
-// upload nothing (exists, ls, repo show...) start a few ms sooner without it.
-export const nodeCrypto = (): typeof Crypto => process.getBuiltinModule('node:crypto');
 
 /**
  * A few buffers of CHUNK_SIZE, lent for one read each and given back once
@@ -82,7 +78,7 @@ export const freshBuffer = (): Promise<Buffer> => Promise.resolve(Buffer.allocUn
  * one that says it changed, so that it is not stored as good.
  */
 export async function* hashedChunks(file: ListedFile, take: () => Promise<Buffer>): AsyncGenerator<Buffer, string> {
-  const hash = nodeCrypto().createHash('sha512');
+  const hash = sha512Hash();
   const handle = await open(file.path, 'r').catch((err: unknown) => {
     throw unreadable(file.path, err);
   });

@@ -1,7 +1,9 @@
 // A multipart/form-data body that streams one file from disk and hashes it on
 // the way, so a file of any size is read once and never held in memory.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { BufferRing, changed, freshBuffer, hashedChunks, type ListedFile, nodeCrypto, unreadable } from './file-chunks.js';
+import type * as Crypto from 'node:crypto';
+import { sha512Hash } from '../file-sha512.js';
+import { BufferRing, changed, freshBuffer, hashedChunks, type ListedFile, unreadable } from './file-chunks.js';
 import type { StreamedBody } from './wire.js';
 
 export interface MultipartFile extends ListedFile {
@@ -34,7 +36,10 @@ function quoteName(name: string): string {
 }
 
 export function multipartUpload(file: MultipartFile, fields: Record<string, string> = {}, onBytes?: (n: number) => void, onSent?: () => void): StreamedUpload {
-  const boundary = '----chacractl' + nodeCrypto().randomBytes(12).toString('hex');
+  // node:crypto loads at the first upload, not with the client: commands that
+  // upload nothing (exists, ls, repo show...) start a few ms sooner without it.
+  const { randomBytes } = process.getBuiltinModule('node:crypto') as typeof Crypto;
+  const boundary = `----chacractl${randomBytes(12).toString('hex')}`;
   let head = '';
   for (const [name, value] of Object.entries(fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${quoteName(name)}"\r\n\r\n${value}\r\n`;
   head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoteName(file.name)}"\r\n` + `Content-Type: ${file.contentType}\r\n\r\n`;
@@ -47,7 +52,7 @@ export function multipartUpload(file: MultipartFile, fields: Record<string, stri
   // round trips per file between one upload and the next.
   if (file.size <= SMALL_FILE) {
     const content = readSmall(file);
-    const sha512 = nodeCrypto().createHash('sha512').update(content).digest('hex');
+    const sha512 = sha512Hash().update(content).digest('hex');
     onBytes?.(content.length);
     const whole = Buffer.concat([headBytes, content, tailBytes]);
     return {

@@ -2,7 +2,6 @@
 // sha512 the server lists, and only then rename into place. A failed or
 // interrupted download never leaves a file under the final name, and a local
 // file with other contents is replaced only when the caller says so.
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -12,6 +11,7 @@ import type { ChacraClient } from '../client/client.js';
 import { encodePath, formatTarget, targetSegments, type BinaryTarget } from '../client/paths.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
+import { sha512Hash } from '../file-sha512.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { BinaryMetadata } from '../types.js';
 import { isLocalFileError, localFileError } from './files.js';
@@ -237,7 +237,7 @@ async function downloadOne(
     : undefined;
   const tmp = scratch ? join(scratch, 'download.part') : partName(report.path);
   const destination = req.to ? 'the output' : report.path;
-  const hash = createHash('sha512');
+  const hash = sha512Hash();
   try {
     // The file is made before the request: a directory that cannot be written to fails before a byte is fetched.
     const file = await open(tmp, 'wx', 0o644).catch((err: unknown) => Promise.reject(localFileError(err, scratch ? tmp : report.path, 'write')));

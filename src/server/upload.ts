@@ -2,7 +2,7 @@
 // as it streams to a temporary file, hashed, and moved into place only once
 // whole, with chacra's races on new projects and repos.
 import busboy from 'busboy';
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Faults } from './faults.js';
 import { badRequest, crash, sendJson, type Exchange } from './respond.js';
+import { sha512Hash } from '../file-sha512.js';
 import { type BinaryKey, preview, relativeBinaryPath, unusableName } from './layout.js';
 import { repoKeyOf, type Store } from './store.js';
 
@@ -125,7 +126,7 @@ function receive(
       if (field !== 'file' || received || over) return void stream.resume();
       stats.uploadTypes[info.mimeType] = (stats.uploadTypes[info.mimeType] ?? 0) + 1;
       const tmp = join(store.tmpRoot, randomBytes(12).toString('hex'));
-      const hash = createHash('sha512');
+      const hash = sha512Hash();
       const file = createWriteStream(tmp);
       const entry = { tmp, name: putName ?? info.filename ?? '', size: 0, hash, stream, file };
       received = entry;
