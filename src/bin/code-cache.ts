@@ -8,7 +8,7 @@
 //
 // The cache is an optimisation only: any failure (no home, a read-only disk,
 // a cache V8 rejects) leaves a plain compile.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -46,21 +46,20 @@ export function runBundle(bundle: Bundle, dir: string | undefined): void {
   const script = new Script(Module.wrap(bundle.source()), { filename: bundle.filename, cachedData });
   if (dir && file && (cachedData === undefined || script.cachedDataRejected))
     process.once('exit', () => {
+      // Concurrent runs each write their own file; the rename makes one whole file win.
+      const temp = `${file}.${process.pid}`;
       try {
         mkdirSync(dir, { recursive: true });
-        // Concurrent runs each write their own file; the rename makes one whole file win.
-        const temp = `${file}.${process.pid}`;
-        const fd = openSync(temp, 'w', 0o644);
-        try {
-          writeSync(fd, script.createCachedData());
-        } finally {
-          closeSync(fd);
-        }
+        writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
         renameSync(temp, file);
         // Earlier bundles' caches for this node are of no more use.
         for (const old of readdirSync(dir))
           if (old.startsWith(prefix) && old.endsWith(suffix) && !old.startsWith(`${prefix}${bundle.hash}-`)) rmSync(join(dir, old), { force: true });
-      } catch {}
+      } catch {
+        try {
+          rmSync(temp, { force: true });
+        } catch {}
+      }
     });
   const module = new Module(bundle.filename);
   module.filename = bundle.filename;
