@@ -2,9 +2,11 @@
 // data (their class, HTTP status, kind of network failure) and a neutral hint;
 // only here do flags, environment variables and ~/.chacractl get named.
 import { type ChacraError, ConfigError, ExitCode, HttpError, NetworkError } from '../errors.js';
+import { PoolNoVerdictError } from '../operations/pool-reads.js';
 import { RepoWaitTimeout } from '../operations/repo-wait.js';
 import { stoppedStatus, type Context } from './context.js';
 import { exitStatusOf } from './exit-status.js';
+import { NoVerdictError } from './no-verdict.js';
 
 /**
  * The exit status of a run of many files (binary create, binary download): a
@@ -23,6 +25,15 @@ export function runStatus(ctx: Pick<Context, 'logger' | 'signal'>, run: { interr
 }
 
 export function advice(err: ChacraError): string | undefined {
+  if (err instanceof NoVerdictError) return advice(err.cause);
+  // The advice of the first node whose failure has some: a TLS failure's --ca, a refused key's flags.
+  if (err instanceof PoolNoVerdictError) {
+    for (const f of err.failures) {
+      const hint = f.error instanceof NetworkError && f.error.kind === 'tls' ? advice(f.error) : undefined;
+      if (hint) return hint;
+    }
+    return err.hint;
+  }
   if (err instanceof HttpError) {
     if (err.status === 401 || err.status === 403)
       return 'check the user and key: --user and --key, CHACRA_USER and CHACRA_KEY, or user and key in ~/.chacractl';

@@ -5,12 +5,16 @@
 // well is unknown, because the server could not be asked.
 import { NoHealthyNodeError } from '../client/shaman.js';
 import { type ChacraError, ConfigError, ExitCode, HttpError, InterruptedError, NetworkError, UsageError } from '../errors.js';
+import { PoolNoVerdictError } from '../operations/pool-reads.js';
+import { NoVerdictError } from './no-verdict.js';
 
 export function exitStatusOf(err: ChacraError): ExitCode {
   if (err instanceof UsageError || err instanceof ConfigError) return ExitCode.usage;
   if (err instanceof NetworkError) return ExitCode.unreachable;
   // shaman's 404 here says the pool has no node to take writes, not that something is missing.
   if (err instanceof NoHealthyNodeError) return ExitCode.unreachable;
+  // A node of the pool could not be asked: what it holds is unknown.
+  if (err instanceof PoolNoVerdictError || err instanceof NoVerdictError) return ExitCode.unreachable;
   if (err instanceof HttpError) return httpExitStatus(err.status);
   if (err instanceof InterruptedError) return ExitCode.interrupted;
   // Verification, local files, a repo wait that timed out: the operation was tried and failed.

@@ -1,12 +1,13 @@
 // ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
-import { HttpError } from '../errors.js';
+import { HttpError, UsageError } from '../errors.js';
 import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
 import type { RetryPolicy } from './retry.js';
 import { headerValue, httpErrorOf } from './http-errors.js';
+import { isRepoDocument, LISTING_WHAT, listingKind, listingProblem, metadataProblem, short, unexpectedAnswer } from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
 
@@ -64,7 +65,10 @@ export class ChacraClient {
 
   /** GET / : the server's description and its projects. */
   async root(signal?: AbortSignal): Promise<RootDocument> {
-    return (await this.transport.json<RootDocument>({ method: 'GET', path: '', signal })).data;
+    const data = (await this.transport.json<Partial<RootDocument> | null>({ method: 'GET', path: '', signal })).data;
+    const problem = listingProblem('names', data?.binaries) ?? listingProblem('names', data?.repos);
+    if (problem) throw this.unexpected('GET', '', "chacra's root document", problem);
+    return data as RootDocument;
   }
 
   /**
@@ -72,7 +76,16 @@ export class ChacraClient {
    * encoded). Returns undefined when the path does not exist.
    */
   async listing<T = unknown>(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<T | undefined> {
-    return this.transport.jsonOrMissing<T>({ method: 'GET', path: `${root}/` + encodePath(segments), signal });
+    const kind = listingKind(root, segments);
+    const path = `${root}/` + encodePath(segments);
+    // A binary's own URL answers its bytes, hundreds of MiB of them: never read as a listing.
+    if (kind === 'binary')
+      throw new UsageError(`${root}/${segments.join('/')} is a binary, not a listing`, { hint: "its metadata is in its target's listing" });
+    const data = await this.transport.jsonOrMissing<unknown>({ method: 'GET', path, signal });
+    if (data === undefined) return undefined;
+    const problem = listingProblem(kind, data);
+    if (problem) throw this.unexpected('GET', path, LISTING_WHAT[kind], problem);
+    return data as T;
   }
 
   /**
@@ -82,19 +95,13 @@ export class ChacraClient {
    */
   async listTarget(target: BinaryTarget, signal?: AbortSignal): Promise<BinaryListing | undefined> {
     const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
-    const listing = await this.listing<unknown>('binaries', segments, signal);
-    const entries = listing && typeof listing === 'object' && !Array.isArray(listing) ? Object.values(listing) : undefined;
-    // Uploads are decided and verified on these entries: a body of another shape must not pass for one.
-    if (listing !== undefined && !entries?.every((e) => typeof e?.checksum === 'string' && typeof e?.size === 'number'))
-      throw this.unexpected('GET', 'binaries/' + encodePath(segments), 'a listing of binaries');
-    return listing as BinaryListing | undefined;
+    // Uploads are decided and verified on these entries: listing() checked their shape.
+    return this.listing<BinaryListing>('binaries', segments, signal);
   }
 
-  private unexpected(method: string, path: string, what: string): HttpError {
-    return new HttpError(
-      { method, url: this.transport.urlOf(path), status: 200, hint: 'is the url that of a chacra server, and is no proxy answering in its place?' },
-      `${method} ${this.transport.urlOf(path)} answered 200 with JSON that is not ${what}`,
-    );
+  /** The answer was not what chacra sends: no verdict can be drawn from it. */
+  private unexpected(method: string, path: string, what: string, detail?: string): HttpError {
+    return unexpectedAnswer(method, this.transport.urlOf(path), what, detail);
   }
 
   /** The flavors of an arch and the names under each. */
@@ -104,8 +111,11 @@ export class ChacraClient {
 
   /** HEAD a path below the API root (segments not yet encoded): true on 200, false on 404. */
   async exists(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<boolean> {
-    const res = await this.transport.send({ method: 'HEAD', path: `${root}/` + encodePath(segments), signal });
+    const path = `${root}/` + encodePath(segments);
+    const res = await this.transport.send({ method: 'HEAD', path, signal });
     await res.body.dump();
+    // chacra answers HEAD with the type of what GET would send, never a page: a 200 page is a portal's or a proxy's.
+    if (res.status === 200 && isHtml(res.headers['content-type'])) throw this.unexpected('HEAD', path, "chacra's answer", 'an HTML page');
     if (res.status === 200) return true;
     if (res.status === 404) return false;
     throw await httpErrorOf(res, 'HEAD');
@@ -171,10 +181,7 @@ export class ChacraClient {
 
   /** The repo document; undefined when there is no such repo. */
   async getRepo(ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument | undefined> {
-    const doc = await this.listing<Partial<RepoDocument> | null>('repos', repoSegments(ref), signal);
-    if (doc !== undefined && (typeof doc?.needs_update !== 'boolean' || !Array.isArray(doc.archs)))
-      throw this.unexpected('GET', 'repos/' + encodePath(repoSegments(ref)), 'a repo document');
-    return doc as RepoDocument | undefined;
+    return this.listing<RepoDocument>('repos', repoSegments(ref), signal);
   }
 
   /** The flavors of a repo's distro version. */
@@ -184,7 +191,7 @@ export class ChacraClient {
 
   private async repoAction(ref: RepoRef, action: 'update' | 'recreate' | 'extra' | undefined, body: unknown, signal?: AbortSignal): Promise<RepoDocument> {
     const json = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.transport.json<RepoDocument>({
+    const res = await this.transport.json<unknown>({
       method: 'POST',
       path: repoPath(ref, action),
       headers: json === undefined ? {} : { 'content-type': 'application/json' },
@@ -194,6 +201,7 @@ export class ChacraClient {
       retry: 'unsafe',
       signal,
     });
+    if (!isRepoDocument(res.data)) throw this.unexpected('POST', repoPath(ref, action), 'a repo document', `${short(res.data)} is not one`);
     return res.data;
   }
 
@@ -247,6 +255,11 @@ export class ChacraClient {
       return undefined;
     }
     if (res.status !== 200 && res.status !== 204) throw await httpErrorOf(res, 'GET');
+    // A .repo file or an apt line is plain text (#80): a page in its place is no repo file.
+    if (isHtml(res.headers['content-type'])) {
+      await res.body.dump();
+      throw this.unexpected('GET', repoPath(ref, 'repo'), 'a repo file', 'an HTML page');
+    }
     return res.body.text();
   }
 
@@ -257,8 +270,16 @@ export class ChacraClient {
     if ([...params.keys()].length === 0) return [];
     // URLSearchParams writes spaces as "+", which a server may read as a plus sign.
     const qs = params.toString().replace(/\+/g, '%20');
-    const res = await this.transport.json<BinaryMetadata[] | Record<string, never>>({ method: 'GET', path: `search/?${qs}`, signal });
-    return Array.isArray(res.data) ? res.data : [];
+    const path = `search/?${qs}`;
+    const res = await this.transport.json<unknown>({ method: 'GET', path, signal });
+    // No key the server knows answers {} (#85).
+    if (isEmptyObject(res.data)) return [];
+    if (!Array.isArray(res.data)) throw this.unexpected('GET', path, 'a list of binaries', `${short(res.data)} is not a list`);
+    for (const [i, b] of res.data.entries()) {
+      const problem = metadataProblem(b);
+      if (problem) throw this.unexpected('GET', path, 'a list of binaries', `item ${i}: ${problem}`);
+    }
+    return res.data as BinaryMetadata[];
   }
 
   /**
@@ -269,12 +290,22 @@ export class ChacraClient {
     const res = await this.transport.send({ method: 'GET', path: 'health/', retry: 'never', signal });
     if (res.status >= 200 && res.status < 300) {
       await res.body.dump();
+      // A captive portal's or a proxy's page says nothing of chacra's health.
+      if (isHtml(res.headers['content-type'])) throw this.unexpected('GET', 'health/', "chacra's health answer", 'an HTML page');
       return { healthy: true, status: res.status };
     }
     const err = await httpErrorOf(res, 'GET');
     if (res.status >= 500) return { healthy: false, status: res.status, message: err.serverMessage };
     throw err;
   }
+}
+
+function isHtml(contentType: string | string[] | undefined): boolean {
+  return /^\s*text\/html/i.test(headerValue(contentType) ?? '');
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
 export { HttpError };

@@ -1,6 +1,7 @@
 import { parseProjectName } from '../../client/paths.js';
 import { ExitCode, HttpError, NetworkError } from '../../errors.js';
 import { apiPath, createProject, pathExists } from '../../operations/simple.js';
+import { NoVerdictError } from '../no-verdict.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
@@ -19,7 +20,7 @@ export async function runExists({ args }: Invocation, ctx: Context): Promise<num
   const path = args[0]!;
   let found: boolean;
   try {
-    // With the pool, the node that holds the path answers; none holding it is "does not exist".
+    // With the pool, the node that holds the path answers; "does not exist" when every node said so.
     const { root, segments } = apiPath(path);
     const client = await readClient(ctx, root, segments).catch((err: unknown) => {
       if (err instanceof NotInPoolError) return undefined;
@@ -27,9 +28,8 @@ export async function runExists({ args }: Invocation, ctx: Context): Promise<num
     });
     found = client !== undefined && (await pathExists(client, path, ctx.signal));
   } catch (err) {
-    if (err instanceof HttpError || err instanceof NetworkError) {
-      ctx.logger.error(`could not tell whether ${path} exists`);
-    }
+    // Only a 404 says "does not exist" (pathExists answers false): any other answer leaves the question open.
+    if (err instanceof HttpError || err instanceof NetworkError) throw new NoVerdictError(`whether ${path} exists`, err);
     throw err;
   }
   if (ctx.json) ctx.printJson({ path, exists: found });

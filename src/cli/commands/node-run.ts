@@ -1,14 +1,20 @@
 // The pool of chacra nodes behind shaman: which node is next, which nodes
 // there are, and where builds live.
-import { nodeOfRepo } from '../../client/shaman.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { NoHealthyNodeError, nodeOfRepo } from '../../client/shaman.js';
+import { ExitCode, HttpError, UsageError } from '../../errors.js';
 import type { ShamanRepo } from '../../types.js';
 import type { Context } from '../context.js';
+import { shown } from '../format.js';
+import { NoVerdictError } from '../no-verdict.js';
 import type { Invocation } from '../grammar.js';
 
 export async function runNodeNext(_: Invocation, ctx: Context): Promise<number> {
   const shaman = await ctx.shaman({ needsCredentials: true });
-  const node = await shaman.nextNode(ctx.signal);
+  // A URL on stdout only when shaman answered one: `chacra_url=$(chacractl node next)` must never hold anything else.
+  const node = await shaman.nextNode(ctx.signal).catch((err: unknown) => {
+    if (err instanceof HttpError && !(err instanceof NoHealthyNodeError)) throw new NoVerdictError('which node is next', err);
+    throw err;
+  });
   if (ctx.json) ctx.printJson({ node });
   else ctx.print(node);
   return ExitCode.ok;
@@ -27,7 +33,7 @@ export async function runNodeLs(_: Invocation, ctx: Context): Promise<number> {
   if (ctx.io.stdout.isTTY) ctx.print(`${'NODE'.padEnd(width)}  ${'HEALTH'.padEnd(9)}  FAILED  ${'LAST USED'.padEnd(19)}  LAST REGISTERED`);
   for (const r of rows)
     ctx.print(
-      `${r.url.padEnd(width)}  ${(r.healthy ? 'healthy' : 'down').padEnd(9)}  ${String(r.down_count).padStart(6)}  ${r.last_used.slice(0, 19).padEnd(19)}  ${r.last_check.slice(0, 19)}`,
+      `${r.url.padEnd(width)}  ${(r.healthy ? 'healthy' : 'down').padEnd(9)}  ${String(r.down_count).padStart(6)}  ${shown(r.last_used.slice(0, 19)).padEnd(19)}  ${shown(r.last_check.slice(0, 19))}`,
     );
   return ExitCode.ok;
 }
@@ -58,7 +64,7 @@ export async function runLocate({ args, values }: Invocation, ctx: Context): Pro
 }
 
 function describeRepo(r: ShamanRepo & { node: string }): string {
-  return `${repoPathOf(r)}  ${r.status}  ${r.archs.join(',') || '-'}  ${r.modified.slice(0, 19)}  ${r.node}  ${r.url}`;
+  return shown(`${repoPathOf(r)}  ${r.status}  ${r.archs.join(',') || '-'}  ${r.modified.slice(0, 19)}  ${r.node}  ${r.url}`);
 }
 
 /** The repo's path as chacra stored it (shaman recomputes distro_version: "22.04" for jammy), from its chacra_url. */
