@@ -169,6 +169,8 @@ export class ChacraClient {
   async deleteBinary(ref: BinaryRef, signal?: AbortSignal): Promise<boolean> {
     const res = await this.transport.send({ method: 'DELETE', path: binaryPath(ref), auth: true, retry: 'idempotent', signal });
     await res.body.dump();
+    // chacra answers 204 (#88): a page is a portal's or a proxy's, and nothing was deleted.
+    if (res.status === 200 && isHtml(res.headers['content-type'])) throw this.unexpected('DELETE', binaryPath(ref), "chacra's answer", 'an HTML page');
     if (res.status === 204 || res.status === 200) return true;
     if (res.status === 404) return false;
     throw await httpErrorOf(res, 'DELETE');
@@ -255,12 +257,11 @@ export class ChacraClient {
       return undefined;
     }
     if (res.status !== 200 && res.status !== 204) throw await httpErrorOf(res, 'GET');
-    // A .repo file or an apt line is plain text (#80): a page in its place is no repo file.
-    if (isHtml(res.headers['content-type'])) {
-      await res.body.dump();
-      throw this.unexpected('GET', repoPath(ref, 'repo'), 'a repo file', 'an HTML page');
-    }
-    return res.body.text();
+    // chacra renders it with a template, as text/html: only the text tells a .repo file or an apt line (#80) from a page or a document.
+    const text = await res.body.text();
+    const problem = repoFileProblem(text);
+    if (problem) throw this.unexpected('GET', repoPath(ref, 'repo'), 'a repo file', problem);
+    return text;
   }
 
   /** GET /search/ with the server's keys; an empty query answers nothing (#85). */
@@ -291,7 +292,7 @@ export class ChacraClient {
     if (res.status >= 200 && res.status < 300) {
       await res.body.dump();
       // A captive portal's or a proxy's page says nothing of chacra's health.
-      if (isHtml(res.headers['content-type'])) throw this.unexpected('GET', 'health/', "chacra's health answer", 'an HTML page');
+      if (res.status !== 204 && isHtml(res.headers['content-type'])) throw this.unexpected('GET', 'health/', "chacra's health answer", 'an HTML page');
       return { healthy: true, status: res.status };
     }
     const err = await httpErrorOf(res, 'GET');
@@ -302,6 +303,21 @@ export class ChacraClient {
 
 function isHtml(contentType: string | string[] | undefined): boolean {
   return /^\s*text\/html/i.test(headerValue(contentType) ?? '');
+}
+
+/** Why a body is not a repo file: an HTML page, or a JSON document. */
+function repoFileProblem(text: string): string | undefined {
+  const start = text.trimStart();
+  if (/^<(?:!doctype|html|head|body)\b/i.test(start)) return 'an HTML page';
+  if (/^[{["]/.test(start)) {
+    try {
+      JSON.parse(text);
+      return 'a JSON document';
+    } catch {
+      // a yum .repo file starts with its [section]
+    }
+  }
+  return undefined;
 }
 
 function isEmptyObject(v: unknown): boolean {
