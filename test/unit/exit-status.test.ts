@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { exitStatusOf } from '../../src/cli/exit-status.js';
 import { NoHealthyNodeError } from '../../src/client/shaman.js';
 import { ConfigError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../../src/errors.js';
+import { NoVerdictError } from '../../src/cli/no-verdict.js';
+import { PoolNoVerdictError } from '../../src/operations/pool-reads.js';
 import { RepoWaitTimeout } from '../../src/operations/repo-wait.js';
 
 const http = (status: number) => new HttpError({ method: 'GET', url: 'https://c/x/', status });
@@ -26,6 +28,17 @@ test('no verdict exits 3: unreachable, credentials refused, throttled, failing, 
   assert.equal(exitStatusOf(new NetworkError({ method: 'GET', url: 'http://h/', kind: 'refused', reason: 'connection refused by h:80' })), 3);
   // shaman's 404 is a pool without a healthy node, not a missing thing.
   assert.equal(exitStatusOf(new NoHealthyNodeError({ method: 'GET', url: 'https://shaman/api/nodes/next/', status: 404 })), 3);
+});
+
+test('no verdict exits 3 whatever the cause: a node of the pool not asked, a 4xx where only a 404 or a 5xx is a verdict', () => {
+  const tls = new NetworkError({ method: 'HEAD', url: 'https://n1/binaries/p/', kind: 'tls', reason: 'TLS certificate check failed (X)' });
+  const pooled = new PoolNoVerdictError('whether binaries/p exists', [{ node: 'https://n1/', error: tls }]);
+  assert.equal(exitStatusOf(pooled), 3);
+  assert.match(
+    pooled.message,
+    /could not tell whether binaries\/p exists: a node of the pool could not be asked \(https:\/\/n1\/: TLS certificate check failed \(X\)\)/,
+  );
+  assert.equal(exitStatusOf(new NoVerdictError('whether binaries/p exists', http(400))), 3);
 });
 
 test('an interruption exits 130', () => {
