@@ -6,7 +6,7 @@
 // themselves know binaries not yet in a repo shaman has heard of.
 import type { ChacraClient } from '../client/client.js';
 import { formatRepo, type RepoRef } from '../client/paths.js';
-import { nodeOfRepo, type ShamanClient } from '../client/shaman.js';
+import { nodeOfRepo, nodeUrl, type ShamanClient } from '../client/shaman.js';
 import { HttpError, NetworkError } from '../errors.js';
 import type { ShamanRepo } from '../types.js';
 import type { UploadSummary } from './upload.js';
@@ -76,8 +76,10 @@ export async function chooseWriteNode(shaman: ShamanClient, repo: RepoRef, optio
     const host = new URL(remembered).host;
     if ((await shaman.nodes(signal))[host]?.healthy) return { node: remembered, reason: 'chosen for this build earlier' };
   }
-  const nodes = Object.keys(await shaman.nodes(signal)).length;
-  for (let i = 0; i <= nodes; i++) {
+  const nodes = Object.values(await shaman.nodes(signal));
+  // Each next costs shaman a health check (about 2 s): none is asked for when every healthy node failed already.
+  const left = nodes.some((n) => n.healthy && !exclude.has(nodeUrl(n.host, shaman.nodeScheme)));
+  for (let i = 0; left && i <= nodes.length; i++) {
     const next = await shaman.nextNode(signal);
     if (exclude.has(next)) continue;
     memory?.set(key, next);

@@ -99,6 +99,18 @@ test('ls of a binary shows its metadata, never its bytes', async () => {
   assert.doesNotMatch(r.stdout, /aaaaaaaaaa/);
 });
 
+test('a write that fails over until no node is left names each node and why it failed', async () => {
+  for (const node of pool.nodes) node.faults.add({ method: 'POST', action: { kind: 'reset' } });
+  try {
+    const r = await pooled(['--ca', ca, 'binary', 'create', 'ceph/main/failover/centos/9/x86_64', 'a.rpm']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /every node shaman handed out failed in this run/);
+    for (const node of pool.nodeUrls) assert.match(r.stderr, new RegExp(`${node}/: POST ${node}/binaries/ceph/main/failover/\\S+ failed: the connection was closed by the server`), r.stderr);
+  } finally {
+    for (const node of pool.nodes) node.faults.clear();
+  }
+});
+
 test('a node that cannot be asked leaves "not there" open: 3, naming the node and why', async () => {
   await pool.nodes[1]!.close();
   const absent = await pooled(['--ca', ca, 'exists', 'binaries/ceph/main/nosuch/centos/9/x86_64']);
