@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export const ANSWERS = ['404', '400', '401', '403', '3xx', '5xx', 'html', 'shape', 'empty', 'cut', 'stall', 'refused'] as const;
+export const ANSWERS = ['404', '400', '401', '403', '3xx', '5xx', 'html', 'shape', 'empty', 'cut', 'stall', 'stall-body', 'refused'] as const;
 export type Answer = (typeof ANSWERS)[number];
 
 export interface Misbehaving {
@@ -51,6 +51,12 @@ function answer(kind: Answer, req: IncomingMessage, res: ServerResponse): void {
     }
     case 'stall':
       // Never a byte back: the client's --timeout must end it.
+      return;
+    case 'stall-body':
+      // The headers, then silence where the body should be.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+      if (req.method === 'HEAD') return void res.end();
+      res.flushHeaders();
       return;
     case 'refused':
       throw new Error('a refused connection has no server');
