@@ -4,7 +4,7 @@ const SHAMAN_OPTIONS: OptionName[] = ['shaman', 'insecure', 'ca', 'log', 'json',
 
 export const nodeNext: CommandSpec = {
   path: ['node', 'next'],
-  summary: 'print the chacra node shaman hands out next (one line: its URL); exit 3 when none is healthy',
+  summary: 'print the chacra node shaman hands out next (one line: its URL); exit 3 when none is healthy or the answer is no URL',
   description: [
     'A drop-in for the line Ceph jobs run today:',
     '  chacra_url=$(curl -u "$SHAMAN_API_USER:$SHAMAN_API_KEY" https://shaman.ceph.com/api/nodes/next/)',
