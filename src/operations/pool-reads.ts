@@ -118,7 +118,7 @@ export async function listOnNodes(
   const nodes = await poolNodes(shaman, signal);
   const answers = await Promise.all(nodes.map((node) => asked(node, () => options.clientFor(node).listing<unknown>(root, segments, signal), signal)));
   const failures = answers.filter((a): a is NodeFailure => 'error' in a);
-  if (failures.length) throw new PoolNoVerdictError(`what ${formatApiPath(root, segments)} holds`, failures);
+  if (failures.length) throw new PoolNoVerdictError(`what ${formatApiPath(root, segments)}/ holds`, failures);
   const held = answers.flatMap((a) => ('value' in a && a.value !== undefined ? [{ node: a.node, data: a.value }] : []));
   return held.length ? unionOfListings(held) : undefined;
 }
