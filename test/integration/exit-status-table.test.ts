@@ -24,10 +24,14 @@ interface Row {
   stdin?: string;
 }
 
-/** The common verdict of each kind of answer: a 4xx other than 401/403 is the server's verdict, anything else none. */
+/**
+ * The common verdict of each kind of answer: to a read, a 404 is "not there"
+ * and no other answer a verdict; to a write, a 4xx other than 401/403 is the
+ * server refusing it (1). Every command here reads first, save where it says.
+ */
 const COMMON: Record<Answer, number> = {
   '404': 1,
-  '400': 1,
+  '400': 3,
   '401': 3,
   '403': 3,
   '3xx': 3,
@@ -50,14 +54,15 @@ const ROWS: Row[] = [
   { args: ['ls', '--repos', R] },
   { args: ['ls', `${T}/a.rpm`] },
   // Only a 404 says "does not exist".
-  { args: ['exists', `binaries/${T}`], except: { '400': 3, ...HEAD_200 }, failureStdout: /^(?:binaries\/\S+ does not exist\n)?$/ },
+  { args: ['exists', `binaries/${T}`], except: HEAD_200, failureStdout: /^(?:binaries\/\S+ does not exist\n)?$/ },
   { args: ['binary', 'show', `${T}/a.rpm`] },
   { args: ['search', '--name', 'a.rpm'] },
   // Its verdict is a 2xx (healthy, 0) or a 5xx (not healthy, 1): other answers are not chacra's health.
-  { args: ['health'], except: { '404': 3, '400': 3, '5xx': 1, shape: 0, empty: 0 }, failureStdout: /^(?:|\S+ is not healthy: it answered 502 .*\n)$/ },
+  { args: ['health'], except: { '404': 3, '5xx': 1, shape: 0, empty: 0 }, failureStdout: /^(?:|\S+ is not healthy: it answered 502 .*\n)$/ },
   { args: ['binary', 'create', T, 'a.rpm'], failureStdout: /^(?:FAILED\s.*\n)?0 uploaded, .*\n$/ },
   // A delete is done when the binary is gone: absent already is said on stderr, and exits 0. chacra answers 204 without a body (#88).
-  { args: ['binary', 'delete', `${T}/a.rpm`], except: { '404': 0, shape: 0, empty: 0 } },
+  // (It writes first: a 400 to its DELETE is the server refusing it.)
+  { args: ['binary', 'delete', `${T}/a.rpm`], except: { '404': 0, '400': 1, shape: 0, empty: 0 } },
   { args: ['binary', 'download', `${T}/a.rpm`, '-o', 'out/'], failureStdout: /^(?:FAILED\s.*\n)?0 downloaded, .*\n$/ },
   // It asks with HEAD first whether the project is there.
   { args: ['project', 'create', 'newproj'], except: HEAD_200 },
@@ -71,7 +76,7 @@ const ROWS: Row[] = [
   // A raw repo's file is empty (#80).
   { args: ['repo', 'file', R], except: { empty: 0 } },
   // A URL on stdout only when shaman answered one; any other answer, 3.
-  { args: ['node', 'next'], shaman: true, except: { '404': 3, '400': 3 } },
+  { args: ['node', 'next'], shaman: true, except: { '404': 3 } },
   { args: ['node', 'ls'], shaman: true },
   { args: ['locate', 'ceph'], shaman: true },
 ];

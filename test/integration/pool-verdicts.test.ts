@@ -105,7 +105,8 @@ test('a write that fails over until no node is left names each node and why it f
     const r = await pooled(['--ca', ca, 'binary', 'create', 'ceph/main/failover/centos/9/x86_64', 'a.rpm']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /every node shaman handed out failed in this run/);
-    for (const node of pool.nodeUrls) assert.match(r.stderr, new RegExp(`${node}/: POST ${node}/binaries/ceph/main/failover/\\S+ failed: the connection was closed by the server`), r.stderr);
+    for (const node of pool.nodeUrls)
+      assert.match(r.stderr, new RegExp(`${node}/: POST ${node}/binaries/ceph/main/failover/\\S+ failed: the connection was closed by the server`), r.stderr);
   } finally {
     for (const node of pool.nodes) node.faults.clear();
   }
