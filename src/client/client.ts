@@ -7,7 +7,18 @@ import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
 import type { RetryPolicy } from './retry.js';
 import { headerValue, httpErrorOf } from './http-errors.js';
-import { isRepoDocument, LISTING_WHAT, listingKind, listingProblem, metadataProblem, short, unexpectedAnswer } from './shapes.js';
+import {
+  isEmptyObject,
+  isHtml,
+  isRepoDocument,
+  LISTING_WHAT,
+  listingKind,
+  listingProblem,
+  repoFileProblem,
+  searchProblem,
+  short,
+  unexpectedAnswer,
+} from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
 
@@ -275,11 +286,8 @@ export class ChacraClient {
     const res = await this.transport.json<unknown>({ method: 'GET', path, signal });
     // No key the server knows answers {} (#85).
     if (isEmptyObject(res.data)) return [];
-    if (!Array.isArray(res.data)) throw this.unexpected('GET', path, 'a list of binaries', `${short(res.data)} is not a list`);
-    for (const [i, b] of res.data.entries()) {
-      const problem = metadataProblem(b);
-      if (problem) throw this.unexpected('GET', path, 'a list of binaries', `item ${i}: ${problem}`);
-    }
+    const problem = searchProblem(res.data);
+    if (problem) throw this.unexpected('GET', path, 'a list of binaries', problem);
     return res.data as BinaryMetadata[];
   }
 
@@ -299,29 +307,6 @@ export class ChacraClient {
     if (res.status >= 500) return { healthy: false, status: res.status, message: err.serverMessage };
     throw err;
   }
-}
-
-function isHtml(contentType: string | string[] | undefined): boolean {
-  return /^\s*text\/html/i.test(headerValue(contentType) ?? '');
-}
-
-/** Why a body is not a repo file: an HTML page, or a JSON document. */
-function repoFileProblem(text: string): string | undefined {
-  const start = text.trimStart();
-  if (/^<(?:!doctype|html|head|body)\b/i.test(start)) return 'an HTML page';
-  if (/^[{["]/.test(start)) {
-    try {
-      JSON.parse(text);
-      return 'a JSON document';
-    } catch {
-      // a yum .repo file starts with its [section]
-    }
-  }
-  return undefined;
-}
-
-function isEmptyObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
 export { HttpError };

@@ -4,8 +4,8 @@
 import { HttpError } from '../errors.js';
 import type { ShamanNode, ShamanRepo, ShamanSearch } from '../types.js';
 import { encodePath } from './paths.js';
-import { headerValue, httpErrorOf } from './http-errors.js';
-import { isHttpUrl, isShamanNode, isShamanRepo, short, unexpectedAnswer } from './shapes.js';
+import { httpErrorOf } from './http-errors.js';
+import { isHtml, isHttpUrl, isShamanNode, isShamanRepo, short, unexpectedAnswer } from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
 
@@ -51,7 +51,7 @@ export class ShamanClient {
     const res = await this.transport.send({ method: 'GET', path: 'api/nodes/next/', auth: true, retry: 'unsafe', signal });
     if (res.status === 200) {
       // shaman answers text/plain "https://HOST/" (#9); a page, a cut body or a word is no node to write to.
-      const html = /^\s*text\/html/i.test(headerValue(res.headers['content-type']) ?? '');
+      const html = isHtml(res.headers['content-type']);
       const text = (await res.body.text()).trim().replace(/^"|"$/g, '');
       const url = text.endsWith('/') ? text : `${text}/`;
       if (html || !isHttpUrl(url) || new URL(url).href !== url || new URL(url).pathname !== '/')

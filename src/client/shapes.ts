@@ -4,6 +4,7 @@
 // "[object Object]" or "undefined/..." as a result, or send a request to a
 // path the server never named.
 import { HttpError } from '../errors.js';
+import { headerValue } from './http-errors.js';
 import type { BinaryMetadata, RepoDocument, ShamanNode, ShamanRepo } from '../types.js';
 
 /**
@@ -61,6 +62,16 @@ export function metadataProblem(v: unknown): string | undefined {
   for (const k of ['name', 'project', 'ref', 'sha1', 'distro', 'distro_version', 'arch', 'flavor'] as const) {
     const problem = nameProblem(v[k]);
     if (problem) return `its ${k} is ${problem}`;
+  }
+  return undefined;
+}
+
+/** Why a search answer is not a list of binaries; undefined when it is one. */
+export function searchProblem(data: unknown): string | undefined {
+  if (!Array.isArray(data)) return `${short(data)} is not a list`;
+  for (const [i, b] of data.entries()) {
+    const problem = metadataProblem(b);
+    if (problem) return `item ${i}: ${problem}`;
   }
   return undefined;
 }
@@ -156,4 +167,28 @@ export function short(v: unknown): string {
     text = String(v);
   }
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/** A content type of an HTML page: what a portal or a proxy answers, never chacra's JSON. */
+export function isHtml(contentType: string | string[] | undefined): boolean {
+  return /^\s*text\/html/i.test(headerValue(contentType) ?? '');
+}
+
+/** Why a body is not a repo file: an HTML page, or a JSON document. */
+export function repoFileProblem(text: string): string | undefined {
+  const start = text.trimStart();
+  if (/^<(?:!doctype|html|head|body)\b/i.test(start)) return 'an HTML page';
+  if (/^[{["]/.test(start)) {
+    try {
+      JSON.parse(text);
+      return 'a JSON document';
+    } catch {
+      // a yum .repo file starts with its [section]
+    }
+  }
+  return undefined;
+}
+
+export function isEmptyObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 }
