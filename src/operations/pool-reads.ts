@@ -18,11 +18,21 @@ export interface NodeFailure {
 /** Some node could not be asked, and no node that answered settles the question: no verdict. */
 export class PoolNoVerdictError extends ChacraError {
   readonly failures: readonly NodeFailure[];
+  /** No failures: shaman knows no node, so no node could be asked. */
   constructor(question: string, failures: readonly NodeFailure[]) {
     const reasons = failures.map((f) => `${f.node}: ${reasonOf(f.error)}`).join('; ');
     const tls = failures.some((f) => f.error instanceof NetworkError && f.error.kind === 'tls');
-    super(`could not tell ${question}: ${failures.length === 1 ? 'a node' : `${failures.length} nodes`} of the pool could not be asked (${reasons})`, {
-      hint: tls ? "give the CA bundle that signed the nodes' certificates" : 'the nodes named may hold it: try again when they answer',
+    const why =
+      failures.length === 0
+        ? 'shaman knows no node of the pool'
+        : `${failures.length === 1 ? 'a node' : `${failures.length} nodes`} of the pool could not be asked (${reasons})`;
+    super(`could not tell ${question}: ${why}`, {
+      hint:
+        failures.length === 0
+          ? 'check the shaman url, and that its nodes are registered'
+          : tls
+            ? "give the CA bundle that signed the nodes' certificates"
+            : 'the nodes named may hold it: try again when they answer',
     });
     this.failures = failures;
   }
@@ -91,7 +101,7 @@ export async function findReadNode(
   if (found) return { node: found.node, via: 'the nodes' };
   for (const a of answers) if ('error' in a) failures.set(a.node, a);
   // A node shaman no longer lists, failed above, may hold it as well.
-  if (failures.size) throw new PoolNoVerdictError(`whether ${formatApiPath(root, segments)} exists`, [...failures.values()]);
+  if (failures.size || nodes.length === 0) throw new PoolNoVerdictError(`whether ${formatApiPath(root, segments)} exists`, [...failures.values()]);
   return undefined;
 }
 
@@ -118,7 +128,7 @@ export async function listOnNodes(
   const nodes = await poolNodes(shaman, signal);
   const answers = await Promise.all(nodes.map((node) => asked(node, () => options.clientFor(node).listing<unknown>(root, segments, signal), signal)));
   const failures = answers.filter((a): a is NodeFailure => 'error' in a);
-  if (failures.length) throw new PoolNoVerdictError(`what ${formatApiPath(root, segments)}/ holds`, failures);
+  if (failures.length || nodes.length === 0) throw new PoolNoVerdictError(`what ${formatApiPath(root, segments)}/ holds`, failures);
   const held = answers.flatMap((a) => ('value' in a && a.value !== undefined ? [{ node: a.node, data: a.value }] : []));
   return held.length ? unionOfListings(held) : undefined;
 }

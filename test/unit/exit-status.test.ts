@@ -42,6 +42,10 @@ test('no verdict exits 3 whatever the cause: a node of the pool not asked, a 4xx
     /could not tell whether binaries\/p exists: a node of the pool could not be asked \(https:\/\/n1\/: TLS certificate check failed \(X\)\)/,
   );
   assert.equal(exitStatusOf(new NoVerdictError('whether binaries/p exists', http(400))), 3);
+  // No node to ask is no verdict either: "not there" on no node's word would be vacuous.
+  const empty = new PoolNoVerdictError('whether binaries/p exists', []);
+  assert.equal(exitStatusOf(empty), 3);
+  assert.match(empty.message, /could not tell whether binaries\/p exists: shaman knows no node of the pool/);
 });
 
 test('an interruption exits 130', () => {
