@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { runCli, tempDir, type TempDir, writeFiles } from '../helpers/env.js';
+import { after, before, describe, test } from 'node:test';
+import { runCli, serverFixture, tempDir, type TempDir, writeFiles } from '../helpers/env.js';
 import { ANSWERS, type Answer, type Misbehaving, misbehaving } from '../helpers/misbehaving.js';
 
 const T = 'ceph/main/s1/centos/9/x86_64';
@@ -133,4 +133,29 @@ test('every command, every kind of answer: the exit status of the README table',
       runs.push(run);
     }
   await Promise.all(runs);
+});
+
+describe('a run of many files: what one file meets, and what every file would', () => {
+  const fx = serverFixture();
+  const cli = (args: string[]) =>
+    runCli(['--retries', '0', ...args], { home: fx.home.path, env: { CHACRA_URL: fx.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' } });
+
+  test('a redirect to the file itself stops the run: exit 3, for an upload and a download alike', async () => {
+    writeFiles(fx.home.path, { 'r.rpm': 30 });
+    assert.equal((await cli(['binary', 'create', 'runs/main/s/centos/9/x86_64', 'r.rpm'])).code, 0);
+    fx.server.faults.add({ method: 'GET', path: 'r\\.rpm/$', action: { kind: 'status', status: 302 } });
+    const down = await cli(['binary', 'download', 'runs/main/s/centos/9/x86_64/r.rpm', '-o', 'got/']);
+    assert.equal(down.code, 3, down.stderr);
+    fx.server.faults.add({ method: 'POST', action: { kind: 'status', status: 302 } });
+    writeFiles(fx.home.path, { 'n.rpm': 40 });
+    const up = await cli(['binary', 'create', 'runs/main/s/centos/9/x86_64', 'n.rpm']);
+    assert.equal(up.code, 3, up.stderr);
+  });
+
+  test('a file the server fails (503 after its retries) fails the run, 1: the server was reached and said no to that file', async () => {
+    fx.server.faults.add({ method: 'POST', action: { kind: 'status', status: 503 } });
+    writeFiles(fx.home.path, { 'f.rpm': 50 });
+    const up = await cli(['binary', 'create', 'runs/main/s2/centos/9/x86_64', 'f.rpm']);
+    assert.equal(up.code, 1, up.stderr);
+  });
 });
