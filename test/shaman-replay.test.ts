@@ -151,7 +151,8 @@ function normalise(value: unknown, key?: string): unknown {
   if ((key === 'last_used' || key === 'last_check') && value !== '1970-01-01 00:00:00' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/.test(value))
     return '<timestamp>';
   // Builds carry started and completed too (#85, #87), in the same form.
-  if ((key === 'modified' || key === 'started' || key === 'completed') && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/.test(value)) return '<timestamp+00:00>';
+  if ((key === 'modified' || key === 'started' || key === 'completed') && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/.test(value))
+    return '<timestamp+00:00>';
   return toRecorded(value);
 }
 

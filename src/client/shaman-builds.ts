@@ -128,6 +128,11 @@ export const buildsApi = {
     const data = await transport.jsonOrMissing<unknown>({ method: 'GET', path, signal });
     if (data === undefined) return undefined;
     if (!Array.isArray(data) || !data.every(isShamanBuild)) throw unexpected(transport, path, 'something other than a list of build objects');
-    return data.map((b) => ({ ...b, project: isString(b.project) ? b.project : project, flavor: isString(b.flavor) ? b.flavor : 'default', extra: b.extra ?? {} }));
+    return data.map((b) => ({
+      ...b,
+      project: isString(b.project) ? b.project : project,
+      flavor: isString(b.flavor) ? b.flavor : 'default',
+      extra: b.extra ?? {},
+    }));
   },
 };

@@ -29,7 +29,7 @@ export interface BuildWaitOptions {
   intervalMs: number;
   signal?: AbortSignal | undefined;
   /** A client of a node's API root, to ask whether a record's repo is there. */
-  clientFor: (node: string) => ChacraClient;
+  clientFor: (node: string) => ChacraClient | Promise<ChacraClient>;
   /** After each look that found a platform missing. */
   onMissing?: (missing: MissingPlatform[]) => void;
 }
@@ -100,7 +100,10 @@ export async function findBuilds(
     const missing = platforms.flatMap((platform, i) => (counted[i]!.length ? [] : [{ platform, reason: probe.reasonFor(lists[i]!) }]));
     if (missing.length) return { missing };
     const sha1s = new Set(counted.flat().map((r) => r.sha1));
-    return { found: { sha1: sha1s.size === 1 ? [...sha1s][0] : undefined, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })) }, missing: [] };
+    return {
+      found: { sha1: sha1s.size === 1 ? [...sha1s][0] : undefined, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })) },
+      missing: [],
+    };
   }
   // shaman's own "latest": the sha1 whose repos changed status last, among those every platform has.
   const newestOf = new Map<string, string>();
@@ -109,7 +112,8 @@ export async function findBuilds(
   everywhere.sort((a, b) => (newestOf.get(b)! < newestOf.get(a)! ? -1 : 1));
   for (const sha1 of everywhere) {
     const counted = await Promise.all(lists.map((list) => probe.filter(list.filter((r) => r.sha1 === sha1))));
-    if (counted.every((c) => c.length > 0)) return { found: { sha1, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })) }, missing: [] };
+    if (counted.every((c) => c.length > 0))
+      return { found: { sha1, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })) }, missing: [] };
   }
   const counted = await Promise.all(lists.map((list) => probe.filter(list)));
   const missing = platforms.flatMap((platform, i) => (counted[i]!.length ? [] : [{ platform, reason: probe.reasonFor(lists[i]!) }]));
@@ -151,12 +155,33 @@ async function recordsOf(
     .sort((a, b) => (a.modified < b.modified ? 1 : a.modified > b.modified ? -1 : 0));
 }
 
+/**
+ * Where a record's repo document is: its node's API root (what comes before
+ * repos/ in chacra_url: chacra may be served below a path) and the segments
+ * below repos/. undefined when chacra_url is not a chacra repo URL.
+ */
+export function repoLocation(r: Pick<ShamanRepo, 'chacra_url'>): { node: string; segments: string[] } | undefined {
+  try {
+    const url = new URL(r.chacra_url);
+    const at = url.pathname.indexOf('/repos/');
+    if (at < 0) return undefined;
+    const segments = url.pathname
+      .slice(at + '/repos/'.length)
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s));
+    return { node: `${url.origin}${url.pathname.slice(0, at)}/`, segments };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a record's repo answers on its node (its chacra_url), asked once per look. */
 class RepoProbe {
   private readonly answers = new Map<string, Promise<true | string>>();
 
   constructor(
-    private readonly clientFor: (node: string) => ChacraClient,
+    private readonly clientFor: BuildWaitOptions['clientFor'],
     private readonly signal: AbortSignal | undefined,
   ) {}
 
@@ -188,24 +213,11 @@ class RepoProbe {
   }
 
   private async check(r: ShamanRepo): Promise<true | string> {
-    let node: string;
-    let segments: string[];
+    const where = repoLocation(r);
+    if (!where) return 'not a chacra repo URL';
     try {
-      // The node's API root is what comes before repos/: chacra may be served below a path.
-      const url = new URL(r.chacra_url);
-      const at = url.pathname.indexOf('/repos/');
-      if (at < 0) return 'not a chacra repo URL';
-      node = `${url.origin}${url.pathname.slice(0, at)}/`;
-      segments = url.pathname
-        .slice(at + '/repos/'.length)
-        .split('/')
-        .filter(Boolean)
-        .map((s) => decodeURIComponent(s));
-    } catch {
-      return 'not a URL';
-    }
-    try {
-      return (await this.clientFor(node).exists('repos', segments, this.signal)) ? true : 'its node has no such repo (404)';
+      const client = await this.clientFor(where.node);
+      return (await client.exists('repos', where.segments, this.signal)) ? true : 'its node has no such repo (404)';
     } catch (err) {
       if (this.signal?.aborted) throw err;
       return (err as Error).message;

@@ -62,8 +62,7 @@ export class BuildBook {
       distroArch: b.distro_arch ?? null,
     };
     const samePlatform = (r: BuildRecord) => r.project === project && SAME_PLATFORM.every((k) => r[k] === data[k]);
-    const build =
-      this.builds.find((r) => samePlatform(r) && r.status === 'queued') ?? this.builds.find((r) => samePlatform(r) && r.url === data.url);
+    const build = this.builds.find((r) => samePlatform(r) && r.status === 'queued') ?? this.builds.find((r) => samePlatform(r) && r.url === data.url);
     const now = nowMicros();
     const completed = data.status === 'completed' ? now : undefined;
     if (build) Object.assign(build, data, { modified: now }, completed === undefined ? {} : { completed });
