@@ -1,6 +1,7 @@
 import { parseProjectName } from '../../client/paths.js';
 import { ExitCode, HttpError, NetworkError } from '../../errors.js';
 import { apiPath, createProject, pathExists } from '../../operations/simple.js';
+import { resolveLatestPath } from '../latest.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
@@ -20,12 +21,17 @@ export async function runExists({ args }: Invocation, ctx: Context): Promise<num
   let found: boolean;
   try {
     // With the pool, the node that holds the path answers; none holding it is "does not exist".
-    const { root, segments } = apiPath(path);
-    const client = await readClient(ctx, root, segments).catch((err: unknown) => {
-      if (err instanceof NotInPoolError) return undefined;
-      throw err;
-    });
-    found = client !== undefined && (await pathExists(client, path, ctx.signal));
+    // With the pool, "latest" is the newest ready repo's sha1 (cli/latest.ts); none ready: it does not exist.
+    const resolved = await resolveLatestPath(ctx, path);
+    const { root, segments } = apiPath(resolved ?? path);
+    const client =
+      resolved === undefined
+        ? undefined
+        : await readClient(ctx, root, segments).catch((err: unknown) => {
+            if (err instanceof NotInPoolError) return undefined;
+            throw err;
+          });
+    found = client !== undefined && (await pathExists(client, resolved ?? path, ctx.signal));
   } catch (err) {
     if (err instanceof HttpError || err instanceof NetworkError) {
       ctx.logger.error(`could not tell whether ${path} exists`);
