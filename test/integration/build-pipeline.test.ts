@@ -302,3 +302,59 @@ describe('locate --wait and latest', { concurrency: false }, () => {
     assert.match(none.stderr, /no ready repo for wt\/main\/latest\/rocky\/10/);
   });
 });
+
+describe('a shaman that answers something else', { concurrency: false }, () => {
+  /** A server answering each path with the given status and body. */
+  async function fakeShaman(answers: Record<string, [number, string]>): Promise<{ url: string; close(): Promise<void> }> {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      const [code, body] = answers[(req.url ?? '').split('?')[0]!] ?? [404, 'nothing here'];
+      res.writeHead(code, { 'content-type': body.startsWith('<') ? 'text/html' : 'application/json' });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
+    };
+  }
+
+  test('build ls of answers of the wrong shape: no verdict, exit 3, nothing printed', async () => {
+    const fake = await fakeShaman({
+      '/api/builds/p/': [200, '{"main": 1}'],
+      '/api/builds/p/main/': [200, '[1, 2]'],
+      '/api/builds/p/main/abc/': [200, '[{"status": "started"}]'],
+      '/api/builds/': [200, '["p"]'],
+    });
+    try {
+      for (const path of ['p', 'p/main', 'p/main/abc', '']) {
+        const r = status(await cli(['build', 'ls', ...(path ? [path] : [])], { env: { CHACRA_SHAMAN_URL: fake.url } }), 3);
+        assert.equal(r.stdout, '', path);
+        assert.match(r.stderr, /not shaman's builds API/, path);
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test("a report shaman fails on (its 500 page) exits 3 with shaman's words", async () => {
+    const page = '<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>';
+    const fake = await fakeShaman({ '/api/builds/p/': [500, page] });
+    try {
+      const r = status(
+        await cli(['build', 'update', 'failed', 'p/main/abc/centos/9/x86_64', '--build-url', JOB, '--retries', '0'], { env: { CHACRA_SHAMAN_URL: fake.url } }),
+        3,
+      );
+      assert.match(r.stderr, /shaman did not record the build: POST \S+\/api\/builds\/p\/ answered 500/);
+      assert.equal(r.stdout, '');
+    } finally {
+      await fake.close();
+    }
+  });
+});
