@@ -26,6 +26,7 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
   const project = args[0]!;
   const shaman = await ctx.shaman({ needsCredentials: false });
   const clientFor = await nodeClients(ctx);
+  let said = '';
   const options: BuildWaitOptions = {
     project,
     ref: values.ref,
@@ -39,7 +40,12 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
     intervalMs: values.interval ?? 5000,
     signal: ctx.signal,
     clientFor,
-    onMissing: (missing) => ctx.logger.info(`waiting for ${missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`),
+    // Said when what is missing changes, not at every look: a wait of an hour at 1m is not 60 lines.
+    onMissing: (missing) => {
+      const text = `waiting for ${missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`;
+      if (text !== said) ctx.logger.info(text);
+      said = text;
+    },
   };
   let result: BuildWaitResult;
   if (values.wait === true) result = await waitForBuilds(shaman, options);
