@@ -73,7 +73,7 @@ function unexpected(transport: Transport, path: string, what: string): Unexpecte
       method: 'GET',
       url: `${transport.baseUrl}${path}`,
       status: 200,
-      hint: "check that --shaman names shaman's root (such as https://shaman.ceph.com/), not a page in front of it",
+      hint: "check that the url is shaman's root (such as https://shaman.ceph.com/), not a page in front of it",
     },
     `GET ${transport.baseUrl}${path} answered 200 with ${what}, not shaman's builds API`,
   );

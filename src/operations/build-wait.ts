@@ -62,7 +62,7 @@ export class BuildWaitTimeout extends ChacraError {
       `${missing.length === 1 ? 'a platform is' : `${missing.length} platforms are`} still missing after ${formatSeconds(timeoutMs)}: ${missing
         .map((m) => `${m.platform} (${m.reason})`)
         .join('; ')}`,
-      { hint: 'wait longer (--timeout), or look at the builds: chacractl build ls PROJECT/REF/SHA1' },
+      { hint: "wait longer, or look at shaman's builds of the sha1: which platforms started, failed or never ran" },
     );
   }
 }

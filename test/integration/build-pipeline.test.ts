@@ -217,6 +217,12 @@ describe('locate --wait and latest', { concurrency: false }, () => {
     assert.equal(last.length, 1, r.stderr);
     assert.match(last[0]!, /rocky\/10\/x86_64 \(no matching repo\)/);
     assert.ok(!last[0]!.includes('centos/9'), last[0]);
+    assert.match(r.stderr, /hint: wait longer \(--timeout\)/);
+    const json = status(
+      await cli(['--json', 'locate', 'wt', '--sha1', A, '--distros', 'centos/9/x86_64,rocky/10/x86_64', '--ready', '--wait', '--timeout', '0']),
+      1,
+    );
+    assert.deepEqual(JSON.parse(json.stdout), { sha1: null, platforms: [], missing: [{ platform: 'rocky/10/x86_64', reason: 'no matching repo' }] });
   });
 
   test('--sha1 latest over two platforms names one sha1 both have, never a newer one only one has or one whose repo is gone', async () => {

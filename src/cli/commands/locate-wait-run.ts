@@ -3,7 +3,15 @@
 // build_container's search loop, the `curl --fail -L .../repo; sleep 30`
 // loops and wait_for_shaman_sha1.py.
 import { ExitCode } from '../../errors.js';
-import { findBuilds, repoLocation, waitForBuilds, type BuildWaitOptions, type BuildWaitResult } from '../../operations/build-wait.js';
+import {
+  BuildWaitTimeout,
+  findBuilds,
+  repoLocation,
+  waitForBuilds,
+  type BuildWaitOptions,
+  type BuildWaitResult,
+  type MissingPlatform,
+} from '../../operations/build-wait.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
 
@@ -48,13 +56,24 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
     },
   };
   let result: BuildWaitResult;
-  if (values.wait === true) result = await waitForBuilds(shaman, options);
-  else {
+  const missed = (missing: MissingPlatform[]) => {
+    if (ctx.json) ctx.printJson({ sha1: null, platforms: [], missing });
+    return ExitCode.failed;
+  };
+  if (values.wait === true) {
+    try {
+      result = await waitForBuilds(shaman, options);
+    } catch (err) {
+      if (!(err instanceof BuildWaitTimeout)) throw err;
+      ctx.logger.error(err.message);
+      ctx.logger.error(`hint: wait longer (--timeout), or look at the builds: chacractl build ls ${project}/REF/SHA1`);
+      return missed(err.missing);
+    }
+  } else {
     const look = await findBuilds(shaman, options);
     if (!look.found) {
       ctx.logger.error(`no repo of ${project} counts for ${look.missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`);
-      if (ctx.json) ctx.printJson({ sha1: null, platforms: [], missing: look.missing });
-      return ExitCode.failed;
+      return missed(look.missing);
     }
     result = look.found;
   }
