@@ -1,6 +1,5 @@
-import { type CommandSpec, lazyRun, type OptionName } from '../grammar.js';
-
-const SHAMAN_OPTIONS: OptionName[] = ['shaman', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];
+import { type CommandSpec, lazyRun } from '../grammar.js';
+import { SHAMAN_OPTIONS } from './node.js';
 
 export const buildUpdate: CommandSpec = {
   path: ['build', 'update'],

@@ -1,6 +1,6 @@
 import { type CommandSpec, lazyRun, type OptionName } from '../grammar.js';
 
-const SHAMAN_OPTIONS: OptionName[] = ['shaman', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];
+export const SHAMAN_OPTIONS: OptionName[] = ['shaman', 'insecure', 'ca', 'log', 'json', 'quiet', 'timeout', 'retries', 'retry-delay', 'help', 'version'];
 
 export const nodeNext: CommandSpec = {
   path: ['node', 'next'],
