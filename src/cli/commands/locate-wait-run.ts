@@ -3,15 +3,7 @@
 // build_container's search loop, the `curl --fail -L .../repo; sleep 30`
 // loops and wait_for_shaman_sha1.py.
 import { ExitCode } from '../../errors.js';
-import {
-  BuildWaitTimeout,
-  findBuilds,
-  repoLocation,
-  waitForBuilds,
-  type BuildWaitOptions,
-  type BuildWaitResult,
-  type MissingPlatform,
-} from '../../operations/build-wait.js';
+import { BuildWaitTimeout, findBuilds, repoLocation, waitForBuilds, type BuildWaitOptions, type BuildWaitResult } from '../../operations/build-wait.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
 
@@ -56,8 +48,9 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
     },
   };
   let result: BuildWaitResult;
-  const missed = (missing: MissingPlatform[]) => {
-    if (ctx.json) ctx.printJson({ sha1: null, platforms: [], missing });
+  // --json is a list of records, as locate's without --wait: none when a platform is missing.
+  const missed = () => {
+    if (ctx.json) ctx.printJson([]);
     return ExitCode.failed;
   };
   if (values.wait === true) {
@@ -67,22 +60,21 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
       if (!(err instanceof BuildWaitTimeout)) throw err;
       ctx.logger.error(err.message);
       ctx.logger.error(`hint: wait longer (--timeout), or look at the builds: chacractl build ls ${project}/REF/SHA1`);
-      return missed(err.missing);
+      return missed();
     }
   } else {
     const look = await findBuilds(shaman, options);
     if (!look.found) {
       ctx.logger.error(`no repo of ${project} counts for ${look.missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`);
-      return missed(look.missing);
+      return missed();
     }
     result = look.found;
   }
-  const rows = result.platforms.map((p) => ({ platform: p.platform, repos: p.repos.map((r) => ({ node: repoLocation(r)?.node ?? null, ...r })) }));
-  if (ctx.json) ctx.printJson({ sha1: result.sha1 ?? null, platforms: rows });
+  // Each record with the platform it counts for and its node; every platform's, in the order of --distros.
+  const rows = result.platforms.flatMap((p) => p.repos.map((r) => ({ platform: p.platform, node: repoLocation(r)?.node ?? null, ...r })));
+  if (ctx.json) ctx.printJson(rows);
   // -q: only the sha1, for SHA1=$(chacractl locate ... --sha1 latest --wait -q).
-  else if (ctx.quiet) ctx.print(result.sha1 ?? [...new Set(rows.flatMap((p) => p.repos.map((r) => r.sha1)))].join('\n'));
-  else
-    for (const p of rows)
-      for (const r of p.repos) ctx.print(`${p.platform}  ${r.sha1}  ${r.status}  ${r.archs.join(',') || '-'}  ${r.modified.slice(0, 19)}  ${r.node}  ${r.url}`);
+  else if (ctx.quiet) ctx.print(result.sha1 ?? [...new Set(rows.map((r) => r.sha1))].join('\n'));
+  else for (const r of rows) ctx.print(`${r.platform}  ${r.sha1}  ${r.status}  ${r.archs.join(',') || '-'}  ${r.modified.slice(0, 19)}  ${r.node}  ${r.url}`);
   return ExitCode.ok;
 }
