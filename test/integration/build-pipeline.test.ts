@@ -367,3 +367,36 @@ describe('a shaman that answers something else', { concurrency: false }, () => {
     }
   });
 });
+
+test("the builds API's edges, as the real shaman answers them (curl on the real pool): redirects, 405, 404, 500", async () => {
+  const P = 'bldedges';
+  const S = sha('9');
+  const post = await request(`${pool.shamanUrl}/api/builds/${P}/`, {
+    method: 'POST',
+    headers: { authorization: SHAMAN, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: 'u', ref: 'main', sha1: S, status: 'started' }),
+  });
+  await post.body.dump();
+  assert.equal(post.statusCode, 200);
+  const cases: [string, string, number, string?][] = [
+    ['GET', `/api/builds/${P}/main/${S}`, 302, `/api/builds/${P}/main/${S}/`],
+    ['GET', `/api/builds/${P}/main`, 302, `/api/builds/${P}/main/`],
+    ['POST', `/api/builds/${P}/main/`, 405],
+    ['GET', `/api/builds/${P}/main/${S}/x/`, 404],
+    ['DELETE', `/api/builds/${P}/`, 405],
+    ['POST', `/api/builds/${P}`, 500],
+    ['GET', '/api/builds/nope/main/', 404],
+    ['POST', '/api/builds/nope/main/', 500],
+    ['PUT', '/api/builds/', 200],
+  ];
+  for (const [method, path, code, location] of cases) {
+    const res = await request(pool.shamanUrl + path, {
+      method: method as 'GET',
+      headers: { authorization: SHAMAN, 'content-type': 'application/json' },
+      body: method === 'GET' ? undefined : '{}',
+    });
+    await res.body.dump();
+    assert.equal(res.statusCode, code, `${method} ${path}`);
+    if (location) assert.equal(res.headers.location, pool.shamanUrl + location, `${method} ${path}`);
+  }
+});
