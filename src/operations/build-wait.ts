@@ -115,15 +115,13 @@ export async function findBuilds(
     if (counted.every((c) => c.length > 0))
       return { found: { sha1, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })) }, missing: [] };
   }
-  const counted = await Promise.all(lists.map((list) => probe.filter(list)));
-  const missing = platforms.flatMap((platform, i) => (counted[i]!.length ? [] : [{ platform, reason: probe.reasonFor(lists[i]!) }]));
+  // Why not: a platform without a repo that answers (asked newest first, up to the first that does: a
+  // ref's whole history is not probed), else each platform's newest sha1, none of them on every platform.
+  const newest = await Promise.all(lists.map((list) => probe.first(list)));
+  const missing = platforms.flatMap((platform, i) => (newest[i] ? [] : [{ platform, reason: probe.reasonFor(lists[i]!) }]));
   if (missing.length) return { missing };
-  // Each platform has repos, but of different sha1s: say which, none is picked.
   return {
-    missing: platforms.map((platform, i) => ({
-      platform,
-      reason: `no sha1 that every platform has; here: ${[...new Set(counted[i]!.map((r) => r.sha1.slice(0, 12)))].join(', ')}`,
-    })),
+    missing: platforms.map((platform, i) => ({ platform, reason: `no sha1 that every platform has; the newest here: ${newest[i]!.sha1}` })),
   };
 }
 
@@ -184,6 +182,12 @@ class RepoProbe {
     private readonly clientFor: BuildWaitOptions['clientFor'],
     private readonly signal: AbortSignal | undefined,
   ) {}
+
+  /** The first of `records` whose repo answers, asked one after another. */
+  async first(records: ShamanRepo[]): Promise<ShamanRepo | undefined> {
+    for (const r of records) if ((await this.ask(r)) === true) return r;
+    return undefined;
+  }
 
   async filter(records: ShamanRepo[]): Promise<ShamanRepo[]> {
     const answers = await Promise.all(records.map((r) => this.ask(r)));

@@ -128,7 +128,7 @@ test('latest: the newest sha1 that every platform has with a repo that answers; 
   assert.equal(none.found, undefined);
   assert.deepEqual(
     none.missing.map((m) => m.reason),
-    ['no sha1 that every platform has; here: b', 'no sha1 that every platform has; here: c'],
+    ['no sha1 that every platform has; the newest here: b', 'no sha1 that every platform has; the newest here: c'],
   );
 });
 

@@ -1,13 +1,11 @@
 // The build pipeline's talk with shaman: reporting a build's state, listing
 // the builds, and waiting for a build on every platform (locate --wait).
 import { splitUrlPart } from '../../client/paths.js';
-import type { ShamanBuild } from '../../client/shaman-builds.js';
+import { BUILD_STATES, type ShamanBuild } from '../../client/shaman-builds.js';
 import { ExitCode, HttpError, UsageError } from '../../errors.js';
 import { jenkinsExtra, parseBuildTarget, reportBuild } from '../../operations/build-report.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
-
-const STATES = ['queued', 'started', 'completed', 'failed'];
 
 /** --extra KEY=VALUE, in order: a later key wins. */
 function extraOf(texts: readonly string[]): Record<string, string> {
@@ -22,7 +20,7 @@ function extraOf(texts: readonly string[]): Record<string, string> {
 
 export async function runBuildUpdate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const state = args[0]!;
-  if (!STATES.includes(state)) throw new UsageError(`unknown build state ${JSON.stringify(state)}`, { hint: `one of ${STATES.join(', ')}` });
+  if (!(BUILD_STATES as readonly string[]).includes(state)) throw new UsageError(`unknown build state ${JSON.stringify(state)}`, { hint: `one of ${BUILD_STATES.join(', ')}` });
   const target = parseBuildTarget(args[1]!);
   const buildUrl = values['build-url'] ?? (ctx.io.env.BUILD_URL || undefined);
   if (buildUrl === undefined)
