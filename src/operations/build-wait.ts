@@ -76,14 +76,31 @@ const ANY = '*';
 /** Waits until every platform has a counting repo; BuildWaitTimeout naming those still missing at the deadline. */
 export async function waitForBuilds(shaman: ShamanClient, options: BuildWaitOptions): Promise<BuildWaitResult> {
   const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    const look = await findBuilds(shaman, options);
-    if (look.found) return look.found;
-    options.onMissing?.(look.missing);
-    const left = deadline - Date.now();
-    if (left <= 0) throw new BuildWaitTimeout(look.missing, options.timeoutMs);
-    await sleep(Math.min(options.intervalMs, left), options.signal);
+  // The deadline holds inside a look too: a node or shaman that stops answering does not stretch the wait.
+  const expired = new AbortController();
+  // 0 is one look, never cut.
+  const timer = options.timeoutMs > 0 ? setTimeout(() => expired.abort(), options.timeoutMs) : undefined;
+  const signal = options.signal ? AbortSignal.any([options.signal, expired.signal]) : expired.signal;
+  let missing: MissingPlatform[] = (options.distros?.length ? options.distros : [ANY]).map((platform) => ({
+    platform,
+    reason: 'no answer before the deadline: shaman or a node stayed silent',
+  }));
+  try {
+    for (;;) {
+      const look = await findBuilds(shaman, { ...options, signal });
+      if (look.found) return look.found;
+      missing = look.missing;
+      options.onMissing?.(missing);
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await sleep(Math.min(options.intervalMs, left), signal);
+    }
+  } catch (err) {
+    if (!expired.signal.aborted || options.signal?.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
   }
+  throw new BuildWaitTimeout(missing, options.timeoutMs);
 }
 
 /** One look: the counting repos of every platform, or which platforms are missing and why. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { request } from 'undici';
-import { ADMIN, built, cli, JOB, sha, staleRecord, status, upload, usePool, waiting } from '../helpers/build-pool.js';
+import { ADMIN, built, cli, JOB, SHAMAN, sha, staleRecord, status, upload, usePool, waiting } from '../helpers/build-pool.js';
 
 const fixture = usePool();
 
@@ -94,6 +94,42 @@ describe('locate --wait and latest', { concurrency: false }, () => {
       r.stderr,
       /centos\/9 \(1 record whose repo does not answer, such as http:\/\/\S+\/repos\/wt\/main\/d{40}\/centos\/9\/flavors\/default\/: its node has no such repo \(404\)\)/,
     );
+  });
+
+  test('the timeout holds when the node of a record never answers', async () => {
+    const { createServer } = await import('node:net');
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as { port: number };
+    try {
+      const F = sha('7');
+      const res = await request(`${fixture.pool.shamanUrl}/api/repos/wt/`, {
+        method: 'POST',
+        headers: { authorization: SHAMAN, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          ref: 'main',
+          sha1: F,
+          distro: 'centos',
+          distro_version: '9',
+          flavor: 'default',
+          archs: ['x86_64'],
+          status: 'ready',
+          extra: {},
+          chacra_url: `http://127.0.0.1:${port}/repos/wt/main/${F}/centos/9/flavors/default/`,
+          url: `http://127.0.0.1:${port}/r/wt/main/${F}/centos/9/flavors/default/`,
+        }),
+      });
+      await res.body.dump();
+      assert.equal(res.statusCode, 200);
+      // Without the deadline inside a look, the probe would wait 4 tries of 30 s and the run be killed.
+      const r = status(await cli(['locate', 'wt', '--sha1', F, '--distros', 'centos/9', '--wait', '--interval', '100ms', '--timeout', '1s']), 1);
+      assert.match(r.stderr, /still missing after 1 s: centos\/9 \(no answer before the deadline/);
+      assert.ok(sockets.size > 0, 'the silent node was asked');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   test('several records of one platform are all listed: the same build on both nodes', async () => {

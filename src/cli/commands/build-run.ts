@@ -20,7 +20,8 @@ function extraOf(texts: readonly string[]): Record<string, string> {
 
 export async function runBuildUpdate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const state = args[0]!;
-  if (!(BUILD_STATES as readonly string[]).includes(state)) throw new UsageError(`unknown build state ${JSON.stringify(state)}`, { hint: `one of ${BUILD_STATES.join(', ')}` });
+  if (!(BUILD_STATES as readonly string[]).includes(state))
+    throw new UsageError(`unknown build state ${JSON.stringify(state)}`, { hint: `one of ${BUILD_STATES.join(', ')}` });
   const target = parseBuildTarget(args[1]!);
   const buildUrl = values['build-url'] ?? (ctx.io.env.BUILD_URL || undefined);
   if (buildUrl === undefined)
