@@ -71,6 +71,10 @@ describe('build update and build ls', { concurrency: false }, () => {
     assert.match(bad.stderr, /401/);
     assert.match(bad.stderr, /SHAMAN_API_KEY/);
     assert.ok(!bad.stderr.includes('wrong'), 'the key is never printed');
+    const badJson = status(await cli(['--json', 'build', 'update', 'started', `${target}/centos/9/s390x`], { env: { ...env, SHAMAN_API_KEY: 'wrong' } }), 3);
+    const doc = JSON.parse(badJson.stdout) as { sent: { status: string }; answer: unknown; error: { status: number; message: string } };
+    assert.deepEqual([doc.sent.status, doc.answer, doc.error.status], ['started', null, 401]);
+    assert.match(doc.error.message, /401 Unauthorized/);
     const noUrl = status(await cli(['build', 'update', 'started', `${target}/centos/9/s390x`]), 2);
     assert.match(noUrl.stderr, /build url/);
     status(await cli(['build', 'update', 'finished', `${target}/centos/9/s390x`], { env }), 2);

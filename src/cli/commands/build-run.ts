@@ -3,7 +3,7 @@
 import { splitUrlPart } from '../../client/paths.js';
 import { BUILD_STATES, type ShamanBuild } from '../../client/shaman-builds.js';
 import { ExitCode, HttpError, UsageError } from '../../errors.js';
-import { jenkinsExtra, parseBuildTarget, reportBuild } from '../../operations/build-report.js';
+import { buildReportOf, jenkinsExtra, parseBuildTarget, reportBuild } from '../../operations/build-report.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
 
@@ -45,6 +45,8 @@ export async function runBuildUpdate({ args, values }: Invocation, ctx: Context)
     ctx.logger.error(
       `hint: ${err.status === 401 || err.status === 403 ? "check shaman's user and key (SHAMAN_API_USER, SHAMAN_API_KEY, or shaman_user and shaman_key in the config file)" : (err.hint ?? "see shaman's log")}`,
     );
+    // --json: still one document, the body that was not recorded and shaman's words.
+    if (ctx.json) ctx.printJson({ sent: buildReportOf(input), answer: null, error: { status: err.status, message: err.serverMessage ?? err.message } });
     return ExitCode.unreachable;
   }
   if (ctx.json) ctx.printJson(result);
