@@ -20,8 +20,8 @@ export async function runExists({ args }: Invocation, ctx: Context): Promise<num
   const path = args[0]!;
   let found: boolean;
   try {
-    // With the pool, the node that holds the path answers; none holding it is "does not exist".
-    // With the pool, "latest" is the newest ready repo's sha1 (cli/latest.ts); none ready: it does not exist.
+    // With the pool, the node that holds the path answers; none holding it is "does not exist". A sha1
+    // "latest" is the newest ready repo's that answers (cli/latest.ts); none: it does not exist.
     const resolved = await resolveLatestPath(ctx, path);
     const { root, segments } = apiPath(resolved ?? path);
     const client =
