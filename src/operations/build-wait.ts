@@ -35,7 +35,7 @@ export interface BuildWaitOptions {
 }
 
 export interface PlatformRepos {
-  /** As given in distros, or "*" when none was. */
+  /** As given in distros, or "any platform" when none was. */
   platform: string;
   /** Every counting record of the platform (of the chosen sha1), newest first. */
   repos: ShamanRepo[];
@@ -71,7 +71,8 @@ function formatSeconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
-const ANY = '*';
+// The one platform of a wait without --distros: any repo of the project counts.
+const ANY = 'any platform';
 
 /** Waits until every platform has a counting repo; BuildWaitTimeout naming those still missing at the deadline. */
 export async function waitForBuilds(shaman: ShamanClient, options: BuildWaitOptions): Promise<BuildWaitResult> {

@@ -59,7 +59,8 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
     } catch (err) {
       if (!(err instanceof BuildWaitTimeout)) throw err;
       ctx.logger.error(err.message);
-      ctx.logger.error(`hint: wait longer (--timeout), or look at the builds: chacractl build ls ${project}/REF/SHA1`);
+      const builds = `${project}/${values.ref ?? 'REF'}/${values.sha1 && values.sha1 !== 'latest' ? values.sha1 : 'SHA1'}`;
+      ctx.logger.error(`hint: wait longer (--timeout), or look at the builds: chacractl build ls ${builds}`);
       return missed();
     }
   } else {
