@@ -6,6 +6,7 @@ import { binaryCreate, binaryDelete } from './commands/binary.js';
 import { exists, projectCreate } from './commands/misc.js';
 import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
 import { locate, nodeLs, nodeNext } from './commands/node.js';
+import { buildLs, buildUpdate } from './commands/build.js';
 import { serve } from './commands/serve.js';
 import { binaryShow, health, ls, search } from './commands/browse.js';
 import { completionCommand } from './commands/completion.js';
@@ -85,6 +86,10 @@ const OPTIONS: OptionTable = {
   },
   'shaman-user': { kind: 'string', value: 'USER', description: "with --pool: the user of shaman and of the nodes' callbacks (default shaman)" },
   'shaman-key': { kind: 'string', value: 'KEY', description: 'with --pool: the key of --shaman-user (default shamankey)' },
+  'build-url': { kind: 'url', value: 'URL', description: "the Jenkins build's url (else BUILD_URL)" },
+  'log-url': { kind: 'url', value: 'URL', description: "the build's log (default: the build url + /consoleFull)" },
+  extra: { kind: 'string', multiple: true, value: 'KEY=VALUE', description: "one more field of the build's extra (repeatable)" },
+  'build-version': { kind: 'string', value: 'VERSION', description: 'the version being built, extra.version (also spelled --version here)' },
 };
 
 const GLOBAL_OPTIONS: OptionName[] = [
@@ -130,6 +135,8 @@ export const grammar: Grammar = new Grammar(
     nodeNext,
     nodeLs,
     locate,
+    buildUpdate,
+    buildLs,
     serve,
   ],
   OPTIONS,

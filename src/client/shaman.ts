@@ -5,6 +5,7 @@ import { HttpError } from '../errors.js';
 import type { ShamanNode, ShamanRepo, ShamanSearch } from '../types.js';
 import { encodePath } from './paths.js';
 import { httpErrorOf } from './http-errors.js';
+import { buildsApi, type BuildReport, type ShamanBuild } from './shaman-builds.js';
 import { isHtml, isHttpUrl, isShamanNode, isShamanRepo, short, unexpectedAnswer } from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
@@ -39,6 +40,31 @@ export class ShamanClient {
 
   close(): Promise<void> {
     return this.transport.close();
+  }
+
+  /** Reports a build's state (POST /api/builds/PROJECT/, with credentials): see shaman-builds.ts. */
+  reportBuild(project: string, report: BuildReport, signal?: AbortSignal): Promise<unknown> {
+    return buildsApi.report(this.transport, project, report, signal);
+  }
+
+  /** Every project, with the refs it has builds of. */
+  buildProjects(signal?: AbortSignal): Promise<Record<string, string[]>> {
+    return buildsApi.projects(this.transport, signal);
+  }
+
+  /** The refs of a project with builds; undefined for a project shaman does not know. */
+  buildRefs(project: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    return buildsApi.refs(this.transport, project, signal);
+  }
+
+  /** The sha1s of a ref with builds; undefined for a project shaman does not know. */
+  buildSha1s(project: string, ref: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    return buildsApi.sha1s(this.transport, project, ref, signal);
+  }
+
+  /** The builds of a sha1, newest change first; undefined for a project shaman does not know. */
+  builds(project: string, ref: string, sha1: string, signal?: AbortSignal): Promise<ShamanBuild[] | undefined> {
+    return buildsApi.builds(this.transport, project, ref, sha1, signal);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { parseProjectName } from '../../client/paths.js';
 import { ExitCode, HttpError, NetworkError } from '../../errors.js';
 import { apiPath, createProject, pathExists } from '../../operations/simple.js';
+import { resolveLatestPath } from '../latest.js';
 import { NoVerdictError } from '../no-verdict.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Context } from '../context.js';
@@ -20,13 +21,18 @@ export async function runExists({ args }: Invocation, ctx: Context): Promise<num
   const path = args[0]!;
   let found: boolean;
   try {
-    // With the pool, the node that holds the path answers; "does not exist" when every node said so.
-    const { root, segments } = apiPath(path);
-    const client = await readClient(ctx, root, segments).catch((err: unknown) => {
-      if (err instanceof NotInPoolError) return undefined;
-      throw err;
-    });
-    found = client !== undefined && (await pathExists(client, path, ctx.signal));
+    // With the pool, the node that holds the path answers; "does not exist" only when every node said so. A sha1
+    // "latest" is the newest ready repo's that answers (cli/latest.ts); none: it does not exist.
+    const resolved = await resolveLatestPath(ctx, path);
+    const { root, segments } = apiPath(resolved ?? path);
+    const client =
+      resolved === undefined
+        ? undefined
+        : await readClient(ctx, root, segments).catch((err: unknown) => {
+            if (err instanceof NotInPoolError) return undefined;
+            throw err;
+          });
+    found = client !== undefined && (await pathExists(client, resolved ?? path, ctx.signal));
   } catch (err) {
     // Only a 404 says "does not exist" (pathExists answers false): any other answer leaves the question open.
     if (err instanceof HttpError || err instanceof NetworkError) throw new NoVerdictError(`whether ${path} exists`, err);

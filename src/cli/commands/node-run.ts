@@ -44,6 +44,8 @@ export async function runLocate({ args, values }: Invocation, ctx: Context): Pro
     throw new UsageError(`locate takes a project name, not a path: ${JSON.stringify(project)}`, {
       hint: 'use --ref, --sha1, --distros and --flavor to narrow it',
     });
+  // Waiting, or keeping one build's repos: every record looked at, each probed on its node (locate-wait-run.ts).
+  if (values.wait === true || values['build-url'] !== undefined) return (await import('./locate-wait-run.js')).runLocateWait({ args, values }, ctx);
   const shaman = await ctx.shaman({ needsCredentials: false });
   const repos = await shaman.search(
     {

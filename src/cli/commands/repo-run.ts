@@ -7,6 +7,7 @@ import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../op
 import { repoState, type RepoDocument } from '../../types.js';
 import type { Context } from '../context.js';
 import { confirm, readAll } from '../io.js';
+import { resolveLatestRepo } from '../latest.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
 
@@ -182,7 +183,7 @@ export async function runRepoExtra({ args }: Invocation, ctx: Context): Promise<
 }
 
 export async function runRepoFile({ args }: Invocation, ctx: Context): Promise<number> {
-  const ref = parseRepoRef(args[0]!);
+  const ref = await resolveLatestRepo(ctx, parseRepoRef(args[0]!));
   const client = await repoClient(ctx, ref, false);
   const text = await client.getRepoFile(ref, ctx.signal);
   if (text === undefined) throw new NoSuchRepoError(client, ref);

@@ -96,6 +96,10 @@ export interface Values {
   'health-delay'?: number;
   'shaman-user'?: string;
   'shaman-key'?: string;
+  'build-url'?: string;
+  'log-url'?: string;
+  extra?: string[];
+  'build-version'?: string;
 }
 
 export type OptionName = keyof Values;
@@ -156,6 +160,11 @@ export interface CommandSpec {
   bulk?: boolean;
   /** Whether, with these options, it waits for a repo: --timeout then bounds the wait, not each request. */
   waitsForRepo?: (values: Values) => boolean;
+  /**
+   * Global options that mean something else for this command, spelled the
+   * same: `build update --version V` is the build's version, not chacractl's.
+   */
+  renames?: Partial<Record<OptionName, OptionName>>;
   run(invocation: Invocation, context: Context): Promise<number>;
 }
 

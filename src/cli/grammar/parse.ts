@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { commandHelp, groupHelp, mainHelp, takesValue, usageLine } from './help.js';
 import type { CommandSpec, GrammarData, Invocation, Values } from './model.js';
 import { parseOptionValue } from './values.js';
+import { withRenames } from './renames.js';
 
 export interface Parsed {
   invocation?: Invocation;
@@ -19,6 +20,7 @@ export function parseArgv(g: GrammarData, argv: string[]): Parsed {
     config[name] = { type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
     if (spec.alias) config[spec.alias] = { type, ...(spec.multiple ? { multiple: true } : {}) };
   }
+  argv = withRenames(g, argv);
   let parsed: ReturnType<typeof parseArgs<{ options: typeof config; allowPositionals: true; tokens: true; strict: true; args: string[] }>>;
   try {
     parsed = parseArgs({ args: negativeValues(g, argv), options: config, allowPositionals: true, strict: true, tokens: true });
