@@ -5,21 +5,29 @@ import { type ChacraError, ConfigError, ExitCode, HttpError, NetworkError } from
 import { RepoWaitTimeout } from '../operations/repo-wait.js';
 import { stoppedStatus, type Context } from './context.js';
 import { exitStatusOf } from './exit-status.js';
+import { CommandFailure } from './json.js';
 
 /**
  * The exit status of a run of many files (binary create, binary download): a
  * signal's, the failure that stopped it (with its message and advice said on
  * stderr), or 1 when some file did not make it.
  */
-export function runStatus(ctx: Pick<Context, 'logger' | 'signal'>, run: { interrupted: boolean; fatal: ChacraError | undefined }, allWent: boolean): number {
+export function runStatus(
+  ctx: Pick<Context, 'logger' | 'signal' | 'failure'>,
+  run: { interrupted: boolean; fatal: ChacraError | undefined },
+  allWent: boolean,
+): number {
   if (run.interrupted) return stoppedStatus(ctx.signal);
   if (run.fatal) {
     ctx.logger.error(run.fatal.message);
     const hint = advice(run.fatal);
     if (hint) ctx.logger.error(`hint: ${hint}`);
+    ctx.failure(run.fatal);
     return exitStatusOf(run.fatal);
   }
-  return allWent ? ExitCode.ok : ExitCode.failed;
+  if (allWent) return ExitCode.ok;
+  ctx.failure(new CommandFailure('failed', 'some files did not make it: each is named on standard error and in files[]'));
+  return ExitCode.failed;
 }
 
 export function advice(err: ChacraError): string | undefined {

@@ -99,14 +99,11 @@ export function summaryLine(s: UploadSummary): string {
   return `${s.dryRun ? 'dry run: ' : ''}${parts.join(', ')}; ${tail}`;
 }
 
-export function summaryJson(s: UploadSummary, exitCode: number): unknown {
+/** The run's data for the --json document; main() adds the envelope (ok, exitCode, error). */
+export function summaryJson(s: UploadSummary): object {
   return {
-    command: 'binary create',
-    ok: exitCode === 0,
-    exitCode,
     dryRun: s.dryRun,
     interrupted: s.interrupted,
-    error: s.fatal ? { kind: s.fatal.name, message: s.fatal.message } : null,
     elapsedMs: s.elapsedMs,
     requests: s.requests,
     plannedBytes: s.plannedBytes,

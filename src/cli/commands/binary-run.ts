@@ -85,7 +85,7 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
     ctx.logger.warn(`standard input named only directories (${files.length}): nothing to upload`);
   const exitCode = runStatus(ctx, summary, uploadSucceeded(summary));
   const node = choice ? { url: choice.node, reason: choice.reason, skipped } : null;
-  if (ctx.json) ctx.printJson({ ...(summaryJson(summary, exitCode) as object), node });
+  if (ctx.json) ctx.printJson({ ...summaryJson(summary), node });
   else ctx.print(summaryLine(summary) + (choice ? `; node ${choice.node}` : ''));
   return exitCode;
 }

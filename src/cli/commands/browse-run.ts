@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { formatBytes } from '../format.js';
 import { readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 import { CLIENT_KEYS, filterEntries, SERVER_KEYS } from './browse.js';
 
 function isMetadata(v: unknown): v is BinaryMetadata {
@@ -40,12 +41,10 @@ export async function runLs({ args, values }: Invocation, ctx: Context): Promise
   }
   const client = await readClient(ctx, root, segments);
   const data = await client.listing<unknown>(root, segments, ctx.signal);
-  if (data === undefined) {
-    ctx.logger.error(`${formatApiPath(root, segments)} does not exist`);
-    return ExitCode.failed;
-  }
+  if (data === undefined) throw new CommandFailure('not-found', `${formatApiPath(root, segments)} does not exist`);
   if (ctx.json) {
-    ctx.printJson(data);
+    // Nested: a listing's keys are the server's names, which may be anything.
+    ctx.printJson({ path: formatApiPath(root, segments), listing: data });
     return ExitCode.ok;
   }
   if (Array.isArray(data)) {
@@ -71,10 +70,7 @@ export async function runBinaryShow({ args }: Invocation, ctx: Context): Promise
   const client = await readClient(ctx, 'binaries', [...targetSegments(ref), ref.name]);
   // listTarget reads the flavor level, default included: the arch level mixes flavors (#40).
   const meta = (await client.listTarget(ref, ctx.signal))?.[ref.name];
-  if (!meta) {
-    ctx.logger.error(`${args[0]} does not exist`);
-    return ExitCode.failed;
-  }
+  if (!meta) throw new CommandFailure('not-found', `${args[0]} does not exist`);
   if (ctx.json) ctx.printJson(meta);
   else for (const [k, v] of Object.entries(meta)) ctx.print(`${k.padEnd(15)} ${v === null ? '-' : String(v)}`);
   return ExitCode.ok;
@@ -86,7 +82,13 @@ export async function runHealth(_: Invocation, ctx: Context): Promise<number> {
     if (err instanceof HttpError) return { healthy: false, status: err.status, message: err.serverMessage };
     throw err;
   });
-  if (ctx.json) ctx.printJson({ url: client.baseUrl, ...result });
+  if (!result.healthy)
+    ctx.failure(
+      new CommandFailure('http', `${client.baseUrl} is not healthy: it answered ${result.status}${result.message ? ` "${result.message}"` : ''}`, {
+        status: result.status,
+      }),
+    );
+  if (ctx.json) ctx.printJson({ url: client.baseUrl, healthy: result.healthy, status: result.status, message: result.message ?? null });
   else if (result.healthy) ctx.print(`${client.baseUrl} is healthy`);
   else ctx.print(`${client.baseUrl} is not healthy: it answered ${result.status}${result.message ? ` "${result.message}"` : ''}`);
   return result.healthy ? ExitCode.ok : ExitCode.failed;
@@ -112,7 +114,8 @@ export async function runSearch({ values }: Invocation, ctx: Context): Promise<n
   const found = (await client.search(query, ctx.signal))
     .filter((b) => local.every(([option, key]) => b[key] === values[option]))
     .sort((a, b) => binaryPath(a).localeCompare(binaryPath(b)));
-  if (ctx.json) ctx.printJson(found);
+  if (found.length === 0) ctx.failure(new CommandFailure('not-found', 'no binary matches'));
+  if (ctx.json) ctx.printJson({ binaries: found });
   else if (!ctx.io.stdout.isTTY) for (const b of found) ctx.print(binaryPath(b));
   else
     printBinaries(

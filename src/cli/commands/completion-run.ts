@@ -151,6 +151,7 @@ export async function runCompletion(grammar: Grammar, { args }: Invocation, ctx:
   const makers: Record<string, (g: Grammar) => string> = { bash, zsh, fish };
   const make = makers[args[0]!];
   if (!make) throw new UsageError(`no completion for ${JSON.stringify(args[0])}`, { hint: 'choose bash, zsh or fish' });
-  ctx.io.stdout.write(make(grammar));
+  if (ctx.json) ctx.printJson({ shell: args[0], script: make(grammar) });
+  else ctx.io.stdout.write(make(grammar));
   return 0;
 }

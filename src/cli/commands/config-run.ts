@@ -6,6 +6,7 @@ import { ConfigError, ExitCode, FileError, HttpError, UsageError } from '../../e
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
 import { ask } from '../io.js';
+import { CommandFailure } from '../json.js';
 
 export async function runConfigShow(_: Invocation, ctx: Context): Promise<number> {
   // A file that still holds the first run's template is shown, and said to be one.
@@ -116,6 +117,12 @@ async function checkCredentials(ctx: Context, file: string): Promise<CheckOutcom
     if (err instanceof HttpError && (err.status === 401 || err.status === 403)) {
       ctx.logger.error(`${settings.url} refused user ${quote(settings.user ?? '')} with this key (it answered ${err.status})`);
       ctx.logger.error(`hint: run chacractl config init --force with the right user and key`);
+      ctx.failure(
+        new CommandFailure('http', `${settings.url} refused user ${quote(settings.user ?? '')} with this key (it answered ${err.status})`, {
+          status: err.status,
+          hint: 'run chacractl config init --force with the right user and key',
+        }),
+      );
       return 'refused';
     }
     throw err;

@@ -4,6 +4,7 @@ import { apiPath, createProject, pathExists } from '../../operations/simple.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 
 export async function runProjectCreate({ args }: Invocation, ctx: Context): Promise<number> {
   const name = parseProjectName(args[0]!);
@@ -32,6 +33,7 @@ export async function runExists({ args }: Invocation, ctx: Context): Promise<num
     }
     throw err;
   }
+  if (!found) ctx.failure(new CommandFailure('not-found', `${path} does not exist`));
   if (ctx.json) ctx.printJson({ path, exists: found });
   else if (!ctx.quiet) ctx.print(found ? `${path} exists` : `${path} does not exist`);
   return found ? ExitCode.ok : ExitCode.failed;

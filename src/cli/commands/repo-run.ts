@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import { confirm, readAll } from '../io.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 
 /** The server, or with the pool the node that holds the repo. */
 function repoClient(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
@@ -112,6 +113,7 @@ export async function runRepoDelete({ args, values }: Invocation, ctx: Context):
     ctx.io.stderr.write(`This deletes ${describeDelete(plan)}.\n`);
     if (!(await confirm(ctx.io, 'Delete it?'))) {
       ctx.logger.error('not confirmed: nothing was deleted');
+      ctx.failure(new CommandFailure('failed', 'not confirmed: nothing was deleted'));
       return ExitCode.failed;
     }
   }
