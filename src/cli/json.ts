@@ -15,7 +15,8 @@ export const JSON_SCHEMA_VERSION = 1;
  * not there: exists, ls, search, locate), `failed` (some files of a run did
  * not make it), `internal` (a bug of chacractl).
  */
-export type ErrorKind = 'usage' | 'config' | 'http' | 'network' | 'verification' | 'file' | 'interrupted' | 'timeout' | 'not-found' | 'failed' | 'internal';
+export const ERROR_KINDS = ['usage', 'config', 'http', 'network', 'verification', 'file', 'interrupted', 'timeout', 'not-found', 'failed', 'internal'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export interface JsonError {
   kind: ErrorKind;

@@ -143,15 +143,18 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
   // Known before parsing, so that a line the grammar refuses still gets its document.
   const asked = grammar.peek(argv);
   const output: RunOutput = {};
+  let command = asked.command;
   // serve runs until stopped: its document goes out once it listens.
   output.publish = () => {
     output.printed = true;
-    printNow(io, logger, asked.command, output.data);
+    printNow(io, logger, command, output.data);
   };
   let code: number;
   let thrown: Thrown | undefined;
   try {
     const parsed = grammar.parse(argv);
+    // --help and --version are no command's run: their document names none.
+    if (parsed.version || parsed.help !== undefined) command = null;
     if (parsed.version) {
       if (asked.json) output.data = { version: VERSION };
       else io.stdout.write(`${VERSION}\n`);
@@ -191,7 +194,7 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
   } finally {
     await ctxRef.close?.().catch(() => undefined);
   }
-  if (asked.json && !output.printed) await printDocument(io, logger, asked.command, code, output, thrown);
+  if (asked.json && !output.printed) await printDocument(io, logger, command, code, output, thrown);
   return code;
 }
 
