@@ -15,6 +15,7 @@ import { createContext, type RunOutput, stoppedStatus } from './context.js';
 import { Grammar, type OptionName, type OptionTable } from './grammar.js';
 import { MAX_TIMER_MS } from './grammar/values.js';
 import { colorEnabled, paint, type Io } from './io.js';
+import { CommandFailure, envelope } from './json.js';
 import { CliLogger, LOG_LEVELS } from './log.js';
 import { VERSION } from '../version.js';
 
@@ -199,13 +200,11 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
 }
 
 function printNow(io: Io, logger: CliLogger, command: string | null, data: object | undefined): void {
-  const head = { command, ok: true, exitCode: 0, error: null };
-  io.stdout.write(logger.redact(JSON.stringify(Object.assign({}, head, data ?? {}, head), null, 2)) + '\n');
+  io.stdout.write(logger.redact(JSON.stringify(envelope(command, ExitCode.ok, null, data), null, 2)) + '\n');
 }
 
 /** The run's one --json document, on success and on failure alike. */
 async function printDocument(io: Io, logger: CliLogger, command: string | null, code: number, output: RunOutput, thrown: Thrown | undefined): Promise<void> {
-  const { envelope, jsonError, CommandFailure } = await import('./json.js');
   let error = null;
   if (code !== ExitCode.ok) {
     let err: unknown = thrown?.err ?? output.failure;
@@ -216,6 +215,7 @@ async function printDocument(io: Io, logger: CliLogger, command: string | null, 
           ? new InterruptedError(code === ExitCode.terminated ? 'terminated' : 'interrupted')
           : new CommandFailure('failed', `exit status ${code}: see the messages on standard error`);
     if (thrown === undefined && err instanceof ChacraError) hint = (await import('./advice.js')).advice(err);
+    const { jsonError } = await import('./json-error.js');
     error = jsonError(err, hint, (text) => logger.redact(text));
   }
   io.stdout.write(logger.redact(JSON.stringify(envelope(command, code, error, output.data), null, 2)) + '\n');
