@@ -120,10 +120,15 @@ export function createContext(
       });
       logger.addSecret(resolved.key);
       for (const w of resolved.warnings) logger.warn(w);
+      // Said where a person reads it: on a terminal (config show says it everywhere); a CI log would get it on every call.
+      if (resolved.exposedKey !== undefined && io.stderr.isTTY === true) logger.warn(resolved.exposedKey);
       if (!resolved.tls.verify) logger.warn('TLS certificate verification is off (ssl_verify = False or --insecure): the server is not authenticated');
       logger.debug(
         `url ${resolved.url} (from ${resolved.sources.url}), user ${resolved.user ?? '(none)'} (from ${resolved.sources.user}), key ${resolved.key ? 'set' : 'not set'} (from ${resolved.sources.key})`,
       );
+      return resolved;
+    },
+    settings() {
       return resolved;
     },
     async client(options = {}) {

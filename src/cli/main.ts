@@ -14,6 +14,7 @@ import { binaryDownload } from './commands/download.js';
 import { createContext, type RunOutput, stoppedStatus } from './context.js';
 import { Grammar, type OptionName, type OptionTable } from './grammar.js';
 import { MAX_TIMER_MS } from './grammar/values.js';
+import type { AdviceSettings } from './advice.js';
 import { colorEnabled, paint, type Io } from './io.js';
 import { CommandFailure, envelope } from './json.js';
 import { CliLogger, LOG_LEVELS } from './log.js';
@@ -140,7 +141,7 @@ export const grammar: Grammar = new Grammar(
 export async function main(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
   const colors = paint(colorEnabled(io.stderr, io.env));
   const logger = new CliLogger((text) => io.stderr.write(text), 'info', colors);
-  const ctxRef: { close?: () => Promise<void> } = {};
+  const ctxRef: { close?: () => Promise<void>; settings?: () => AdviceSettings | undefined } = {};
   // Known before parsing, so that a line the grammar refuses still gets its document.
   const asked = grammar.peek(argv);
   const output: RunOutput = {};
@@ -186,16 +187,17 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
         output,
       );
       ctxRef.close = ctx.close;
+      ctxRef.settings = ctx.settings;
       code = await command.run(parsed.invocation!, ctx);
       if (code === ExitCode.interrupted) code = stoppedStatus(signal);
     }
   } catch (err) {
-    thrown = await reportError(err, logger, signal);
+    thrown = await reportError(err, logger, signal, ctxRef.settings?.());
     code = thrown.code;
   } finally {
     await ctxRef.close?.().catch(() => undefined);
   }
-  if (asked.json && !output.printed) await printDocument(io, logger, command, code, output, thrown);
+  if (asked.json && !output.printed) await printDocument(io, logger, command, code, output, thrown, ctxRef.settings?.());
   return code;
 }
 
@@ -204,7 +206,15 @@ function printNow(io: Io, logger: CliLogger, command: string | null, data: objec
 }
 
 /** The run's one --json document, on success and on failure alike. */
-async function printDocument(io: Io, logger: CliLogger, command: string | null, code: number, output: RunOutput, thrown: Thrown | undefined): Promise<void> {
+async function printDocument(
+  io: Io,
+  logger: CliLogger,
+  command: string | null,
+  code: number,
+  output: RunOutput,
+  thrown: Thrown | undefined,
+  settings: AdviceSettings | undefined,
+): Promise<void> {
   let error = null;
   if (code !== ExitCode.ok) {
     let err: unknown = thrown?.err ?? output.failure;
@@ -214,7 +224,7 @@ async function printDocument(io: Io, logger: CliLogger, command: string | null, 
         code === ExitCode.interrupted || code === ExitCode.terminated
           ? new InterruptedError(code === ExitCode.terminated ? 'terminated' : 'interrupted')
           : new CommandFailure('failed', `exit status ${code}: see the messages on standard error`);
-    if (thrown === undefined && err instanceof ChacraError) hint = (await import('./advice.js')).advice(err);
+    if (thrown === undefined && err instanceof ChacraError) hint = (await import('./advice.js')).advice(err, settings);
     const { jsonError } = await import('./json-error.js');
     error = jsonError(err, hint, (text) => logger.redact(text));
   }
@@ -228,7 +238,7 @@ interface Thrown {
   hint: string | undefined;
 }
 
-async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): Promise<Thrown> {
+async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal, settings: AdviceSettings | undefined): Promise<Thrown> {
   if (signal.aborted || err instanceof InterruptedError) {
     const status = stoppedStatus(signal);
     const word = status === ExitCode.terminated ? 'terminated' : 'interrupted';
@@ -240,7 +250,7 @@ async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal)
     logger.error(err.message);
     // The advice and the statuses know every operation's errors: loaded on failure only.
     const [{ advice }, { exitStatusOf }] = await Promise.all([import('./advice.js'), import('./exit-status.js')]);
-    const hint = advice(err);
+    const hint = advice(err, settings);
     if (hint) logger.error(`hint: ${hint}`);
     if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);
     return { code: exitStatusOf(err), err, hint };

@@ -11,6 +11,8 @@ import { CommandFailure } from '../json.js';
 export async function runConfigShow(_: Invocation, ctx: Context): Promise<number> {
   // A file that still holds the first run's template is shown, and said to be one.
   const c = await ctx.config({ needsCredentials: false, allowPlaceholder: true });
+  // Off a terminal only config show says it: the context said it already on one.
+  if (c.exposedKey !== undefined && ctx.io.stderr.isTTY !== true) ctx.logger.warn(c.exposedKey);
   const tls = c.tls.verify ? (c.tls.caFile ? `verify against ${c.tls.caFile}` : 'verify against the system CAs') : 'not verified';
   const fromTemplate = (setting: 'user' | 'key', value: string | undefined) => c.sources[setting] === 'file' && value === TEMPLATE_VALUES[setting];
   const doc = {

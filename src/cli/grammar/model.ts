@@ -194,6 +194,8 @@ export interface Context {
    * it wrote), or of the node `url` of the pool (with the chacra credentials).
    */
   client(options?: { needsCredentials?: boolean; connections?: number; settings?: ResolvedConfig; url?: string }): Promise<ChacraClient>;
+  /** The settings, once config() resolved them: for advice that names the right setting and file. */
+  settings(): ResolvedConfig | undefined;
   /** A client of the configured shaman; a ConfigError when none is. */
   shaman(options?: { needsCredentials?: boolean }): Promise<ShamanClient>;
   /** The pool behind shaman, when it is to be used: shaman configured and no chacra url. */
