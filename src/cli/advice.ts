@@ -107,7 +107,7 @@ export function advice(err: ChacraError, settings?: AdviceSettings): string | un
         return `pass --ca /path/to/ca.pem (${settings?.fileExists ? `or ssl_verify = "/path/to/ca.pem" in ${settings.file}` : 'or ssl_verify = "/path/to/ca.pem" in the config file'}) for a private CA; --insecure turns the check off`;
     }
   }
-  if (err instanceof ConfigError && err.setting === 'ca') return `give the path of a PEM file with --ca${inFile('ssl_verify = "/path/to/ca.pem"')}`;
+  if (err instanceof ConfigError && err.setting === 'ca') return err.hint ?? `give the path of a PEM file with --ca${inFile('ssl_verify = "/path/to/ca.pem"')}`;
   if (err instanceof RepoWaitTimeout)
     return 'raise --timeout, or look at the server: repos build one at a time and some projects are never built automatically';
   return err.hint;
