@@ -85,3 +85,21 @@ test('binary names are complete without a trailing slash; levels go on with one'
   assert.deepEqual(await complete(`chacractl exists binaries/${T}/ceph-`), [`binaries/${T}/ceph-18.rpm`, `binaries/${T}/ceph-common-18.rpm`]);
   assert.deepEqual(await complete('chacractl ls binaries/ce'), ['binaries/ceph/']);
 });
+
+test('a --url, --config or --shaman typed earlier on the line is where the names come from', async () => {
+  const other = await testServer();
+  try {
+    const env = { CHACRA_URL: other.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' };
+    const [f] = writeFiles(fx.home.path, { 'other.rpm': 3 });
+    assert.equal((await runCli(['binary', 'create', 'elsewhere/main/s/centos/9/x86_64', f!], { home: fx.home.path, env })).code, 0);
+    // The environment names the first server; what is typed wins, as it does for the command.
+    assert.deepEqual(await complete(`chacractl --url ${other.url} ls `), ['elsewhere/']);
+    assert.deepEqual(await complete(`chacractl ls --url=${other.url} e`), ['elsewhere/']);
+    assert.deepEqual(await complete(`chacractl --url ${fx.server.url} ls `), ['ceph/']);
+    writeFileSync(join(fx.home.path, 'other.conf'), `url = "${other.url}"\n`, { mode: 0o600 });
+    assert.deepEqual(await complete('chacractl --config ~/other.conf repo show ', { CHACRA_URL: '' }), ['elsewhere/']);
+    assert.deepEqual(await complete('chacractl repo show ', { CHACRA_URL: '', CHACRACTL_CONFIG: join(fx.home.path, 'other.conf') }), ['elsewhere/']);
+  } finally {
+    await other.stop();
+  }
+});
