@@ -241,6 +241,36 @@ describe('--json on failure', () => {
     }
   });
 
+  test('interrupted: the document still comes, with exit 130 and error.kind interrupted', async () => {
+    const idle = await testServer({ repoStepMs: 0 });
+    try {
+      const [g] = writeFiles(home.path, { 'g.rpm': 7 });
+      const env = { CHACRA_URL: idle.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' };
+      assert.equal((await run(['binary', 'create', 'idle/main/s/centos/9/x86_64', g!], env)).code, 0);
+      const child = spawn(process.execPath, [CLI, '--json', 'repo', 'wait', 'idle/main/s/centos/9', '--interval', '10ms'], {
+        env: { PATH: process.env.PATH, HOME: home.path, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      // Stopped once it waits: its first state is on stderr.
+      await new Promise<void>((started) =>
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          err += d;
+          if (/idle\/main\/s\/centos\/9: /.test(err)) started();
+        }),
+      );
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      assert.equal(code, 130, err);
+      const doc = documentOf({ code, signal: null, stdout: out, stderr: err }, 'repo wait interrupted');
+      assert.equal((doc.error as { kind: string }).kind, 'interrupted');
+    } finally {
+      await idle.stop();
+    }
+  });
+
   test('every command of the grammar was checked on success and on failure', () => {
     const all = grammar.commands.map((c) => c.path.join(' ')).sort();
     assert.deepEqual([...seen.ok].sort(), all, 'on success');
