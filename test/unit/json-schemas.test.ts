@@ -44,3 +44,20 @@ test("the envelope's fields are not replaced by a data field of the same name", 
   assert.deepEqual(doc, { command: 'repo show', ok: false, exitCode: 3, error: null, path: '/p' });
   assert.deepEqual(Object.keys(doc).slice(0, 4), ['command', 'ok', 'exitCode', 'error']);
 });
+
+test('the schemas refuse what breaks the contract', async () => {
+  const { Ajv2020 } = await import('ajv/dist/2020.js');
+  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false });
+  for (const f of readdirSync(dir)) ajv.addSchema(read(f.replace(/\.json$/, '')));
+  const check = (name: string, doc: object) => ajv.validate(`https://unpkg.com/chacractl/schemas/v${JSON_SCHEMA_VERSION}/${name}.json`, doc);
+  const ok = { command: 'binary delete', ok: true, exitCode: 0, error: null };
+  assert.equal(check('binary-delete', { ...ok, binaries: [{ path: 'p', deleted: true }] }), true);
+  assert.equal(check('binary-delete', { ...ok, path: 'p', deleted: true }), false, 'the old object for one path');
+  assert.equal(check('binary-delete', { ...ok }), false, 'its data missing on success');
+  assert.equal(check('binary-delete', { ...ok, exitCode: 3 }), false, 'ok with a non-zero status');
+  const failed = { command: 'binary delete', ok: false, exitCode: 3 };
+  assert.equal(check('binary-delete', { ...failed, error: { kind: 'network', message: 'm', hint: null } }), true);
+  assert.equal(check('binary-delete', { ...failed, error: null }), false, 'a failure without its error');
+  assert.equal(check('binary-delete', { ...failed, error: { kind: 'NetworkError', message: 'm', hint: null } }), false, 'a class name for a kind');
+  assert.equal(check('binary-delete', { ...failed, error: { kind: 'http', message: 'm', hint: null, key: 'k' } }), false, 'an unknown error field');
+});
