@@ -8,6 +8,7 @@ import { formatBytes, shown } from '../format.js';
 import { NoVerdictError } from '../no-verdict.js';
 import { readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 import { CLIENT_KEYS, filterEntries, SERVER_KEYS } from './browse.js';
 
 /** Binaries as a table on a terminal, or one name per line when piped; with the pool and --long, the nodes that hold each. */
@@ -47,12 +48,10 @@ export async function runLs({ args, values }: Invocation, ctx: Context): Promise
     data = found?.listing;
     holders = found?.holders;
   } else data = await (await readClient(ctx, root, segments)).listing<unknown>(root, segments, ctx.signal);
-  if (data === undefined) {
-    ctx.logger.error(`${formatApiPath(root, segments)} does not exist${pool ? ' on any node of the pool' : ''}`);
-    return ExitCode.failed;
-  }
+  if (data === undefined) throw new CommandFailure('not-found', `${formatApiPath(root, segments)} does not exist${pool ? ' on any node of the pool' : ''}`);
   if (ctx.json) {
-    ctx.printJson(holders ? { listing: data, nodes: holders } : data);
+    // Nested: a listing's keys are the server's names, which may be anything.
+    ctx.printJson({ path: formatApiPath(root, segments), listing: data, ...(holders ? { nodes: holders } : {}) });
     return ExitCode.ok;
   }
   const long = values.long === true;
@@ -89,10 +88,7 @@ async function showBinary(ctx: Context, ref: BinaryRef, path: string): Promise<n
   const client = await readClient(ctx, 'binaries', [...targetSegments(ref), ref.name]);
   // listTarget reads the flavor level, default included: the arch level mixes flavors (#40).
   const meta = (await client.listTarget(ref, ctx.signal))?.[ref.name];
-  if (!meta) {
-    ctx.logger.error(`${path} does not exist`);
-    return ExitCode.failed;
-  }
+  if (!meta) throw new CommandFailure('not-found', `${path} does not exist`);
   if (ctx.json) ctx.printJson(meta);
   else for (const [k, v] of Object.entries(meta)) ctx.print(`${k.padEnd(15)} ${v === null ? '-' : shown(String(v))}`);
   return ExitCode.ok;
@@ -109,7 +105,13 @@ export async function runHealth(_: Invocation, ctx: Context): Promise<number> {
     if (err instanceof HttpError) throw new NoVerdictError(`whether ${client.baseUrl} is healthy`, err);
     throw err;
   });
-  if (ctx.json) ctx.printJson({ url: client.baseUrl, ...result });
+  if (!result.healthy)
+    ctx.failure(
+      new CommandFailure('http', `${client.baseUrl} is not healthy: it answered ${result.status}${result.message ? ` "${result.message}"` : ''}`, {
+        status: result.status,
+      }),
+    );
+  if (ctx.json) ctx.printJson({ url: client.baseUrl, healthy: result.healthy, status: result.status, message: result.message ?? null });
   else if (result.healthy) ctx.print(`${client.baseUrl} is healthy`);
   else ctx.print(`${client.baseUrl} is not healthy: it answered ${result.status}${result.message ? ` "${shown(result.message)}"` : ''}`);
   return result.healthy ? ExitCode.ok : ExitCode.failed;
@@ -135,7 +137,8 @@ export async function runSearch({ values }: Invocation, ctx: Context): Promise<n
   const found = (await client.search(query, ctx.signal))
     .filter((b) => local.every(([option, key]) => b[key] === values[option]))
     .sort((a, b) => binaryPath(a).localeCompare(binaryPath(b)));
-  if (ctx.json) ctx.printJson(found);
+  if (found.length === 0) ctx.failure(new CommandFailure('not-found', 'no binary matches'));
+  if (ctx.json) ctx.printJson({ binaries: found });
   else if (!ctx.io.stdout.isTTY) for (const b of found) ctx.print(shown(binaryPath(b)));
   else
     printBinaries(

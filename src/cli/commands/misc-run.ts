@@ -6,6 +6,7 @@ import { NoVerdictError } from '../no-verdict.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 
 export async function runProjectCreate({ args }: Invocation, ctx: Context): Promise<number> {
   const name = parseProjectName(args[0]!);
@@ -38,6 +39,7 @@ export async function runExists({ args }: Invocation, ctx: Context): Promise<num
     if (err instanceof HttpError || err instanceof NetworkError) throw new NoVerdictError(`whether ${path} exists`, err);
     throw err;
   }
+  if (!found) ctx.failure(new CommandFailure('not-found', `${path} does not exist`));
   if (ctx.json) ctx.printJson({ path, exists: found });
   else if (!ctx.quiet) ctx.print(found ? `${path} exists` : `${path} does not exist`);
   return found ? ExitCode.ok : ExitCode.failed;

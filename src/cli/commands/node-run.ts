@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { shown } from '../format.js';
 import { NoVerdictError } from '../no-verdict.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 
 export async function runNodeNext(_: Invocation, ctx: Context): Promise<number> {
   const shaman = await ctx.shaman({ needsCredentials: true });
@@ -25,7 +26,7 @@ export async function runNodeLs(_: Invocation, ctx: Context): Promise<number> {
   const nodes = Object.values(await shaman.nodes(ctx.signal)).sort((a, b) => a.host.localeCompare(b.host));
   const rows = nodes.map((n) => ({ ...n, url: `${shaman.nodeScheme}://${n.host}/` }));
   if (ctx.json) {
-    ctx.printJson(rows);
+    ctx.printJson({ nodes: rows });
     return ExitCode.ok;
   }
   if (rows.length === 0) ctx.logger.warn(`shaman at ${shaman.baseUrl} knows no node`);
@@ -59,9 +60,12 @@ export async function runLocate({ args, values }: Invocation, ctx: Context): Pro
     ctx.signal,
   );
   const rows = repos.map((r) => ({ node: nodeOfRepo(r), ...r }));
-  if (ctx.json) ctx.printJson(rows);
+  if (ctx.json) ctx.printJson({ repos: rows });
   else for (const r of rows) ctx.print(describeRepo(r));
-  if (rows.length === 0) ctx.logger.warn(`no repo of ${project} matches`);
+  if (rows.length === 0) {
+    ctx.logger.warn(`no repo of ${project} matches`);
+    ctx.failure(new CommandFailure('not-found', `no repo of ${project} matches`));
+  }
   return rows.length ? ExitCode.ok : ExitCode.failed;
 }
 

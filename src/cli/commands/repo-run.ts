@@ -10,6 +10,7 @@ import { confirm, readAll } from '../io.js';
 import { resolveLatestRepo } from '../latest.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 
 /** The server, or with the pool the node that holds the repo. */
 function repoClient(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
@@ -113,6 +114,7 @@ export async function runRepoDelete({ args, values }: Invocation, ctx: Context):
     ctx.io.stderr.write(`This deletes ${describeDelete(plan)}.\n`);
     if (!(await confirm(ctx.io, 'Delete it?'))) {
       ctx.logger.error('not confirmed: nothing was deleted');
+      ctx.failure(new CommandFailure('failed', 'not confirmed: nothing was deleted'));
       return ExitCode.failed;
     }
   }
