@@ -91,7 +91,7 @@ export async function chooseWriteNode(shaman: ShamanClient, repo: RepoRef, optio
 
 /** Whether a node failed before anything landed on it: the build may still go elsewhere. */
 export function failedBeforeLanding(summary: UploadSummary): boolean {
-  const landed = summary.files.some((f) => f.outcome === 'uploaded' || f.outcome === 'replaced');
+  const landed = summary.counts.uploaded + summary.counts.replaced > 0;
   const fatal = summary.fatal;
   const nodeFault = fatal instanceof NetworkError || (fatal instanceof HttpError && fatal.status >= 500);
   return !landed && !summary.interrupted && nodeFault;
