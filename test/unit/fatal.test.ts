@@ -13,9 +13,8 @@ test('refused credentials stop the run: every other file would be refused too', 
   for (const status of [400, 404, 409, 500, 503]) assert.equal(isFatal(http(status)), false, String(status));
 });
 
-test('a server out of reach through every retry stops the run, unless bytes of the file came through', () => {
+test('a server out of reach through every retry stops the run, however far the file got', () => {
   assert.equal(isFatal(network), true);
-  assert.equal(isFatal(network, { partway: true }), false);
 });
 
 test("one file's own failures do not", () => {
