@@ -50,12 +50,7 @@ const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENO
  * What is at the destination before a download: nothing, the right file
  * (unchanged), or something that must not be overwritten unasked.
  */
-export async function checkDestination(
-  report: DownloadReport,
-  meta: Listed,
-  force: boolean,
-  signal: AbortSignal,
-): Promise<'absent' | 'unchanged' | 'replace'> {
+export async function checkDestination(report: DownloadReport, meta: Listed, force: boolean, signal: AbortSignal): Promise<'absent' | 'unchanged' | 'replace'> {
   const path = report.path;
   let st: Awaited<ReturnType<typeof stat>>;
   try {
