@@ -64,7 +64,8 @@ const MAX_KINDS = 32;
  */
 export function failureKind(text: string, names: readonly string[]): string {
   let kind = text;
-  for (const n of names) if (n !== '') kind = kind.split(n).join('');
+  // Longest first: a path holds the file's name, and must go whole.
+  for (const n of [...names].sort((a, b) => b.length - a.length)) if (n !== '') kind = kind.split(n).join('');
   kind = kind
     .replace(/\s+/g, ' ')
     .replace(/^[\s:]+/, '')
