@@ -152,13 +152,24 @@ export async function planUploads(
     for (const bad of batch.unreadable ?? []) unusable(bad);
     // The listing is asked for while the files are looked at: both take a while.
     let listingRequest: Promise<Map<string, ListedBinary> | undefined> | undefined;
+    /** The listing once it has come: from then on each slice is decided as soon as it is looked at. */
+    let listed: { value: Map<string, ListedBinary> | undefined } | undefined;
     const pending = plan.pending;
+    // Files decided to send join the plan's work at once: a run stopped meanwhile still reports them.
+    const workStart = plan.work.length;
+    const decidePending = async () => {
+      for (const w of await decide(pending, listed?.value, plan, { ...options, jobs })) plan.work.push(w);
+      pending.length = 0;
+    };
     for await (const slice of slices(batch.files)) {
       if (signal.aborted) throw new InterruptedError();
       if (stopped()) break;
       if (listingRequest === undefined) {
         listingRequest = client.listChecksums(batch.target, signal);
-        listingRequest.catch(() => undefined); // awaited below; this keeps an early failure from counting as unhandled
+        listingRequest.then(
+          (value) => (listed = { value }),
+          () => undefined, // awaited below; this keeps an early failure from counting as unhandled
+        );
       }
       const sliceStarted = performance.now();
       for (const entry of slice) {
@@ -202,23 +213,28 @@ export async function planUploads(
         }
         seen.set(item.name, { given: item.given, path: item.path, dev: item.dev, ino: item.ino });
         // Reported before the listing is awaited: a run the server stops still counts and lists every file.
-        const report = made(newReport(item.path, item.name, targetName));
+        // What the rest of the run needs of the file, and no more: held until it is settled or sent.
+        const path = item.path === item.given ? item.given : item.path;
+        const local: LocalFile = { given: item.given, path, name: item.name, size: item.size, mtimeMs: item.mtimeMs };
+        const report = made(newReport(path, item.name, targetName));
         report.size = item.size;
-        pending.push({ report, local: item, target: batch.target, force: false });
+        pending.push({ report, local, target: batch.target, force: false });
         if (performance.now() - sliceStarted > SLICE_MS) await turn();
       }
+      // A file the server holds already is settled and let go at once: a rerun holds no file for long.
+      if (listed !== undefined) await decidePending();
       await turn();
     }
     seen.clear();
     problems.clear();
-    if (pending.length === 0 || listingRequest === undefined) continue;
-    const listed = await listingRequest;
-    const toSend = await decide(pending, listed, plan, { ...options, jobs });
-    pending.length = 0;
+    if (listingRequest === undefined) continue;
+    listed = { value: await listingRequest };
+    if (pending.length) await decidePending();
     // Largest first: the big file starts at once and the small ones flow past it on the other lanes.
-    toSend.sort((a, b) => b.local.size - a.local.size);
+    const toSend = plan.work.slice(workStart).sort((a, b) => b.local.size - a.local.size);
+    plan.work.length = workStart;
     for (const w of toSend) plan.work.push(w);
-    if (toSend.length) plan.targets.set(targetName, { target: batch.target, items: toSend, fresh: listed === undefined });
+    if (toSend.length) plan.targets.set(targetName, { target: batch.target, items: toSend, fresh: listed.value === undefined });
   }
 }
 
