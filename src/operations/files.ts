@@ -1,6 +1,5 @@
 // Local files: what a path names, its sha512, and what a failed read or write means.
 import { type Stats, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { errnoWords, isFileErrno } from '../errno-words.js';
 import { FileError, InterruptedError } from '../errors.js';
@@ -20,17 +19,12 @@ export interface LocalFile {
 
 export type LocalFileProblem = { given: string; path: string; name: string; problem: 'missing' | 'not-a-file' | 'unreadable'; reason: string };
 
-/** Looks a path up; a directory or other non-file is reported, not thrown. */
-export async function inspectLocalFile(given: string, cwd = process.cwd()): Promise<LocalFile | LocalFileProblem> {
-  const path = resolve(cwd, given);
-  return describe(given, path, () => stat(path));
-}
-
 /**
- * inspectLocalFile without a trip through libuv's thread pool: a stat from the
- * inode cache costs microseconds synchronously and ten times more through the
- * pool, which is what a run of 100,000 files pays for each (#23). Callers run
- * it in slices, yielding to the event loop between them.
+ * Looks a path up; a directory or other non-file is reported, not thrown.
+ * Synchronous: a stat from the inode cache costs microseconds so, and ten
+ * times more through libuv's thread pool, which is what a run of 100,000
+ * files pays for each (#23). Callers run it in slices, yielding to the event
+ * loop between them.
  */
 export function inspectLocalFileSync(given: string, cwd = process.cwd()): LocalFile | LocalFileProblem {
   const path = resolve(cwd, given);
@@ -41,14 +35,6 @@ export function inspectLocalFileSync(given: string, cwd = process.cwd()): LocalF
     return problemOf(given, path, err);
   }
   return describeStat(given, path, st);
-}
-
-async function describe(given: string, path: string, stats: () => Promise<Stats>): Promise<LocalFile | LocalFileProblem> {
-  try {
-    return describeStat(given, path, await stats());
-  } catch (err) {
-    return problemOf(given, path, err);
-  }
 }
 
 function describeStat(given: string, path: string, st: Stats): LocalFile | LocalFileProblem {
