@@ -27,6 +27,25 @@ export { pathExists, createProject, deleteBinary, updateRepo, recreateRepo, setR
 export { planRepoDelete, deleteRepo, type RepoDeletePlan, type RepoDeleteResult, type RepoDeleteOptions } from './operations/repo-delete.js';
 export { waitForRepo, RepoWaitTimeout, type WaitOptions } from './operations/repo-wait.js';
 export { ShamanClient, NoHealthyNodeError, nodeOfRepo, nodeUrl, type ShamanClientOptions } from './client/shaman.js';
+export { BUILD_STATES, UnexpectedAnswerError, isShamanBuild, type BuildState, type BuildReport, type ShamanBuild } from './client/shaman-builds.js';
+export {
+  reportBuild,
+  buildReportOf,
+  parseBuildTarget,
+  jenkinsExtra,
+  type BuildTarget,
+  type BuildReportInput,
+} from './operations/build-report.js';
+export {
+  waitForBuilds,
+  findBuilds,
+  repoLocation,
+  BuildWaitTimeout,
+  type BuildWaitOptions,
+  type BuildWaitResult,
+  type PlatformRepos,
+  type MissingPlatform,
+} from './operations/build-wait.js';
 export {
   chooseWriteNode,
   onWriteNode,

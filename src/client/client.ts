@@ -1,7 +1,7 @@
 // ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
-import { HttpError, InterruptedError } from '../errors.js';
+import { HttpError, InterruptedError, UsageError } from '../errors.js';
 import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
@@ -9,6 +9,20 @@ import type { RetryPolicy } from './retry.js';
 import type { RetryMode } from './retry-rules.js';
 import { headerValue, httpErrorOf, toNetworkError } from './http-errors.js';
 import { NotAnObject, ObjectMembers } from './json-members.js';
+import {
+  isEmptyObject,
+  isHtml,
+  isRepoDocument,
+  LISTING_WHAT,
+  listingKind,
+  listingProblem,
+  metadataProblem,
+  nameProblem,
+  repoFileProblem,
+  searchProblem,
+  short,
+  unexpectedAnswer,
+} from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
 
@@ -74,7 +88,10 @@ export class ChacraClient {
 
   /** GET / : the server's description and its projects. */
   async root(signal?: AbortSignal): Promise<RootDocument> {
-    return (await this.transport.json<RootDocument>({ method: 'GET', path: '', signal })).data;
+    const data = (await this.transport.json<Partial<RootDocument> | null>({ method: 'GET', path: '', signal })).data;
+    const problem = listingProblem('names', data?.binaries) ?? listingProblem('names', data?.repos);
+    if (problem) throw this.unexpected('GET', '', "chacra's root document", problem);
+    return data as RootDocument;
   }
 
   /**
@@ -82,7 +99,16 @@ export class ChacraClient {
    * encoded). Returns undefined when the path does not exist.
    */
   async listing<T = unknown>(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<T | undefined> {
-    return this.transport.jsonOrMissing<T>({ method: 'GET', path: `${root}/` + encodePath(segments), signal });
+    const kind = listingKind(root, segments);
+    const path = `${root}/` + encodePath(segments);
+    // A binary's own URL answers its bytes, hundreds of MiB of them: never read as a listing.
+    if (kind === 'binary')
+      throw new UsageError(`${root}/${segments.join('/')} is a binary, not a listing`, { hint: "its metadata is in its target's listing" });
+    const data = await this.transport.jsonOrMissing<unknown>({ method: 'GET', path, signal });
+    if (data === undefined) return undefined;
+    const problem = listingProblem(kind, data);
+    if (problem) throw this.unexpected('GET', path, LISTING_WHAT[kind], problem);
+    return data as T;
   }
 
   /**
@@ -117,29 +143,29 @@ export class ChacraClient {
       return false;
     }
     if (res.status !== 200) throw await httpErrorOf(res, 'GET');
-    // Uploads are decided and verified on these entries: a body of another shape must not pass for one.
+    // Uploads are decided and verified on these entries: each is checked as listing() checks a whole one.
+    const what = LISTING_WHAT[listingKind('binaries', segments)];
     const members = new ObjectMembers((name, entry) => {
-      const e = entry as Partial<BinaryMetadata> | null;
-      if (typeof e?.checksum !== 'string' || typeof e.size !== 'number') throw new NotAnObject('an entry is not a binary');
-      keep(name, e as BinaryMetadata);
+      const problem = nameProblem(name) ?? metadataProblem(entry);
+      if (problem) throw this.unexpected('GET', path, what, `at ${JSON.stringify(name)}: ${problem}`);
+      keep(name, entry as BinaryMetadata);
     });
     try {
       for await (const chunk of res.body) members.push(chunk as Buffer);
       members.end();
     } catch (err) {
       res.body.destroy();
-      if (err instanceof NotAnObject) throw this.unexpected('GET', path, 'a listing of binaries');
+      if (err instanceof HttpError) throw err;
+      if (err instanceof NotAnObject) throw this.unexpected('GET', path, what, err.message);
       if (signal?.aborted) throw new InterruptedError();
       throw toNetworkError(err, 'GET', this.transport.urlOf(path));
     }
     return true;
   }
 
-  private unexpected(method: string, path: string, what: string): HttpError {
-    return new HttpError(
-      { method, url: this.transport.urlOf(path), status: 200, hint: 'is the url that of a chacra server, and is no proxy answering in its place?' },
-      `${method} ${this.transport.urlOf(path)} answered 200 with JSON that is not ${what}`,
-    );
+  /** The answer was not what chacra sends: no verdict can be drawn from it. */
+  private unexpected(method: string, path: string, what: string, detail?: string): HttpError {
+    return unexpectedAnswer(method, this.transport.urlOf(path), what, detail);
   }
 
   /** The flavors of an arch and the names under each. */
@@ -149,8 +175,11 @@ export class ChacraClient {
 
   /** HEAD a path below the API root (segments not yet encoded): true on 200, false on 404. */
   async exists(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<boolean> {
-    const res = await this.transport.send({ method: 'HEAD', path: `${root}/` + encodePath(segments), signal });
+    const path = `${root}/` + encodePath(segments);
+    const res = await this.transport.send({ method: 'HEAD', path, signal });
     await res.body.dump();
+    // chacra answers HEAD with the type of what GET would send, never a page: a 200 page is a portal's or a proxy's.
+    if (res.status === 200 && isHtml(res.headers['content-type'])) throw this.unexpected('HEAD', path, "chacra's answer", 'an HTML page');
     if (res.status === 200) return true;
     if (res.status === 404) return false;
     throw await httpErrorOf(res, 'HEAD');
@@ -205,6 +234,8 @@ export class ChacraClient {
   async deleteBinary(ref: BinaryRef, signal?: AbortSignal): Promise<boolean> {
     const res = await this.transport.send({ method: 'DELETE', path: binaryPath(ref), auth: true, retry: 'idempotent', signal });
     await res.body.dump();
+    // chacra answers 204 (#88): a page is a portal's or a proxy's, and nothing was deleted.
+    if (res.status === 200 && isHtml(res.headers['content-type'])) throw this.unexpected('DELETE', binaryPath(ref), "chacra's answer", 'an HTML page');
     if (res.status === 204 || res.status === 200) return true;
     if (res.status === 404) return false;
     throw await httpErrorOf(res, 'DELETE');
@@ -217,10 +248,7 @@ export class ChacraClient {
 
   /** The repo document; undefined when there is no such repo. */
   async getRepo(ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument | undefined> {
-    const doc = await this.listing<Partial<RepoDocument> | null>('repos', repoSegments(ref), signal);
-    if (doc !== undefined && (typeof doc?.needs_update !== 'boolean' || !Array.isArray(doc.archs)))
-      throw this.unexpected('GET', 'repos/' + encodePath(repoSegments(ref)), 'a repo document');
-    return doc as RepoDocument | undefined;
+    return this.listing<RepoDocument>('repos', repoSegments(ref), signal);
   }
 
   /** The flavors of a repo's distro version. */
@@ -230,7 +258,7 @@ export class ChacraClient {
 
   private async repoAction(ref: RepoRef, action: 'update' | 'recreate' | 'extra' | undefined, body: unknown, signal?: AbortSignal): Promise<RepoDocument> {
     const json = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.transport.json<RepoDocument>({
+    const res = await this.transport.json<unknown>({
       method: 'POST',
       path: repoPath(ref, action),
       headers: json === undefined ? {} : { 'content-type': 'application/json' },
@@ -240,6 +268,7 @@ export class ChacraClient {
       retry: 'unsafe',
       signal,
     });
+    if (!isRepoDocument(res.data)) throw this.unexpected('POST', repoPath(ref, action), 'a repo document', `${short(res.data)} is not one`);
     return res.data;
   }
 
@@ -293,7 +322,11 @@ export class ChacraClient {
       return undefined;
     }
     if (res.status !== 200 && res.status !== 204) throw await httpErrorOf(res, 'GET');
-    return res.body.text();
+    // chacra renders it with a template, as text/html: only the text tells a .repo file or an apt line (#80) from a page or a document.
+    const text = await res.body.text();
+    const problem = repoFileProblem(text);
+    if (problem) throw this.unexpected('GET', repoPath(ref, 'repo'), 'a repo file', problem);
+    return text;
   }
 
   /** GET /search/ with the server's keys; an empty query answers nothing (#85). */
@@ -303,8 +336,13 @@ export class ChacraClient {
     if ([...params.keys()].length === 0) return [];
     // URLSearchParams writes spaces as "+", which a server may read as a plus sign.
     const qs = params.toString().replace(/\+/g, '%20');
-    const res = await this.transport.json<BinaryMetadata[] | Record<string, never>>({ method: 'GET', path: `search/?${qs}`, signal });
-    return Array.isArray(res.data) ? res.data : [];
+    const path = `search/?${qs}`;
+    const res = await this.transport.json<unknown>({ method: 'GET', path, signal });
+    // No key the server knows answers {} (#85).
+    if (isEmptyObject(res.data)) return [];
+    const problem = searchProblem(res.data);
+    if (problem) throw this.unexpected('GET', path, 'a list of binaries', problem);
+    return res.data as BinaryMetadata[];
   }
 
   /**
@@ -315,6 +353,8 @@ export class ChacraClient {
     const res = await this.transport.send({ method: 'GET', path: 'health/', retry: 'never', signal });
     if (res.status >= 200 && res.status < 300) {
       await res.body.dump();
+      // A captive portal's or a proxy's page says nothing of chacra's health.
+      if (res.status !== 204 && isHtml(res.headers['content-type'])) throw this.unexpected('GET', 'health/', "chacra's health answer", 'an HTML page');
       return { healthy: true, status: res.status };
     }
     const err = await httpErrorOf(res, 'GET');

@@ -1,4 +1,4 @@
-import { parseBinaryTarget, TARGET_SHAPE } from '../../client/paths.js';
+import { parseUploadTarget, TARGET_SHAPE } from '../../client/paths.js';
 import { UsageError } from '../../errors.js';
 import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
 import { failedBeforeLanding } from '../../operations/nodes.js';
@@ -49,7 +49,7 @@ function replayable<T>(source: AsyncIterable<T>): (keep: boolean) => AsyncIterab
 }
 
 export async function runBinaryCreate({ args, values }: Invocation, ctx: Context): Promise<number> {
-  const target = parseBinaryTarget(args[0]!);
+  const target = parseUploadTarget(args[0]!);
   const named = args.slice(1);
   const fromStdin = named.length === 0;
   const listed = { entries: 0 };
@@ -105,7 +105,7 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
   if (fromStdin && listed.entries > 0 && files === 0) ctx.logger.warn(`standard input named only directories (${listed.entries}): nothing to upload`);
   const exitCode = runStatus(ctx, summary, uploadSucceeded(summary));
   const node = choice ? { url: choice.node, reason: choice.reason, skipped } : null;
-  if (ctx.json) ctx.printJson({ ...(summaryJson(summary, exitCode) as object), node });
+  if (ctx.json) ctx.printJson({ ...summaryJson(summary), node });
   else ctx.print(summaryLine(summary) + (choice ? `; node ${choice.node}` : ''));
   return exitCode;
 }

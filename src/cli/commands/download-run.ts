@@ -89,15 +89,7 @@ export async function runBinaryDownload({ args, values }: Invocation, ctx: Conte
   failures.flush();
   // Stopped by a signal: 143 for SIGTERM, 130 for Ctrl-C, as main() answers.
   const exit = runStatus(ctx, summary, summary.counts.failed + summary.counts.interrupted === 0);
-  if (ctx.json)
-    ctx.printJson({
-      command: 'binary download',
-      ok: exit === 0,
-      exitCode: exit,
-      ...summary,
-      fatal: undefined,
-      error: summary.fatal ? { kind: summary.fatal.name, message: summary.fatal.message } : null,
-    });
+  if (ctx.json) ctx.printJson({ ...summary, fatal: undefined });
   else if (!toStdout) {
     const c = summary.counts;
     ctx.print(
