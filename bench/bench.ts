@@ -7,6 +7,10 @@
 //
 //   npm run bench -- [--files 300] [--big 1g|0] [--delay 30ms] [--workers 4] [--https] [--pool-files 20|0] [--startup-runs 10|0]
 //
+// With --scale, the series of bench/scale.ts alone (1,000 to 100,000 small files: upload, rerun, download):
+//
+//   npm run bench -- --scale [--scale-sizes 1000,10000,100000] [--missing 200000] [--cli BUNDLE]
+//
 // With --url, only the big file, against that chacra, next to one curl -F (see real-server.ts):
 //
 //   npm run bench -- --url http://127.0.0.1:18080 --user admin --key secret [--ca FILE] [--big 1g] [--runs 5] [--target P/R/S/D/V/A] [--cli BUNDLE]
@@ -20,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { startPool } from '../src/server/pool.js';
 import { benchRealServer } from './real-server.js';
+import { benchScale } from './scale.js';
 import { benchStartup } from './startup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,6 +51,9 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     // Another build's bundled CLI, to measure before and after side by side.
     cli: { type: 'string' },
+    scale: { type: 'boolean', default: false },
+    'scale-sizes': { type: 'string', default: '1000,10000,100000' },
+    missing: { type: 'string', default: '200000' },
   },
 });
 
@@ -167,6 +175,15 @@ function table(title: string, rows: Result[]): void {
 }
 
 async function main(): Promise<void> {
+  if (values.scale) {
+    try {
+      const sizes = values['scale-sizes']!.split(',').map(Number);
+      await benchScale({ cli: values.cli ? resolve(values.cli) : CLI, work, sizes, missing: Number(values.missing), timeAvailable });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   if (values.url) {
     const bytes = size(values.big!);
     const big = join(work, 'big.rpm');

@@ -46,6 +46,26 @@ export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
 }
 
 /**
+ * The records of a stream split at `separator`, as bytes, one at a time as
+ * they come: a list of any length costs one record and one chunk (#23).
+ */
+export async function* records(stream: AsyncIterable<unknown>, separator: number): AsyncGenerator<Buffer> {
+  let rest: Buffer | undefined;
+  for await (const data of stream) {
+    const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data as string);
+    let start = 0;
+    for (let end = chunk.indexOf(separator); end >= 0; end = chunk.indexOf(separator, start)) {
+      const piece = chunk.subarray(start, end);
+      yield rest ? Buffer.concat([rest, piece]) : piece;
+      rest = undefined;
+      start = end + 1;
+    }
+    if (start < chunk.length) rest = rest ? Buffer.concat([rest, chunk.subarray(start)]) : Buffer.from(chunk.subarray(start));
+  }
+  if (rest?.length) yield rest;
+}
+
+/**
  * Asks a yes/no question when a person is there to answer (standard input and
  * standard error on a terminal); a script is not asked, and gets `true`.
  */

@@ -54,6 +54,26 @@ export function failureText(paths: readonly string[], name: string, message: str
   return named ? text : `${paths[0]}: ${text}`;
 }
 
+/** Failures of one kind named in full before the rest are counted (#23: 200,000 missing paths were 200,000 lines). */
+const NAMED_PER_KIND = 5;
+/** Kinds told apart; further ones are counted together. */
+const MAX_KINDS = 32;
+
+/**
+ * What a failure says once the file's own names are taken out of it: files
+ * that failed alike ("does not exist") are one kind.
+ */
+export function failureKind(text: string, names: readonly string[]): string {
+  let kind = text;
+  // Longest first: a path holds the file's name, and must go whole.
+  for (const n of [...names].sort((a, b) => b.length - a.length)) if (n !== '') kind = kind.split(n).join('');
+  kind = kind
+    .replace(/\s+/g, ' ')
+    .replace(/^[\s:]+/, '')
+    .trim();
+  return kind === '' ? 'failed' : kind;
+}
+
 /**
  * Whether two streams write to the same file or pipe (2>&1, a CI job's log):
  * what one says, the reader of the other sees too.
@@ -76,21 +96,41 @@ function sameDestination(a: object, b: object): boolean {
  * (-q hides successes, never failures; --json keeps its document on stdout).
  * Where stdout and stderr reach the same reader (a terminal, or one file or
  * pipe, as 2>&1 and a CI job's log), a file whose result line was just shown
- * on stdout is not named a second time: one line per fact.
+ * on stdout is not named a second time: one line per fact. A flood of
+ * failures of one kind is summarised: the first few named, then, at the end,
+ * a count (--log debug names every one).
  */
 export class FailureLog {
   private readonly named = new WeakSet<object>();
   private readonly sameScreen: boolean;
+  private readonly kinds = new Map<string, { named: number; more: number }>();
 
   constructor(private readonly ctx: Context) {
     this.sameScreen = (ctx.io.stdout.isTTY === true && ctx.io.stderr.isTTY === true) || sameDestination(ctx.io.stdout, ctx.io.stderr);
   }
 
-  name(file: object, text: string, lineShown: boolean): void {
+  name(file: object, text: string, lineShown: boolean, kind = 'failed'): void {
     if (this.named.has(file)) return;
     this.named.add(file);
     if (lineShown && this.sameScreen) return;
-    this.ctx.logger.error(text);
+    const key = this.kinds.has(kind) || this.kinds.size < MAX_KINDS ? kind : 'other failures';
+    const seen = this.kinds.get(key) ?? { named: 0, more: 0 };
+    this.kinds.set(key, seen);
+    if (seen.named < NAMED_PER_KIND) {
+      seen.named++;
+      this.ctx.logger.error(text);
+      return;
+    }
+    seen.more++;
+    this.ctx.logger.debug(text);
+  }
+
+  /** The failures counted and not named, one line per kind. */
+  flush(): void {
+    for (const [kind, { more }] of this.kinds) {
+      if (more > 0) this.ctx.logger.error(`… and ${more.toLocaleString('en-US')} more file${more === 1 ? '' : 's'}: ${kind}`);
+    }
+    this.kinds.clear();
   }
 }
 
@@ -144,11 +184,7 @@ export class UploadView {
   private drawnAt = 0;
   /** On a terminal the live display stands for the files that went well; only the others get a line. */
   private readonly everyLine: boolean;
-  /** The outcome each file's last result line showed. */
-  private readonly shown = new Map<FileReport, FileReport['outcome']>();
   private readonly failures: FailureLog;
-  /** The message of a file that the run's failure kept from being sent. */
-  private stoppedBy: string | undefined;
 
   constructor(private readonly ctx: Context) {
     this.progress = ctx.io.stderr.isTTY === true && !ctx.json && !ctx.quiet;
@@ -162,11 +198,11 @@ export class UploadView {
 
   onEvent = (e: UploadEvent): void => {
     switch (e.type) {
+      case 'settled':
+        if (!this.show(e.file) && e.file.outcome === 'skipped' && e.file.message) this.ctx.logger.warn(e.file.message);
+        break;
       case 'planned':
         this.total = { files: e.files, bytes: e.bytes };
-        for (const r of e.settled) {
-          if (!this.show(r) && r.outcome === 'skipped' && r.message) this.ctx.logger.warn(r.message);
-        }
         if (this.progress) this.timer = setInterval(() => this.draw(), 100);
         this.draw();
         break;
@@ -201,23 +237,21 @@ export class UploadView {
     // -q hides successes; a file skipped because it differs needs a word, as a failure does.
     const line = !this.ctx.json && (!this.ctx.quiet || r.outcome === 'skipped') && this.wantsLine(r);
     // A file the run's failure kept from being sent: that failure is said once, after the files.
-    const message = this.stoppedBy !== undefined && r.message === this.stoppedBy ? 'not sent: the run stopped' : r.message;
+    const stopped = r.message?.startsWith('not sent: ') === true && r.message !== 'not sent: interrupted';
+    const message = stopped ? 'not sent: the run stopped' : r.message;
     if (line) this.ctx.print(fileLine(this.ctx, r, message));
-    this.shown.set(r, r.outcome);
     if (FAILURES.has(r.outcome)) {
       const note = r.replaceable ? ' (use --force to replace it)' : '';
-      this.failures.name(r, failureText([displayPath(this.ctx, r.path), r.path], r.name, message, r.outcome) + note, line);
+      const where = displayPath(this.ctx, r.path);
+      const text = failureText([where, r.path], r.name, message, r.outcome);
+      this.failures.name(r, text + note, line, failureKind(text, [where, r.path, r.name]));
     }
     return line;
   }
 
-  /**
-   * Once the run is over: every file whose end no event told (not sent because
-   * the run stopped, failed when sent again) gets its line, and its failure named.
-   */
-  finish(summary: UploadSummary): void {
-    if (summary.fatal) this.stoppedBy = `not sent: ${summary.fatal.message}`;
-    for (const r of summary.files) if (this.shown.get(r) !== r.outcome) this.show(r);
+  /** Once the run is over: the failures counted and not named are summed up. */
+  finish(): void {
+    this.failures.flush();
   }
 
   private wantsLine(r: FileReport): boolean {

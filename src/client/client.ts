@@ -1,12 +1,14 @@
 // ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
-import { HttpError, UsageError } from '../errors.js';
+import { HttpError, InterruptedError, UsageError } from '../errors.js';
 import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
 import type { RetryPolicy } from './retry.js';
-import { headerValue, httpErrorOf } from './http-errors.js';
+import type { RetryMode } from './retry-rules.js';
+import { headerValue, httpErrorOf, toNetworkError } from './http-errors.js';
+import { NotAnObject, ObjectMembers } from './json-members.js';
 import {
   isEmptyObject,
   isHtml,
@@ -14,6 +16,8 @@ import {
   LISTING_WHAT,
   listingKind,
   listingProblem,
+  metadataProblem,
+  nameProblem,
   repoFileProblem,
   searchProblem,
   short,
@@ -34,6 +38,14 @@ export interface UploadOptions {
 }
 
 export type UploadResult = { outcome: 'created' | 'replaced'; sha512: string; bytesSent: number } | { outcome: 'exists'; bytesSent: number };
+
+/** A binary as a listing names it: all that uploads and downloads decide on. */
+export interface ListedBinary {
+  name: string;
+  checksum: string;
+  /** The listed size: that of the first upload under the name (#94-#100). */
+  size: number;
+}
 
 export interface Download {
   body: Readable;
@@ -105,9 +117,50 @@ export class ChacraClient {
    * arch level mixes every flavor and keeps one binary per name (#40).
    */
   async listTarget(target: BinaryTarget, signal?: AbortSignal): Promise<BinaryListing | undefined> {
+    const listing: BinaryListing = {};
+    const found = await this.scanTarget(target, signal, (name, entry) => (listing[name] = entry));
+    return found ? listing : undefined;
+  }
+
+  /**
+   * What uploads and downloads decide on, of each binary of a target: its
+   * checksum and listed size, by name. Read as the listing streams, so that
+   * tens of thousands of binaries cost their names and checksums alone (#23).
+   */
+  async listChecksums(target: BinaryTarget, signal?: AbortSignal): Promise<Map<string, ListedBinary> | undefined> {
+    const listing = new Map<string, ListedBinary>();
+    const found = await this.scanTarget(target, signal, (name, entry) => listing.set(name, { name, checksum: entry.checksum, size: entry.size }));
+    return found ? listing : undefined;
+  }
+
+  /** Streams a target's listing to `keep`, entry by entry, each checked; false when the target does not exist. */
+  private async scanTarget(target: BinaryTarget, signal: AbortSignal | undefined, keep: (name: string, entry: BinaryMetadata) => void): Promise<boolean> {
     const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
-    // Uploads are decided and verified on these entries: listing() checked their shape.
-    return this.listing<BinaryListing>('binaries', segments, signal);
+    const path = 'binaries/' + encodePath(segments);
+    const res = await this.transport.send({ method: 'GET', path, signal });
+    if (res.status === 404) {
+      await res.body.dump();
+      return false;
+    }
+    if (res.status !== 200) throw await httpErrorOf(res, 'GET');
+    // Uploads are decided and verified on these entries: each is checked as listing() checks a whole one.
+    const what = LISTING_WHAT[listingKind('binaries', segments)];
+    const members = new ObjectMembers((name, entry) => {
+      const problem = nameProblem(name) ?? metadataProblem(entry);
+      if (problem) throw this.unexpected('GET', path, what, `at ${JSON.stringify(name)}: ${problem}`);
+      keep(name, entry as BinaryMetadata);
+    });
+    try {
+      for await (const chunk of res.body) members.push(chunk as Buffer);
+      members.end();
+    } catch (err) {
+      res.body.destroy();
+      if (err instanceof HttpError) throw err;
+      if (err instanceof NotAnObject) throw this.unexpected('GET', path, what, err.message);
+      if (signal?.aborted) throw new InterruptedError();
+      throw toNetworkError(err, 'GET', this.transport.urlOf(path));
+    }
+    return true;
   }
 
   /** The answer was not what chacra sends: no verdict can be drawn from it. */
@@ -164,8 +217,9 @@ export class ChacraClient {
   }
 
   /** GET one binary's bytes as a stream; the caller must consume or destroy it. */
-  async downloadBinary(ref: BinaryRef, signal?: AbortSignal): Promise<Download> {
-    const res = await this.transport.send({ method: 'GET', path: binaryPath(ref), signal });
+  async downloadBinary(ref: BinaryRef, signal?: AbortSignal, options: { retry?: RetryMode } = {}): Promise<Download> {
+    // A caller that retries the whole download (body included) says `never`: retries do not nest.
+    const res = await this.transport.send({ method: 'GET', path: binaryPath(ref), signal, ...(options.retry ? { retry: options.retry } : {}) });
     if (res.status !== 200) throw await httpErrorOf(res, 'GET');
     const length = headerValue(res.headers['content-length']);
     const disposition = headerValue(res.headers['content-disposition']);

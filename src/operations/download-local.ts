@@ -3,18 +3,45 @@
 // stream) only once the bytes are checked.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FileError } from '../errors.js';
-import type { BinaryMetadata } from '../types.js';
 import type { DownloadReport } from './download.js';
 import { localFileError, sha512OfFile } from './files.js';
+
+/** What a download checks its bytes and the file in place against. */
+interface Listed {
+  checksum: string;
+}
 
 /** The temporary file beside `path`: short enough wherever the final name fits. */
 export function partName(path: string): string {
   const base = basename(path);
   return join(dirname(path), `.${base.length > 64 ? base.slice(0, 64) : base}.${randomBytes(6).toString('hex')}.part`);
+}
+
+/**
+ * Temporary files being written: removed at exit whatever ends the process,
+ * an uncaught exception included (#20: a crash in undici's parser left a
+ * `.NAME.HEX.part` in the destination). Only SIGKILL leaves one behind.
+ */
+const inProgress = new Set<string>();
+let exitHook = false;
+
+/** Counts `path` as a temporary file to remove at exit until `done` is called. */
+export function holdPart(path: string): () => void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const part of inProgress) {
+        rmSync(part, { force: true, recursive: true });
+      }
+    });
+  }
+  inProgress.add(path);
+  return () => inProgress.delete(path);
 }
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -23,12 +50,7 @@ const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENO
  * What is at the destination before a download: nothing, the right file
  * (unchanged), or something that must not be overwritten unasked.
  */
-export async function checkDestination(
-  report: DownloadReport,
-  meta: BinaryMetadata,
-  force: boolean,
-  signal: AbortSignal,
-): Promise<'absent' | 'unchanged' | 'replace'> {
+export async function checkDestination(report: DownloadReport, meta: Listed, force: boolean, signal: AbortSignal): Promise<'absent' | 'unchanged' | 'replace'> {
   const path = report.path;
   let st: Awaited<ReturnType<typeof stat>>;
   try {
@@ -52,7 +74,7 @@ export async function checkDestination(
  * meanwhile; rename() replaces, and is used only when asked to replace (or
  * where the file system has no hard links).
  */
-export async function putInPlace(tmp: string, report: DownloadReport, meta: BinaryMetadata, replace: boolean, signal: AbortSignal): Promise<void> {
+export async function putInPlace(tmp: string, report: DownloadReport, meta: Listed, replace: boolean, signal: AbortSignal): Promise<void> {
   if (!replace) {
     try {
       await link(tmp, report.path);

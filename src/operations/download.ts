@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ChacraClient } from '../client/client.js';
+import type { ChacraClient, ListedBinary } from '../client/client.js';
 import { encodePath, formatTarget, targetSegments, type BinaryTarget } from '../client/paths.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
+import { retriesFailure } from '../client/retry-rules.js';
 import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
 import { sha512Hash } from '../file-sha512.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { BinaryMetadata } from '../types.js';
 import { isLocalFileError, localFileError } from './files.js';
-import { checkDestination, copyTo, partName, putInPlace } from './download-local.js';
+import { checkDestination, copyTo, holdPart, partName, putInPlace } from './download-local.js';
 import { isFatal } from './fatal.js';
 import { runPool, runSignal } from './pool.js';
 
@@ -75,6 +75,11 @@ export interface DownloadOptions {
   onEvent?: (e: DownloadEvent) => void;
   /** Tries of each download and their backoff; the client's policy when absent. */
   retry?: RetryPolicy;
+  /**
+   * Keep every file's report in the summary (the default). Without, the
+   * summary keeps counts, and each report is told once by its `done` event.
+   */
+  keepFiles?: boolean;
 }
 
 export async function downloadBinaries(client: ChacraClient, req: DownloadRequest, options: DownloadOptions = {}): Promise<DownloadSummary> {
@@ -82,10 +87,20 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   const logger = options.logger ?? silentLogger;
   const emit = options.onEvent ?? (() => {});
   const signal = runSignal(options.signal);
+  const keep = options.keepFiles !== false;
   const reports: DownloadReport[] = [];
+  const counts: Record<DownloadOutcome, number> = { downloaded: 0, unchanged: 0, failed: 0, interrupted: 0 };
+  let bytes = 0;
+  /** A file's report is told and counted once it is over; the summary keeps it only when asked. */
+  const over = (report: DownloadReport) => {
+    counts[report.outcome]++;
+    bytes += report.bytes;
+    if (keep) reports.push(report);
+    emit({ type: 'done', file: report });
+  };
   let fatal: ChacraError | undefined;
   const targetName = formatTarget(req.target);
-  const newReport = (name: string, meta?: BinaryMetadata): DownloadReport => ({
+  const newReport = (name: string, meta?: ListedBinary): DownloadReport => ({
     name,
     path: req.to ? name : join(req.dir, req.fileName ?? safeName(name)),
     target: targetName,
@@ -98,35 +113,31 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
     replaceable: false,
   });
   const finish = (): DownloadSummary => {
-    const counts = { downloaded: 0, unchanged: 0, failed: 0, interrupted: 0 };
-    for (const r of reports) counts[r.outcome]++;
     return {
       files: reports,
       counts,
-      bytes: reports.reduce((n, r) => n + r.bytes, 0),
+      bytes,
       elapsedMs: Math.round(performance.now() - started),
       interrupted: signal.aborted,
       fatal,
     };
   };
   /** Files the run did not get to are counted and listed all the same, with the reason. */
-  const unsent = (wanted: readonly { name: string; meta?: BinaryMetadata }[]) => {
-    const reported = new Set(reports.map((r) => r.name));
+  const unsent = (wanted: readonly { name: string; meta?: ListedBinary }[]) => {
     for (const { name, meta } of wanted) {
-      if (reported.has(name)) continue;
       const report = newReport(name, meta);
       if (signal.aborted) {
         report.outcome = 'interrupted';
         report.message = 'not started: interrupted';
       } else report.message = `not attempted: ${fatal ? fatal.message : 'the run stopped before it'}`;
-      reports.push(report);
+      over(report);
     }
   };
 
-  let listing: Record<string, BinaryMetadata>;
+  let listing: Map<string, ListedBinary>;
   try {
-    // The target's own flavor only (listTarget never reads the mixed arch level, #40).
-    listing = (await client.listTarget(req.target, signal)) ?? {};
+    // The target's own flavor only (the client never reads the mixed arch level, #40), its names and checksums alone.
+    listing = (await client.listChecksums(req.target, signal)) ?? new Map();
   } catch (err) {
     if (!(err instanceof ChacraError)) throw err;
     if (!(err instanceof InterruptedError) && !signal.aborted) fatal = err;
@@ -134,19 +145,19 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
     if (req.name !== undefined) unsent([{ name: req.name }]);
     return finish();
   }
-  let wanted: BinaryMetadata[];
+  let wanted: ListedBinary[];
   if (req.name !== undefined) {
-    const meta = listing[req.name];
+    const meta = listing.get(req.name);
     if (!meta) {
       const report = newReport(req.name);
       report.message = `${targetName}/${req.name} is not on the server`;
-      reports.push(report);
-      emit({ type: 'done', file: report });
+      over(report);
       return finish();
     }
     wanted = [meta];
   } else {
-    wanted = Object.values(listing).sort((a, b) => b.size - a.size);
+    wanted = [...listing.values()].sort((a, b) => b.size - a.size);
+    listing.clear();
     if (wanted.length === 0) {
       fatal = new HttpError({ method: 'GET', url: `${client.baseUrl}binaries/${targetName}/`, status: 404 }, `${targetName} holds no binaries`);
       return finish();
@@ -158,7 +169,7 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
       return finish();
     }
   }
-  const wantedNames = wanted.map((meta) => ({ name: meta.name, meta }));
+  const wantedNames = (from: number) => wanted.slice(from).map((meta) => ({ name: meta.name, meta }));
   if (!req.to) {
     try {
       await mkdir(req.dir, { recursive: true });
@@ -168,23 +179,23 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
         (err as NodeJS.ErrnoException).code === 'EEXIST'
           ? new FileError(`cannot create the directory ${req.dir}: a file of that name is in the way`, { cause: err })
           : localFileError(err, req.dir, 'create the directory');
-      unsent(wantedNames);
+      unsent(wantedNames(0));
       return finish();
     }
   }
   emit({ type: 'planned', files: wanted.length, bytes: wanted.reduce((n, m) => n + m.size, 0) });
+  let begun = 0;
   await runPool(wanted, { limit: Math.max(1, options.jobs ?? 4), stop: () => signal.aborted || fatal !== undefined }, async (meta) => {
+    begun++;
     const report = newReport(meta.name, meta);
-    reports.push(report);
     const t0 = performance.now();
     emit({ type: 'start', file: report });
     try {
+      // The one retry loop of a download: the request is sent with none of its own (retries never nest, #20).
       await withRetry(() => downloadOne(client, req, meta, report, signal, (n) => emit({ type: 'bytes', file: report, bytes: n })), {
         policy: options.retry ?? client.retryPolicy,
         signal,
-        // A connection cut mid-body, or bytes altered on the way: fetch it again.
-        // A local error (permissions, a full disk, a file in the way) is not retried.
-        retryError: (err) => (err instanceof NetworkError || err instanceof VerificationError ? { reason: err.message } : undefined),
+        retryError: retryableDownload,
         onRetry: ({ delayMs, reason }) => logger.info(`download of ${meta.name} failed (${reason}); retrying in ${formatDelay(delayMs)}`),
       });
     } catch (err) {
@@ -194,17 +205,31 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
       } else {
         report.outcome = 'failed';
         report.message = err instanceof Error ? err.message : String(err);
-        if (isFatal(err, { partway: report.bytes > 0 })) fatal ??= err;
+        // However far the file got: a network failure that outlasted its retries stops the run, as before the headers.
+        if (isFatal(err)) fatal ??= err;
         // The caller hears of it from the report (the CLI names every failed file once).
         else logger.debug(report.message);
       }
     } finally {
       report.durationMs = Math.round(performance.now() - t0);
-      emit({ type: 'done', file: report });
+      over(report);
     }
   });
-  unsent(wantedNames);
+  unsent(wantedNames(begun));
   return finish();
+}
+
+/**
+ * What makes a download worth another try: a network failure before the
+ * headers or in the body (a cut, a stall), a status a busy server answers,
+ * bytes altered on the way. A local error (permissions, a full disk, a file
+ * in the way) is not retried.
+ */
+function retryableDownload(err: unknown): { reason: string; retryAfter?: string | undefined } | undefined {
+  if (err instanceof NetworkError) return retriesFailure('idempotent', err) ? { reason: err.message } : undefined;
+  if (err instanceof VerificationError) return { reason: err.message };
+  if (err instanceof HttpError && (err.status === 429 || err.status >= 500)) return { reason: err.message };
+  return undefined;
 }
 
 /** A name from the server is used as a file name here: it must not climb out of the directory. */
@@ -216,7 +241,7 @@ function safeName(name: string): string {
 async function downloadOne(
   client: ChacraClient,
   req: DownloadRequest,
-  meta: BinaryMetadata,
+  meta: ListedBinary,
   report: DownloadReport,
   signal: AbortSignal,
   onBytes: (n: number) => void,
@@ -238,6 +263,7 @@ async function downloadOne(
   const tmp = scratch ? join(scratch, 'download.part') : partName(report.path);
   const destination = req.to ? 'the output' : report.path;
   const hash = sha512Hash();
+  const release = holdPart(scratch ?? tmp);
   try {
     // The file is made before the request: a directory that cannot be written to fails before a byte is fetched.
     const file = await open(tmp, 'wx', 0o644).catch((err: unknown) => Promise.reject(localFileError(err, scratch ? tmp : report.path, 'write')));
@@ -245,7 +271,7 @@ async function downloadOne(
     let writeError: unknown;
     sink.on('error', (err) => (writeError ??= err));
     try {
-      const download = await client.downloadBinary({ ...target, name: meta.name }, signal);
+      const download = await client.downloadBinary({ ...target, name: meta.name }, signal, { retry: 'never' });
       // Content-Length is the true size; the listing's may be that of an earlier copy.
       if (download.size !== undefined) report.size = download.size;
       const meter = new Transform({
@@ -289,5 +315,6 @@ async function downloadOne(
     throw err;
   } finally {
     await rm(scratch ?? tmp, { force: true, recursive: scratch !== undefined }).catch(() => undefined);
+    release();
   }
 }

@@ -99,7 +99,7 @@ export async function chooseWriteNode(shaman: ShamanClient, repo: RepoRef, optio
  * trust, or credentials refused, would fail on every node alike: no failover.
  */
 export function failedBeforeLanding(summary: UploadSummary): boolean {
-  const landed = summary.files.some((f) => f.outcome === 'uploaded' || f.outcome === 'replaced');
+  const landed = summary.counts.uploaded + summary.counts.replaced > 0;
   const fatal = summary.fatal;
   const nodeFault = (fatal instanceof NetworkError && fatal.kind !== 'tls') || (fatal instanceof HttpError && fatal.status >= 500);
   return !landed && !summary.interrupted && nodeFault;

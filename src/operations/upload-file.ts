@@ -6,7 +6,7 @@ import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
 import { type ChacraError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isFatal } from './fatal.js';
-import { sha512OfFile } from './files.js';
+import { sha512OfLocal } from './files.js';
 import type { UploadEvent } from './upload.js';
 import { sameContent, type Work } from './upload-plan.js';
 
@@ -61,8 +61,8 @@ export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext):
           throw err;
         }
         // #12: the name appeared since the listing; an earlier try of ours may have landed.
-        const entry = (await client.listTarget(w.target, ctx.signal))?.[local.name];
-        report.sha512 ??= (await sha512OfFile(local.path, ctx.signal)).sha512;
+        const entry = (await client.listChecksums(w.target, ctx.signal))?.get(local.name);
+        report.sha512 ??= (await sha512OfLocal(local.path, local.size, ctx.signal)).sha512;
         report.serverSha512 = entry?.checksum ?? null;
         if (sameContent(entry, report.sha512)) {
           report.outcome = attempt > 1 ? 'uploaded' : 'unchanged';
@@ -108,9 +108,9 @@ export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext):
  */
 async function settledByServer(client: ChacraClient, w: Work, signal: AbortSignal | undefined): Promise<boolean> {
   const { report, local } = w;
-  const entry = (await client.listTarget(w.target, signal))?.[local.name];
+  const entry = (await client.listChecksums(w.target, signal))?.get(local.name);
   if (entry === undefined) return false;
-  report.sha512 ??= (await sha512OfFile(local.path, signal)).sha512;
+  report.sha512 ??= (await sha512OfLocal(local.path, local.size, signal)).sha512;
   report.serverSha512 = entry.checksum;
   if (sameContent(entry, report.sha512)) {
     report.outcome = report.action === 'replace' ? 'replaced' : 'uploaded';

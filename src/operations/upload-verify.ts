@@ -16,9 +16,9 @@ export async function verifyTarget(client: ChacraClient, target: BinaryTarget, i
   for (let round = 0; toCheck.length > 0; round++) {
     options.emit({ type: 'verify', target: name, files: toCheck.length });
     // One listing of the target's flavor (listTarget never reads the mixed arch level, #40).
-    const listing = (await client.listTarget(target, options.signal)) ?? {};
+    const listing = await client.listChecksums(target, options.signal);
     const wrong = toCheck.filter((w) => {
-      const entry = listing[w.local.name];
+      const entry = listing?.get(w.local.name);
       w.report.serverSha512 = entry?.checksum ?? null;
       return !sameContent(entry, w.report.sha512);
     });
@@ -35,6 +35,8 @@ export async function verifyTarget(client: ChacraClient, target: BinaryTarget, i
     }
     await runPool(wrong, options.jobs ?? 4, async (w) => {
       const stopper = await uploadOne(client, w, options);
+      // Its line said "uploaded": a resend that failed is told, as one that stays wrong is.
+      if (w.report.outcome !== 'uploaded' && w.report.outcome !== 'replaced') options.emit({ type: 'rejected', file: w.report });
       if (stopper) throw stopper;
     });
     toCheck = wrong.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');

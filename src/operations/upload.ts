@@ -28,16 +28,26 @@ export interface UploadOptions {
   logger?: Logger;
   onEvent?: (event: UploadEvent) => void;
   cwd?: string;
+  /**
+   * Keep every file's report in the summary (the default). Without, the
+   * summary keeps counts alone, and each file's report is told once by the
+   * events (`settled`, or `done`): a run of any number of files holds only
+   * the files still to send (#23).
+   */
+  keepFiles?: boolean;
 }
 
 /**
- * What a run tells as it goes. Each file to send has one `start` and one
- * `done` (its upload, retries included, is over); `retry` for each failed try
- * sent again; after `verify`, `resend` for a file the server holds wrongly,
- * and `rejected` for one that stays wrong (its outcome becomes `failed`).
+ * What a run tells as it goes. Each file settled without sending (unchanged,
+ * skipped, missing, unreadable; every file of a dry run; a file the run
+ * stopped before sending) has one `settled`. Each file to send has one `start`
+ * and one `done` (its upload, retries included, is over); `retry` for each
+ * failed try sent again; after `verify`, `resend` for a file the server holds
+ * wrongly, and `rejected` for one that stays wrong (its outcome becomes `failed`).
  */
 export type UploadEvent =
-  | { type: 'planned'; files: number; bytes: number /** Files settled without sending: unchanged, skipped, missing. */; settled: FileReport[] }
+  | { type: 'settled'; file: FileReport }
+  | { type: 'planned'; files: number; bytes: number }
   | { type: 'start'; file: FileReport }
   | { type: 'bytes'; file: FileReport; bytes: number }
   | { type: 'retry'; file: FileReport; reason: string; delayMs: number }
@@ -51,8 +61,11 @@ export interface UploadSummary {
   interrupted: boolean;
   /** A failure that stopped the run (credentials refused, server unreachable). */
   fatal: ChacraError | undefined;
+  /** Every file's report; empty when run without `keepFiles`. */
   files: FileReport[];
   counts: Record<FileOutcome, number>;
+  /** Entries of the file lists, usable or not (directories passed over included). */
+  given: number;
   /** Bytes to send in the plan and bytes actually sent. */
   plannedBytes: number;
   bytesSent: number;
@@ -60,10 +73,9 @@ export interface UploadSummary {
   elapsedMs: number;
 }
 
-const OK_OUTCOMES: ReadonlySet<FileOutcome> = new Set(['uploaded', 'replaced', 'unchanged', 'skipped', 'planned']);
-
 export function uploadSucceeded(summary: UploadSummary): boolean {
-  return !summary.interrupted && summary.fatal === undefined && summary.files.every((f) => OK_OUTCOMES.has(f.outcome));
+  const c = summary.counts;
+  return !summary.interrupted && summary.fatal === undefined && c.failed + c.missing + c.interrupted === 0;
 }
 
 export async function uploadBinaries(client: ChacraClient, batches: readonly UploadBatch[], options: UploadOptions = {}): Promise<UploadSummary> {
@@ -74,53 +86,76 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   const retry = options.retry ?? client.retryPolicy;
   const signal = runSignal(options.signal);
   const emit = options.onEvent ?? (() => {});
+  const keep = options.keepFiles !== false;
   const reports: FileReport[] = [];
-  const work: Work[] = [];
+  const counts: Record<FileOutcome, number> = { uploaded: 0, replaced: 0, unchanged: 0, skipped: 0, failed: 0, missing: 0, interrupted: 0, planned: 0 };
   let fatal: ChacraError | undefined;
   const stopped = () => fatal !== undefined || signal?.aborted === true;
+  /** Reports counted as they settled: a file settled while still pending is not counted twice. */
+  const settled = new WeakSet<FileReport>();
+  const plan: Plan = {
+    settle: (report) => {
+      settled.add(report);
+      counts[report.outcome]++;
+      emit({ type: 'settled', file: report });
+    },
+    onReport: keep ? (report) => reports.push(report) : undefined,
+    pending: [],
+    work: [],
+    targets: new Map(),
+    given: 0,
+  };
+  const { work } = plan;
 
   const finish = (): UploadSummary => {
-    const counts = { uploaded: 0, replaced: 0, unchanged: 0, skipped: 0, failed: 0, missing: 0, interrupted: 0, planned: 0 };
-    for (const r of reports) counts[r.outcome]++;
+    // Settled files were counted as they settled; the others are still held.
+    const all = { ...counts };
+    for (const w of plan.pending) if (!settled.has(w.report)) all[w.report.outcome]++;
+    for (const w of work) all[w.report.outcome]++;
+    let bytesSent = 0;
+    for (const w of work) bytesSent += w.report.bytesSent;
     return {
       dryRun: options.dryRun === true,
       interrupted: signal?.aborted === true,
       fatal,
       files: reports,
-      counts,
+      counts: all,
+      given: plan.given,
       plannedBytes: work.reduce((n, w) => n + w.local.size, 0),
-      bytesSent: reports.reduce((n, r) => n + r.bytesSent, 0),
+      bytesSent,
       requests: client.requestCount - requestsBefore,
       elapsedMs: Math.round(performance.now() - started),
     };
   };
+  const unsent = () => {
+    notSent(plan.pending, signal, fatal, emit);
+    notSent(work, signal, fatal, emit);
+  };
 
   // 1. Plan: what is on disk, what the server holds, what to send.
-  const plan: Plan = { reports, work, targets: new Map() };
   const targetsOfWork = plan.targets;
   try {
     await planUploads(client, batches, plan, { force: options.force === true, jobs, signal, logger, cwd: options.cwd, stopped });
   } catch (err) {
     if (signal?.aborted || err instanceof InterruptedError) {
-      unsent(reports, signal, undefined);
+      unsent();
       return finish();
     }
     if (err instanceof ChacraError) {
       fatal = err;
-      unsent(reports, signal, err);
+      unsent();
       return finish();
     }
     throw err;
   }
 
-  if (options.dryRun) for (const w of work) w.report.outcome = 'planned';
-  const sending = new Set(work.map((w) => w.report));
-  emit({
-    type: 'planned',
-    files: work.length,
-    bytes: work.reduce((n, w) => n + w.local.size, 0),
-    settled: reports.filter((r) => options.dryRun || !sending.has(r)),
-  });
+  if (options.dryRun) {
+    for (const w of work) {
+      w.report.outcome = 'planned';
+      emit({ type: 'settled', file: w.report });
+    }
+  }
+  emit({ type: 'planned', files: work.length, bytes: work.reduce((n, w) => n + w.local.size, 0) });
   if (options.dryRun) return finish();
 
   // 2. Upload, and verify each target once its last upload has finished.
@@ -152,16 +187,16 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   });
   await Promise.all(verifications);
 
-  unsent(reports, signal, fatal);
+  unsent();
   return finish();
 }
 
 /**
  * Files the run never sent, because it was interrupted or stopped, are counted
- * and listed all the same, each with the reason.
+ * and listed all the same, each with the reason, and told as settled.
  */
-function unsent(reports: readonly FileReport[], signal: AbortSignal | undefined, fatal: ChacraError | undefined): void {
-  for (const r of reports) {
+function notSent(items: readonly Work[], signal: AbortSignal | undefined, fatal: ChacraError | undefined, emit: (e: UploadEvent) => void): void {
+  for (const { report: r } of items) {
     if (r.outcome !== 'failed' || r.message !== null) continue;
     if (signal?.aborted) {
       r.outcome = 'interrupted';
@@ -169,6 +204,7 @@ function unsent(reports: readonly FileReport[], signal: AbortSignal | undefined,
     } else {
       r.message = `not sent: ${fatal ? fatal.message : 'the run stopped before it'}`;
     }
+    emit({ type: 'settled', file: r });
   }
 }
 

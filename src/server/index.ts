@@ -11,7 +11,19 @@ import { CallbackSender, type CallbackOptions } from './callbacks.js';
 import { applyFault, Faults, type FaultRule } from './faults.js';
 import { listen } from './net.js';
 import { handleRepos, RepoWorker } from './repos.js';
-import { badRequest, crash, methodNotAllowed, notFound, sendEmpty, sendJson, unauthorized, unhealthy, type Exchange } from './respond.js';
+import {
+  badRequest,
+  BodyTooLarge,
+  crash,
+  methodNotAllowed,
+  notFound,
+  sendEmpty,
+  sendJson,
+  tooLarge,
+  unauthorized,
+  unhealthy,
+  type Exchange,
+} from './respond.js';
 import { Store } from './store.js';
 
 export interface ServerOptions {
@@ -79,7 +91,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limit = new Limiter(options.workers ?? 0);
   const scheme = options.tls ? 'https' : 'http';
 
+  /**
+   * Each connection's last exchange: a request pipelined behind another is
+   * handled once that one is answered, as a WSGI server does (#20: POST, GET,
+   * DELETE of one binary sent at once answered 201, 404, 404).
+   */
+  const lastOn = new WeakMap<object, Promise<void>>();
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const before = lastOn.get(req.socket);
+    const answered = new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+    lastOn.set(req.socket, answered);
+    if (before) void before.then(() => handle(req, res));
+    else handle(req, res);
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     stats.total++;
     stats.byMethod[req.method ?? '?'] = (stats.byMethod[req.method ?? '?'] ?? 0) + 1;
     if (req.headers.authorization) stats.authorizations.add(req.headers.authorization);
@@ -107,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       .catch((err: unknown) => {
         // No request may stop the server: what a handler failed on becomes an answer.
         if (res.headersSent) res.destroy();
+        else if (err instanceof BodyTooLarge) tooLarge(x);
         else if ((err as NodeJS.ErrnoException | undefined)?.code === 'ENAMETOOLONG') badRequest(x, 'the path is too long for the filesystem');
         else crash(x);
       });

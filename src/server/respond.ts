@@ -88,13 +88,35 @@ export function groupBy<T>(items: Iterable<T>, key: (t: T) => string, child: (t:
   return Object.fromEntries([...out].map(([k, v]) => [k, [...v].sort()]));
 }
 
-/** A request's body as JSON; undefined when it is not JSON. */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+/** The most a JSON request body may hold: chacra's are a few fields (a repo's extra, its type). */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+/** A request body past JSON_BODY_LIMIT: answered 413, never read on. */
+export class BodyTooLarge extends Error {}
+
+/**
+ * A request's body as JSON; undefined when it is not JSON. A body over `limit`
+ * (said by its Content-Length, or found as it streams) throws BodyTooLarge
+ * before more of it is held: it never reaches memory or the state file whole.
+ */
+export async function readJson(req: IncomingMessage, limit = JSON_BODY_LIMIT): Promise<unknown> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** 413, and the connection closed: the rest of the body is not read. */
+export function tooLarge(x: Exchange): void {
+  x.res.setHeader('connection', 'close');
+  sendJson(x, 413, { message: `the body is larger than ${JSON_BODY_LIMIT} bytes` });
 }

@@ -61,6 +61,8 @@ export class Store {
   /** Binary deletes under way, by repo key. */
   readonly deleting = new Map<string, Set<{ overlapped: boolean }>>();
   private saveTimer: NodeJS.Timeout | undefined;
+  /** How long the last write of the state took. */
+  private lastSaveMs = 0;
   /** Told when a repo changes state as chacra posts it to shaman (set when the node has a callback URL). */
   onRepoStatus: ((status: RepoStatus, repo: StoredRepo) => void) | undefined;
 
@@ -85,26 +87,30 @@ export class Store {
 
   scheduleSave(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      this.saveNow();
-    }, 50);
+    // The state is written whole: with 100,000 binaries that takes a while, so
+    // saves are spaced to cost the server at most about a twentieth of its time.
+    this.saveTimer = setTimeout(
+      () => {
+        this.saveTimer = undefined;
+        this.saveNow();
+      },
+      Math.max(50, this.lastSaveMs * 20),
+    );
     this.saveTimer.unref();
   }
 
   saveNow(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    const started = performance.now();
     writeStateFile(this.stateFile, this);
+    this.lastSaveMs = performance.now() - started;
   }
 
   binariesWhere(filter: Partial<StoredBinary>): StoredBinary[] {
     const out: StoredBinary[] = [];
-    for (const b of this.binaries.values()) {
-      let ok = true;
-      for (const [k, v] of Object.entries(filter)) if (b[k as keyof StoredBinary] !== v) ok = false;
-      if (ok) out.push(b);
-    }
+    const wanted = Object.entries(filter) as [keyof StoredBinary, unknown][];
+    for (const b of this.binaries.values()) if (wanted.every(([k, v]) => b[k] === v)) out.push(b);
     return out;
   }
 

@@ -17,9 +17,8 @@ test('a redirect, or an answer chacra never gives, stops the run: every file wou
   for (const status of [200, 301, 302, 307]) assert.equal(isFatal(http(status)), true, String(status));
 });
 
-test('a server out of reach through every retry stops the run, unless bytes of the file came through', () => {
+test('a server out of reach through every retry stops the run, however far the file got', () => {
   assert.equal(isFatal(network), true);
-  assert.equal(isFatal(network, { partway: true }), false);
 });
 
 test("one file's own failures do not", () => {

@@ -5,39 +5,55 @@ import { failedBeforeLanding } from '../../operations/nodes.js';
 import { runStatus } from '../advice.js';
 import { onBuildNode } from '../pool.js';
 import type { Context } from '../context.js';
-import { readAll } from '../io.js';
+import { records } from '../io.js';
+import type { UnusableEntry } from '../../operations/upload-plan.js';
 import type { Invocation } from '../grammar.js';
 import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
 
 /**
  * Paths from standard input: one per line (or NUL-separated), blank lines
- * passed over. Split as bytes: a path that is not UTF-8 is reported, not
- * mangled into another name.
+ * passed over, read as they come (a list of any length is planned in flat
+ * memory). Split as bytes: a path that is not UTF-8 is reported, not mangled
+ * into another name. `count` is told of every entry.
  */
-async function readFileList(ctx: Context, nul: boolean): Promise<{ files: string[]; unreadable: { given: string; reason: string }[] }> {
-  const all = await readAll(ctx.io.stdin);
-  const sep = nul ? 0 : 0x0a;
-  const files: string[] = [];
-  const unreadable: { given: string; reason: string }[] = [];
-  for (let start = 0; start <= all.length; ) {
-    let end = all.indexOf(sep, start);
-    if (end < 0) end = all.length;
-    let entry = all.subarray(start, end);
-    start = end + 1;
+async function* readFileList(ctx: Context, nul: boolean, count: { entries: number }): AsyncGenerator<string | UnusableEntry> {
+  for await (let entry of records(ctx.io.stdin, nul ? 0 : 0x0a)) {
     if (!nul && entry.at(-1) === 0x0d) entry = entry.subarray(0, -1);
     const text = entry.toString('utf8');
     if (text.trim() === '') continue;
-    if (!Buffer.from(text, 'utf8').equals(entry)) unreadable.push({ given: text, reason: 'is not valid UTF-8: chacra stores names as text' });
-    else files.push(text);
+    count.entries++;
+    if (!Buffer.from(text, 'utf8').equals(entry)) yield { given: text, reason: 'is not valid UTF-8: chacra stores names as text' };
+    else yield text;
   }
-  return { files, unreadable };
+}
+
+/** The list, read once; kept to be read again only where a run may move to another node (the pool). */
+function replayable<T>(source: AsyncIterable<T>): (keep: boolean) => AsyncIterable<T> {
+  const kept: T[] = [];
+  const iterator = source[Symbol.asyncIterator]();
+  let done = false;
+  return (keep) => ({
+    async *[Symbol.asyncIterator]() {
+      yield* kept;
+      while (!done) {
+        const next = await iterator.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        if (keep) kept.push(next.value);
+        yield next.value;
+      }
+    },
+  });
 }
 
 export async function runBinaryCreate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const target = parseUploadTarget(args[0]!);
-  let files = args.slice(1);
-  let unreadable: { given: string; reason: string }[] = [];
-  const fromStdin = files.length === 0;
+  const named = args.slice(1);
+  const fromStdin = named.length === 0;
+  const listed = { entries: 0 };
+  let list: ((keep: boolean) => AsyncIterable<string | UnusableEntry>) | undefined;
   const jobs = values.jobs ?? 4;
   if (fromStdin) {
     // Defect 1 of the Python client: stdin was read even when FILEs were named.
@@ -45,8 +61,7 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
       throw new UsageError('no FILE given and standard input is a terminal', {
         hint: `name files, or pipe a list: find DIR -name '*.rpm' | chacractl binary create ${TARGET_SHAPE}`,
       });
-    ({ files, unreadable } = await readFileList(ctx, values.null === true));
-    if (files.length + unreadable.length === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
+    list = replayable(readFileList(ctx, values.null === true, listed));
   }
   // With the pool behind shaman, the build's node: the one that holds it, else
   // the one chosen for it a moment ago, else shaman's next; another one when a
@@ -60,10 +75,13 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
   } = await onBuildNode(
     ctx,
     build,
-    async (client) => {
+    async (client, choice) => {
       view = new UploadView(ctx);
       try {
-        return await uploadBinaries(client, [{ target, files, lenient: fromStdin, unreadable }], {
+        // Through the pool, a run that fails before anything landed goes to another node with the same list.
+        const files = list ? list(choice !== undefined) : named;
+        return await uploadBinaries(client, [{ target, files, lenient: fromStdin }], {
+          keepFiles: ctx.json,
           force: values.force === true,
           jobs,
           dryRun: values['dry-run'] === true,
@@ -78,11 +96,13 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
     },
     { connections: 2 * jobs + 1, needsCredentials: !values['dry-run'], failedBeforeLanding },
   );
-  // Every file the run did not finish is named on stderr, whatever the verbosity.
-  view?.finish(summary);
+  // Failures past the first few of a kind are summed up.
+  view?.finish();
+  if (fromStdin && listed.entries === 0) ctx.logger.warn('standard input held no file names: nothing to upload');
   // A find(1) list of directories alone uploads nothing, as an empty list does: say so alike.
-  if (fromStdin && files.length > 0 && summary.files.length === 0)
-    ctx.logger.warn(`standard input named only directories (${files.length}): nothing to upload`);
+  const c = summary.counts;
+  const files = Object.values(c).reduce((n, k) => n + k, 0);
+  if (fromStdin && listed.entries > 0 && files === 0) ctx.logger.warn(`standard input named only directories (${listed.entries}): nothing to upload`);
   const exitCode = runStatus(ctx, summary, uploadSucceeded(summary));
   const node = choice ? { url: choice.node, reason: choice.reason, skipped } : null;
   if (ctx.json) ctx.printJson({ ...summaryJson(summary), node });

@@ -8,7 +8,7 @@ import { runStatus } from '../advice.js';
 import type { Context } from '../context.js';
 import { formatBytes, formatRate, formatSeconds } from '../format.js';
 import type { Invocation } from '../grammar.js';
-import { displayPath, FailureLog, failureText } from '../upload-view.js';
+import { displayPath, FailureLog, failureKind, failureText } from '../upload-view.js';
 
 /**
  * A binary (7 or 9 segments) or a whole target (6 or 8), with or without the
@@ -60,16 +60,15 @@ export async function runBinaryDownload({ args, values }: Invocation, ctx: Conte
     connections: jobs + 1,
   });
   const failures = new FailureLog(ctx);
-  const shown = new Set<DownloadReport>();
   // A result line on stdout (never when stdout is the binary), and every failure named on stderr.
   const show = (r: DownloadReport) => {
-    shown.add(r);
     const printed = !ctx.json && !ctx.quiet && !toStdout;
     if (printed) ctx.print(line(ctx, r));
     if (r.outcome === 'failed' || r.outcome === 'interrupted') {
       const where = toStdout ? `${r.target}/${r.name}` : displayPath(ctx, r.path);
       const note = r.replaceable ? ' (use --force to replace it)' : '';
-      failures.name(r, failureText([where, r.path, `${r.target}/${r.name}`], r.name, r.message, r.outcome) + note, printed);
+      const text = failureText([where, r.path, `${r.target}/${r.name}`], r.name, r.message, r.outcome);
+      failures.name(r, text + note, printed, failureKind(text, [where, r.path, `${r.target}/${r.name}`, r.name]));
     }
   };
   const summary = await downloadBinaries(
@@ -77,6 +76,8 @@ export async function runBinaryDownload({ args, values }: Invocation, ctx: Conte
     { target, name, dir, fileName, force: values.force === true, to: toStdout ? ctx.io.stdout : undefined },
     {
       jobs,
+      // The document of --json lists every file; otherwise each is told by its event and let go.
+      keepFiles: ctx.json,
       signal: ctx.signal,
       logger: ctx.logger,
       onEvent: (e) => {
@@ -84,14 +85,10 @@ export async function runBinaryDownload({ args, values }: Invocation, ctx: Conte
       },
     },
   );
-  // Files the run never got to (it stopped, or was stopped) are listed and named too.
-  for (const f of summary.files) if (!shown.has(f)) show(f);
+  // Failures past the first few of a kind are summed up.
+  failures.flush();
   // Stopped by a signal: 143 for SIGTERM, 130 for Ctrl-C, as main() answers.
-  const exit = runStatus(
-    ctx,
-    summary,
-    summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged'),
-  );
+  const exit = runStatus(ctx, summary, summary.counts.failed + summary.counts.interrupted === 0);
   if (ctx.json) ctx.printJson({ ...summary, fatal: undefined });
   else if (!toStdout) {
     const c = summary.counts;
