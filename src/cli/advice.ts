@@ -49,6 +49,8 @@ export function advice(err: ChacraError): string | undefined {
       case 'timeout':
         return 'the server stayed silent for the whole --timeout (default 30s) on each of its 1 + --retries tries: raise --timeout if it is only slow';
       case 'tls':
+        // An https:// URL for a port that speaks plain HTTP: no CA would help.
+        if (err.code === 'plain-port') return err.hint;
         return 'pass --ca /path/to/ca.pem (or ssl_verify = "/path/to/ca.pem" in ~/.chacractl) for a private CA; --insecure turns the check off';
     }
   }

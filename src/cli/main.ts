@@ -164,7 +164,6 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
       values,
       requestTimeout: !waits,
       preloadClient: command.offline !== true,
-      light: command.bulk !== true,
     });
     ctxRef.close = ctx.close;
     const code = await command.run(parsed.invocation!, ctx);

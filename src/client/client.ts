@@ -142,14 +142,16 @@ export class ChacraClient {
     throw error;
   }
 
-  /** GET one binary's bytes as a stream; the caller must consume or destroy it. */
+  /**
+   * GET one binary's bytes as a stream; the caller must consume or destroy it.
+   * A failure while it is read (a cut, a stall) is a NetworkError on the stream.
+   */
   async downloadBinary(ref: BinaryRef, signal?: AbortSignal): Promise<Download> {
-    const res = await this.transport.send({ method: 'GET', path: binaryPath(ref), signal });
-    if (res.status !== 200) throw await httpErrorOf(res, 'GET');
+    const res = await this.transport.stream({ method: 'GET', path: binaryPath(ref), signal });
     const length = headerValue(res.headers['content-length']);
     const disposition = headerValue(res.headers['content-disposition']);
     return {
-      body: res.body,
+      body: res.stream,
       size: length === undefined ? undefined : Number(length),
       filename: disposition ? /filename=(.*)$/.exec(disposition)?.[1] : undefined,
     };
