@@ -17,6 +17,8 @@ export const TLS_CODES = new Set([
   'CERT_NOT_YET_VALID',
 ]);
 
+const PLAIN_ANSWER_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
+
 export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -70,7 +72,12 @@ export function toNetworkError(err: unknown, method: string, url: string, proxy?
   const origin = target.host;
   const engine = err instanceof EngineError ? err : undefined;
   const e = err as NodeJS.ErrnoException | undefined;
-  const code = engine ? engine.failure : typeof e?.code === 'string' ? e.code : undefined;
+  const raw = engine ? engine.failure : typeof e?.code === 'string' ? e.code : undefined;
+  // OpenSSL's words for a handshake answered in plain HTTP, whatever the engine.
+  const plainAnswer =
+    (raw !== undefined && PLAIN_ANSWER_CODES.has(raw)) ||
+    (raw === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(e?.message ?? ''));
+  const code = plainAnswer ? 'plain-port' : raw;
   const failure = (kind: NetworkFailure, reason: string, hint?: string) => new NetworkError({ method, url, code, kind, reason, hint, cause: err });
   if (proxy) {
     const blame = (kind: NetworkFailure, reason: string, hint: string) => new NetworkError({ method, url, code, kind, reason, hint, cause: err, proxy });
@@ -120,7 +127,11 @@ export function toNetworkError(err: unknown, method: string, url: string, proxy?
     case 'EPIPE':
       return failure('closed', engine ? engine.message : 'the connection was closed by the server');
     case 'protocol':
-      return failure('protocol', engine?.message ?? 'the answer is not valid HTTP', 'is the url that of a chacra server, and is no proxy answering in its place?');
+      return failure(
+        'protocol',
+        engine?.message ?? 'the answer is not valid HTTP',
+        'is the url that of a chacra server, and is no proxy answering in its place?',
+      );
     case 'plain-port':
       return failure('tls', `${origin} speaks plain HTTP, not TLS`, `the port speaks plain HTTP: use http://${origin}/`);
     case 'tls-port':

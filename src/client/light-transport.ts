@@ -51,8 +51,6 @@ function failureOf(err: unknown): unknown {
   }
   // A body cut short: the socket closed before the answer's declared end.
   if (e.code === 'ECONNRESET' && e.message === 'aborted') return new EngineError('closed', 'the connection was closed before the end of the answer');
-  if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || e.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || e.code === 'ERR_SSL_HTTP_REQUEST')
-    return new EngineError('plain-port', 'the server answered the TLS handshake in plain HTTP');
   return err;
 }
 
@@ -117,6 +115,8 @@ function sendOne({ url, method, headers, body, signal }: WireRequest, agent: htt
     req.on('close', clear);
     req.on('error', (err: NodeJS.ErrnoException) => {
       clear();
+      // A malformed body (a broken chunk) fails the request after its answer began: the answer says why, not just that it was cut.
+      if (response && !response.complete) response.destroy(err);
       // A new connection hung up without a word: a TLS port does so to a plain request.
       if (!secure && fresh && !response && err.code === 'ECONNRESET' && !signal?.aborted)
         void speaksTls(host, port, host).then((tls) => reject(tls ? new EngineError('tls-port', 'the server hung up on a plain HTTP request') : err));

@@ -26,7 +26,15 @@ export function guardedBody(res: WireResponse, networkError: (err: unknown) => N
       done();
     },
   });
-  source.on('error', (err) => guarded.destroy(signal?.aborted ? new InterruptedError() : networkError(err)));
+  const fail = (err: unknown) => guarded.destroy(signal?.aborted ? new InterruptedError() : networkError(err));
+  source.on('error', fail);
+  // An answer may have failed before it was handed here (its 'error' then had no listener): its close still says so.
+  const gone = () => {
+    if (!source.readableEnded && !guarded.destroyed)
+      fail(source.errored ?? new EngineError('closed', 'the connection was closed before the end of the answer'));
+  };
+  source.on('close', gone);
+  if (source.destroyed) gone();
   // A reader that stops early lets go of the answer, and of its connection.
   guarded.on('close', () => {
     if (!source.readableEnded) source.destroy();

@@ -54,6 +54,8 @@ export interface InternalTransportOptions extends TransportOptions {
    * 35 MiB less at peak (see undici-engine).
    */
   baselineWasm?: boolean | undefined;
+  /** For the tests that run one misbehaving-server matrix on each engine: the engine of direct connections. */
+  engine?: 'node:http' | 'undici' | undefined;
 }
 
 export interface RequestSpec {

@@ -238,9 +238,9 @@ function engineSettings(options: InternalTransportOptions): EngineSettings {
  * nodejs/undici#5360). undici behind a proxy, which node:http cannot use,
  * and over a dispatcher a caller gives.
  */
-async function createEngine(options: TransportOptions, settings: EngineSettings, proxies: ProxyEnvironment): Promise<Engine> {
+async function createEngine(options: InternalTransportOptions, settings: EngineSettings, proxies: ProxyEnvironment): Promise<Engine> {
   const proxied = proxies.http !== undefined || proxies.https !== undefined;
-  if (!proxied && options.dispatcher === undefined) return (await import('./light-transport.js')).nodeHttpEngine(settings);
+  if (!proxied && options.dispatcher === undefined && options.engine !== 'undici') return (await import('./light-transport.js')).nodeHttpEngine(settings);
   const { undiciEngine } = await import('./undici-engine.js');
   const urls = proxied ? { http: proxies.http?.url, https: proxies.https?.url, noProxy: proxies.noProxy } : undefined;
   return undiciEngine(settings, urls, options.dispatcher);

@@ -28,14 +28,14 @@ export function undiciEngine(settings: EngineSettings, proxies: ProxyUrls | unde
       });
       return { status: res.statusCode, headers: res.headers, body: res.body };
     },
-    failureOf,
+    failureOf: undiciFailureOf,
     // A caller's own dispatcher is the caller's to close.
     close: () => (given ? Promise.resolve() : dispatcher.close()),
   };
 }
 
 /** undici's own errors in the shared words; the OS's and TLS's pass as they are. */
-function failureOf(err: unknown): unknown {
+export function undiciFailureOf(err: unknown): unknown {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException; data?: string };
   switch (e?.code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
@@ -54,9 +54,10 @@ function failureOf(err: unknown): unknown {
       return tunnel ? new EngineError('tunnel', e.message, Number(tunnel[1])) : err;
     }
   }
-  if (typeof e?.code === 'string' && e.code.startsWith('HPE_')) {
+  if ((typeof e?.code === 'string' && e.code.startsWith('HPE_')) || (e as Error | undefined)?.name === 'HTTPParserError') {
     if (typeof e.data === 'string' && /^[\x15\x16]\x03/.test(e.data)) return new EngineError('tls-port', 'the server answered in TLS');
-    return new EngineError('protocol', `the answer is not valid HTTP (${e.code.slice(4).toLowerCase().replace(/_/g, ' ')})`);
+    const why = typeof e.code === 'string' ? e.code.slice(4).toLowerCase().replace(/_/g, ' ') : (/\(([^)]*)\)$/.exec(e.message)?.[1] ?? e.message);
+    return new EngineError('protocol', `the answer is not valid HTTP (${why.toLowerCase()})`);
   }
   return err;
 }
@@ -79,7 +80,11 @@ function keepWasmOnBaselineCode(): void {
 let baselineSet = false;
 
 function createDispatcher(settings: EngineSettings, proxies: ProxyUrls | undefined): Dispatcher {
-  const connect = { timeout: Math.min(settings.connectTimeoutMs, settings.timeoutMs), rejectUnauthorized: settings.verify, ...(settings.ca ? { ca: settings.ca } : {}) };
+  const connect = {
+    timeout: Math.min(settings.connectTimeoutMs, settings.timeoutMs),
+    rejectUnauthorized: settings.verify,
+    ...(settings.ca ? { ca: settings.ca } : {}),
+  };
   const common = {
     connections: settings.connections,
     keepAliveTimeout: 30_000,
