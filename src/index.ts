@@ -52,5 +52,6 @@ export {
   InterruptedError,
   ExitCode,
 } from './errors.js';
+export { UnexpectedAnswerError, type UnexpectedAnswer, type NetworkFailure } from './errors.js';
 export type { Logger } from './logger.js';
 export * from './types.js';

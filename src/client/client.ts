@@ -145,9 +145,11 @@ export class ChacraClient {
   /**
    * GET one binary's bytes as a stream; the caller must consume or destroy it.
    * A failure while it is read (a cut, a stall) is a NetworkError on the stream.
+   * Sent once: a download is retried whole, body included, by its caller
+   * (operations/download), whose tries would otherwise multiply these.
    */
   async downloadBinary(ref: BinaryRef, signal?: AbortSignal): Promise<Download> {
-    const res = await this.transport.stream({ method: 'GET', path: binaryPath(ref), signal });
+    const res = await this.transport.stream({ method: 'GET', path: binaryPath(ref), retry: 'never', signal });
     const length = headerValue(res.headers['content-length']);
     const disposition = headerValue(res.headers['content-disposition']);
     return {

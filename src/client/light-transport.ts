@@ -27,7 +27,10 @@ export function nodeHttpEngine(settings: EngineSettings): Engine {
   let secure: Https.Agent | undefined;
   const common = { keepAlive: true, maxSockets: settings.connections, maxTotalSockets: settings.connections };
   const agentFor = (url: URL): http.Agent => {
-    if (url.protocol !== 'https:') return (plain ??= new http.Agent(common));
+    if (url.protocol !== 'https:') {
+      plain ??= new http.Agent(common);
+      return plain;
+    }
     secure ??= new (https().Agent)({ ...common, rejectUnauthorized: settings.verify, ...(settings.ca ? { ca: settings.ca } : {}) });
     return secure;
   };

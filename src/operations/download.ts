@@ -10,7 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ChacraClient } from '../client/client.js';
 import { encodePath, formatTarget, targetSegments, type BinaryTarget } from '../client/paths.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
-import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
+import { retriesFailure, retriesStatus } from '../client/retry-rules.js';
+import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UnexpectedAnswerError, UsageError, VerificationError } from '../errors.js';
 import { sha512Hash } from '../file-sha512.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { BinaryMetadata } from '../types.js';
@@ -182,9 +183,10 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
       await withRetry(() => downloadOne(client, req, meta, report, signal, (n) => emit({ type: 'bytes', file: report, bytes: n })), {
         policy: options.retry ?? client.retryPolicy,
         signal,
-        // A connection cut mid-body, or bytes altered on the way: fetch it again.
-        // A local error (permissions, a full disk, a file in the way) is not retried.
-        retryError: (err) => (err instanceof NetworkError || err instanceof VerificationError ? { reason: err.message } : undefined),
+        // The only retry loop of a download (the client sends its GET once): a connection cut
+        // mid-body, bytes altered on the way, or a status worth another try: fetch it again.
+        // A local error (permissions, a full disk, a file in the way), a TLS refusal or a verdict is not retried.
+        retryError: (err) => (retriesDownload(err) ? { reason: (err as Error).message } : undefined),
         onRetry: ({ delayMs, reason }) => logger.info(`download of ${meta.name} failed (${reason}); retrying in ${formatDelay(delayMs)}`),
       });
     } catch (err) {
@@ -205,6 +207,12 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   });
   unsent(wantedNames);
   return finish();
+}
+
+function retriesDownload(err: unknown): boolean {
+  if (err instanceof VerificationError) return true;
+  if (err instanceof NetworkError) return retriesFailure('idempotent', err);
+  return err instanceof HttpError && !(err instanceof UnexpectedAnswerError) && retriesStatus('idempotent', err.status);
 }
 
 /** A name from the server is used as a file name here: it must not climb out of the directory. */
