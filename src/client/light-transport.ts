@@ -8,8 +8,6 @@
 import http from 'node:http';
 import type * as Https from 'node:https';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { looksLikeTls, speaksPlainHttp, speaksTls } from './port-probe.js';
 import { type Engine, EngineError, type EngineSettings, isStreamedBody, type StreamedBody, type WireRequest, type WireResponse } from './wire.js';
 
@@ -133,9 +131,24 @@ function sendOne({ url, method, headers, body, signal }: WireRequest, agent: htt
     if (body === undefined) req.end();
     else if (fixed) req.end(body);
     else if (isStreamedBody(body)) writeStreamed(body, req);
-    // A failing source destroys the request with its own error: a local failure stays local.
-    else pipeline(Readable.from(body, { objectMode: false }), req).catch((err: unknown) => req.destroy(err as Error));
+    else writeIterated(body, req);
   });
+}
+
+/**
+ * A body of a chunk or a few (a small file's whole multipart body), written as
+ * it comes: the first chunk goes out with the headers, and the source moves on
+ * once the socket has taken it. A failing source destroys the request with its
+ * own error: a local failure stays local.
+ */
+function writeIterated(body: AsyncIterable<Uint8Array>, req: http.ClientRequest): void {
+  void (async () => {
+    for await (const chunk of body) {
+      if (req.destroyed) return;
+      if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve).once('close', resolve));
+    }
+    req.end();
+  })().catch((err: unknown) => req.destroy(err as Error));
 }
 
 /**

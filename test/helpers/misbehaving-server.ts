@@ -34,7 +34,9 @@ export type Misbehaviour =
   /** 302 to another host. */
   | 'redirect'
   /** 503 with Retry-After: 0. */
-  | 'unavailable';
+  | 'unavailable'
+  /** A well-behaved answer of this status (200 by default) and JSON body. */
+  | { status?: number; json: unknown };
 
 export interface MisbehavingServerOptions {
   /** What to do with each request (by its 0-based number): one for all, or a function. */
@@ -75,6 +77,7 @@ export async function startMisbehavingServer(options: MisbehavingServerOptions):
     const head = (status: string, headers: string[]) => `HTTP/1.1 ${status}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
     const json = (status: string, body: string, extra: string[] = []) =>
       socket.write(head(status, ['Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, ...extra]) + (method === 'HEAD' ? '' : body));
+    if (typeof what === 'object') return json(`${what.status ?? 200} Answer`, JSON.stringify(what.json));
     switch (what) {
       case 'ok':
         return json('200 OK', JSON_BODY);
