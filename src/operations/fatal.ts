@@ -5,14 +5,12 @@ import { type ChacraError, HttpError, NetworkError } from '../errors.js';
 
 /**
  * Errors after which no other file can do better: the server refused the
- * credentials (it would refuse them for every file), redirected, answered
- * what chacra does not, or stayed out of reach
+ * credentials (it would refuse them for every file), or stayed out of reach
  * through every retry. `partway`: bytes of the file came through before the
  * network failed, so the server was reached and only this file failed.
  */
 export function isFatal(err: unknown, options: { partway?: boolean } = {}): err is ChacraError {
-  // A redirect, or an answer that is not chacra's, would come for every file alike.
-  if (err instanceof HttpError) return err.status === 401 || err.status === 403 || err.status < 400;
+  if (err instanceof HttpError) return err.status === 401 || err.status === 403;
   if (err instanceof NetworkError) return options.partway !== true;
   return false;
 }

@@ -1,7 +1,7 @@
 // One rule for which failure of one file stops a run of uploads or downloads.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FileError, HttpError, NetworkError, UnexpectedAnswerError, VerificationError } from '../../src/errors.js';
+import { FileError, HttpError, NetworkError, VerificationError } from '../../src/errors.js';
 import { isFatal } from '../../src/operations/fatal.js';
 
 const http = (status: number) => new HttpError({ method: 'PUT', url: 'https://c/binaries/x/', status });
@@ -11,11 +11,6 @@ test('refused credentials stop the run: every other file would be refused too', 
   assert.equal(isFatal(http(401)), true);
   assert.equal(isFatal(http(403)), true);
   for (const status of [400, 404, 409, 500, 503]) assert.equal(isFatal(http(status)), false, String(status));
-});
-
-test("a redirect, or an answer that is not chacra's, stops the run: every other file would get it too", () => {
-  assert.equal(isFatal(http(302)), true);
-  assert.equal(isFatal(new UnexpectedAnswerError({ method: 'GET', url: 'https://c/', status: 200, kind: 'not-json' }, 'html')), true);
 });
 
 test('a server out of reach through every retry stops the run, unless bytes of the file came through', () => {
