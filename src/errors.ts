@@ -91,9 +91,10 @@ export type UnexpectedAnswer = 'empty' | 'not-json' | 'too-large' | 'shape';
  */
 export class UnexpectedAnswerError extends HttpError {
   readonly kind: UnexpectedAnswer;
-  constructor(details: HttpErrorDetails & { kind: UnexpectedAnswer }, message: string) {
+  /** `kind` is 'shape' unless said: JSON, but not of the shape the endpoint answers. */
+  constructor(details: HttpErrorDetails & { kind?: UnexpectedAnswer | undefined }, message: string) {
     super({ ...details, hint: details.hint ?? 'is the url that of a chacra server, and is no proxy answering in its place?' }, message);
-    this.kind = details.kind;
+    this.kind = details.kind ?? 'shape';
   }
 }
 
