@@ -113,7 +113,10 @@ test('a server that stops reading an upload is given up on after --timeout', asy
 });
 
 test('a download from a server that trickles its headers is tried 1 + --retries times in all, not more', async () => {
-  const meta = { name: 'a.rpm', checksum: 'f'.repeat(128), size: 100 };
+  const meta = {
+    ...{ name: 'a.rpm', project: 'p', ref: 'main', sha1: 's1', distro: 'centos', distro_version: '9', arch: 'x86_64', flavor: 'default' },
+    ...{ checksum: 'f'.repeat(128), size: 100, created: '2026-01-01 00:00:00.000000', modified: '2026-01-01 00:00:00.000000' },
+  };
   const server = await startMisbehavingServer({
     behaviour: ({ path }) => (/\/a\.rpm\/?$/.test(path) ? 'slow-headers' : { json: { 'a.rpm': meta } }),
   });
