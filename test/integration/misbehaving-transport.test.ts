@@ -169,9 +169,6 @@ test('node:http: a large download from a server that closes after the body arriv
 });
 
 describe('a URL of the wrong scheme says so, at once and without retries (node:http, the engine of direct connections)', () => {
-  const certs = tempDir('chacractl-misbehave-');
-  after(() => certs.cleanup());
-
   for (const onTlsHello of ['wait', 'answer-400'] as const) {
     test(`https:// to a plain HTTP port that ${onTlsHello === 'wait' ? 'waits for a request line' : 'answers 400'}`, async () => {
       const server = await serverFor({ behaviour: 'ok', onTlsHello });
@@ -187,8 +184,15 @@ describe('a URL of the wrong scheme says so, at once and without retries (node:h
   }
 
   test('http:// to a TLS port', async () => {
-    const { cert, key } = makeCertificates(certs.path);
-    const server = await serverFor({ behaviour: 'ok', tls: { cert: readFileSync(cert), key: readFileSync(key) } });
+    const certs = tempDir('chacractl-misbehave-');
+    let tls: { cert: Buffer; key: Buffer };
+    try {
+      const { cert, key } = makeCertificates(certs.path);
+      tls = { cert: readFileSync(cert), key: readFileSync(key) };
+    } finally {
+      certs.cleanup();
+    }
+    const server = await serverFor({ behaviour: 'ok', tls });
     const transport = transportFor('node:http', server.url.replace('https:', 'http:'), { timeoutMs: 60_000 });
     const { error } = await settle(transport.json(GET));
     assert.ok(error instanceof NetworkError, String(error));
