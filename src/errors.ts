@@ -78,6 +78,26 @@ export class HttpError extends ChacraError {
   }
 }
 
+/** Why an answer is not one chacra (or shaman) sends. */
+export type UnexpectedAnswer = 'empty' | 'not-json' | 'too-large' | 'shape';
+
+/**
+ * The server answered with a status the operation accepts, but the answer is
+ * not what chacra sends: an empty body where JSON is due, a page of HTML, JSON
+ * of another shape, more than a listing may hold. An HttpError (with the
+ * status it came with, usually 200) so that callers and the CLI treat it as
+ * an answer that gives no verdict: a proxy or another server answering in
+ * chacra's place, or a broken server. Never retried.
+ */
+export class UnexpectedAnswerError extends HttpError {
+  readonly kind: UnexpectedAnswer;
+  /** `kind` is 'shape' unless said: JSON, but not of the shape the endpoint answers. */
+  constructor(details: HttpErrorDetails & { kind?: UnexpectedAnswer | undefined }, message: string) {
+    super({ ...details, hint: details.hint ?? 'is the url that of a chacra server, and is no proxy answering in its place?' }, message);
+    this.kind = details.kind ?? 'shape';
+  }
+}
+
 function hintForStatus(status: number): string | undefined {
   if (status >= 300 && status < 400) return 'the server redirects elsewhere, which is not followed: check the url (http or https, host, path)';
   if (status === 401 || status === 403) return 'check the user and key';
@@ -85,8 +105,18 @@ function hintForStatus(status: number): string | undefined {
   return undefined;
 }
 
-/** What kind of network failure: for callers to decide, and for the CLI to advise. */
-export type NetworkFailure = 'refused' | 'dns' | 'connect-timeout' | 'timeout' | 'closed' | 'tls' | 'other';
+/**
+ * What kind of network failure, in the same words whatever engine carried the
+ * request: for callers to decide, and for the CLI to advise.
+ * - refused, dns, connect-timeout: no connection (nothing was sent);
+ * - timeout: the server stayed silent, or its headers did not all come, within the timeout;
+ * - closed: the connection ended before the answer did (before the headers, or a body cut short);
+ * - tls: the TLS handshake failed (a certificate, or an https:// URL for a port that speaks plain HTTP);
+ * - protocol: the bytes are not HTTP (a broken chunk, a body longer than its
+ *   Content-Length, an http:// URL for a port that speaks TLS);
+ * - other: anything else, such as a proxy that wants credentials.
+ */
+export type NetworkFailure = 'refused' | 'dns' | 'connect-timeout' | 'timeout' | 'closed' | 'tls' | 'protocol' | 'other';
 
 /** The proxy a request went through, and where its address came from. */
 export interface ProxyInfo {

@@ -27,7 +27,7 @@ export { pathExists, createProject, deleteBinary, updateRepo, recreateRepo, setR
 export { planRepoDelete, deleteRepo, type RepoDeletePlan, type RepoDeleteResult, type RepoDeleteOptions } from './operations/repo-delete.js';
 export { waitForRepo, RepoWaitTimeout, type WaitOptions } from './operations/repo-wait.js';
 export { ShamanClient, NoHealthyNodeError, nodeOfRepo, nodeUrl, type ShamanClientOptions } from './client/shaman.js';
-export { BUILD_STATES, UnexpectedAnswerError, isShamanBuild, type BuildState, type BuildReport, type ShamanBuild } from './client/shaman-builds.js';
+export { BUILD_STATES, isShamanBuild, type BuildState, type BuildReport, type ShamanBuild } from './client/shaman-builds.js';
 export {
   reportBuild,
   buildReportOf,
@@ -71,5 +71,6 @@ export {
   InterruptedError,
   ExitCode,
 } from './errors.js';
+export { UnexpectedAnswerError, type UnexpectedAnswer, type NetworkFailure } from './errors.js';
 export type { Logger } from './logger.js';
 export * from './types.js';

@@ -115,6 +115,8 @@ export function advice(err: ChacraError, settings?: AdviceSettings): string | un
       case 'timeout':
         return 'the server stayed silent for the whole --timeout (default 30s) on each of its 1 + --retries tries: raise --timeout if it is only slow';
       case 'tls':
+        // An https:// URL for a port that speaks plain HTTP: no CA would help.
+        if (err.code === 'plain-port') return err.hint;
         return `pass --ca /path/to/ca.pem (${settings?.fileExists ? `or ssl_verify = "/path/to/ca.pem" in ${settings.file}` : 'or ssl_verify = "/path/to/ca.pem" in the config file'}) for a private CA; --insecure turns the check off`;
     }
   }

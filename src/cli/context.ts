@@ -1,6 +1,7 @@
 // What every command handler gets: output streams, the logger, the
 // interruption signal, and the client built once from the resolved config.
 import type { ChacraClient } from '../client/client.js';
+import type { InternalTransportOptions } from '../client/transport-options.js';
 import { resolveConfig, writeConfigTemplate, type ResolvedConfig } from '../config/resolve.js';
 import { type ChacraError, ConfigError, ExitCode } from '../errors.js';
 import type { Context, PoolAccess, Values } from './grammar/model.js';
@@ -28,8 +29,6 @@ export interface ContextOptions {
   requestTimeout: boolean;
   /** The command will make requests: start loading the HTTP client now. */
   preloadClient?: boolean;
-  /** Clients send over node:http, which starts at once, rather than undici's pool (see CommandSpec.bulk). */
-  light?: boolean;
 }
 
 /** What a run leaves for its --json document. */
@@ -42,16 +41,13 @@ export interface RunOutput {
   publish?: () => void;
 }
 
-export function createContext(
-  { io, logger, paint, signal, values, requestTimeout, preloadClient = false, light = false }: ContextOptions,
-  output: RunOutput = {},
-): Context {
+export function createContext({ io, logger, paint, signal, values, requestTimeout, preloadClient = false }: ContextOptions, output: RunOutput = {}): Context {
   /**
    * What every client of this run shares: timeouts, retries, logging, proxies.
    * Unset, the library's defaults apply: 3 retries, and a try given up after
    * 30 s of silence, so that a hung server is left after about two minutes.
    */
-  const transportSettings = () => {
+  const transportSettings = (): Omit<InternalTransportOptions, 'url'> => {
     return {
       timeoutMs: requestTimeout ? values.timeout : undefined,
       retry: {
@@ -60,21 +56,15 @@ export function createContext(
       },
       logger,
       env: io.env,
-      light,
-      // The process is the CLI's: it may set V8's flags.
+      // The process is the CLI's: it may set V8's flags (an option the library does not offer).
       baselineWasm: true,
     };
   };
   let resolved: ResolvedConfig | undefined;
-  // undici is most of the start-up time, so only bulk commands load it, and
-  // they start at once, while they read their config, standard input and files.
+  // The client loads while the command reads its config, standard input and files.
   let loading: Promise<typeof import('../client/client.js')> | undefined;
   const clientModule = () => (loading ??= import('../client/client.js'));
-  if (preloadClient) {
-    void clientModule();
-    // Its failure, if any, is the first request's to report.
-    if (!light) import('../client/undici-engine.js').catch(() => undefined);
-  }
+  if (preloadClient) void clientModule();
   const clients: { close(): Promise<void> }[] = [];
   let pool: Promise<PoolAccess | undefined> | undefined;
   const ctx: Context = {

@@ -189,7 +189,6 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
           values,
           requestTimeout: !waits,
           preloadClient: command.offline !== true,
-          light: command.bulk !== true,
         },
         output,
       );

@@ -1,13 +1,13 @@
 // ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
-import { HttpError, InterruptedError, UsageError } from '../errors.js';
+import { HttpError, UsageError } from '../errors.js';
 import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
 import type { RetryPolicy } from './retry.js';
 import type { RetryMode } from './retry-rules.js';
-import { headerValue, httpErrorOf, toNetworkError } from './http-errors.js';
+import { headerValue, httpErrorOf } from './http-errors.js';
 import { NotAnObject, ObjectMembers } from './json-members.js';
 import {
   isEmptyObject,
@@ -52,6 +52,9 @@ export interface Download {
   size: number | undefined;
   filename: string | undefined;
 }
+
+// How much of a listing's text is parsed at a time: the parser's strings stay small.
+const LISTING_SLICE = 1 << 20;
 
 function binaryPath(ref: BinaryRef): string {
   return 'binaries/' + encodePath([...targetSegments(ref), ref.name]);
@@ -133,15 +136,18 @@ export class ChacraClient {
     return found ? listing : undefined;
   }
 
-  /** Streams a target's listing to `keep`, entry by entry, each checked; false when the target does not exist. */
+  /**
+   * Reads a target's listing to `keep`, entry by entry, each checked; false
+   * when the target does not exist. The answer is read whole inside the
+   * transport's try (a cut or a stall is retried there, and bounded by
+   * maxAnswerBytes), then parsed member by member: its text and its objects
+   * are never held together.
+   */
   private async scanTarget(target: BinaryTarget, signal: AbortSignal | undefined, keep: (name: string, entry: BinaryMetadata) => void): Promise<boolean> {
     const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
     const path = 'binaries/' + encodePath(segments);
     const res = await this.transport.send({ method: 'GET', path, signal });
-    if (res.status === 404) {
-      await res.body.dump();
-      return false;
-    }
+    if (res.status === 404) return false;
     if (res.status !== 200) throw await httpErrorOf(res, 'GET');
     // Uploads are decided and verified on these entries: each is checked as listing() checks a whole one.
     const what = LISTING_WHAT[listingKind('binaries', segments)];
@@ -150,15 +156,13 @@ export class ChacraClient {
       if (problem) throw this.unexpected('GET', path, what, `at ${JSON.stringify(name)}: ${problem}`);
       keep(name, entry as BinaryMetadata);
     });
+    const bytes = res.body.bytes;
     try {
-      for await (const chunk of res.body) members.push(chunk as Buffer);
+      for (let at = 0; at < bytes.length; at += LISTING_SLICE) members.push(bytes.subarray(at, at + LISTING_SLICE));
       members.end();
     } catch (err) {
-      res.body.destroy();
-      if (err instanceof HttpError) throw err;
       if (err instanceof NotAnObject) throw this.unexpected('GET', path, what, err.message);
-      if (signal?.aborted) throw new InterruptedError();
-      throw toNetworkError(err, 'GET', this.transport.urlOf(path));
+      throw err;
     }
     return true;
   }
@@ -216,15 +220,18 @@ export class ChacraClient {
     throw error;
   }
 
-  /** GET one binary's bytes as a stream; the caller must consume or destroy it. */
+  /**
+   * GET one binary's bytes as a stream; the caller must consume or destroy it.
+   * A failure while it is read (a cut, a stall) is a NetworkError on the stream.
+   * Sent once by default: a download is retried whole, body included, by its
+   * caller (operations/download), whose tries would otherwise multiply these.
+   */
   async downloadBinary(ref: BinaryRef, signal?: AbortSignal, options: { retry?: RetryMode } = {}): Promise<Download> {
-    // A caller that retries the whole download (body included) says `never`: retries do not nest.
-    const res = await this.transport.send({ method: 'GET', path: binaryPath(ref), signal, ...(options.retry ? { retry: options.retry } : {}) });
-    if (res.status !== 200) throw await httpErrorOf(res, 'GET');
+    const res = await this.transport.stream({ method: 'GET', path: binaryPath(ref), retry: options.retry ?? 'never', signal });
     const length = headerValue(res.headers['content-length']);
     const disposition = headerValue(res.headers['content-disposition']);
     return {
-      body: res.body,
+      body: res.stream,
       size: length === undefined ? undefined : Number(length),
       filename: disposition ? /filename=(.*)$/.exec(disposition)?.[1] : undefined,
     };

@@ -1,7 +1,6 @@
 // When an HTTP request may be sent again: by its mode, the status it got or
 // the way it failed. withRetry (retry.ts) times the tries; this decides them.
 import type { NetworkError } from '../errors.js';
-import { TLS_CODES } from './http-errors.js';
 
 /**
  * When a request may be sent again:
@@ -15,8 +14,8 @@ export type RetryMode = 'idempotent' | 'unsafe' | 'never';
 
 const RETRY_STATUSES_UNSAFE = new Set([429, 502, 503, 504]);
 const RETRY_STATUSES_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
-// Errors raised before any byte of the request reached the server.
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+// Failures before any byte of the request reached the server.
+const NOT_SENT = new Set(['refused', 'dns', 'connect-timeout']);
 
 /** A request's mode when it names none: reads may be repeated, writes only when they cannot have landed. */
 export function retryModeOf(method: string, mode: RetryMode | undefined): RetryMode {
@@ -29,9 +28,10 @@ export function retriesStatus(mode: RetryMode, status: number): boolean {
 }
 
 export function retriesFailure(mode: RetryMode, failure: NetworkError): boolean {
-  if (mode === 'never' || TLS_CODES.has(failure.code ?? '')) return false;
+  // A certificate, or a URL of the wrong scheme, is the same on the next try.
+  if (mode === 'never' || failure.kind === 'tls' || failure.code === 'tls-port') return false;
   // A proxy that wants credentials will want them on the next try too.
   if (failure.proxy !== undefined && failure.kind === 'other') return false;
-  const notSent = NOT_SENT_CODES.has(failure.code ?? '') || (failure.proxy !== undefined && failure.kind === 'refused');
+  const notSent = NOT_SENT.has(failure.kind);
   return mode === 'idempotent' || notSent;
 }

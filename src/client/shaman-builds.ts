@@ -2,7 +2,7 @@
 // Jenkins builds that Ceph's jobs report (`submit_build_status` in ceph-build)
 // and that people read on shaman's /builds/ pages. Every answer is checked for
 // shape before use: a server is not trusted.
-import { HttpError } from '../errors.js';
+import { UnexpectedAnswerError } from '../errors.js';
 import { encodePath } from './paths.js';
 import type { Transport } from './transport.js';
 
@@ -46,9 +46,6 @@ export interface ShamanBuild {
   /** Set by a POST of status completed (#87). */
   completed: string | null;
 }
-
-/** shaman answered something that is not its builds API: a wrong url, a proxy's page. */
-export class UnexpectedAnswerError extends HttpError {}
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';

@@ -3,17 +3,17 @@
 // the port can answer 200 with anything. A body of another shape would print
 // "[object Object]" or "undefined/..." as a result, or send a request to a
 // path the server never named.
-import { HttpError } from '../errors.js';
+import { UnexpectedAnswerError } from '../errors.js';
 import { headerValue } from './http-errors.js';
 import type { BinaryMetadata, RepoDocument, ShamanNode, ShamanRepo } from '../types.js';
 
 /**
  * The one error for "the server answered, but not as chacra (or shaman)
- * does": no verdict can be drawn from it. An HttpError of status 200 until
- * the transport has a type of its own for it.
+ * does": no verdict can be drawn from it. The transport's own
+ * UnexpectedAnswerError, of kind 'shape'.
  */
-export function unexpectedAnswer(method: string, url: string, what: string, detail?: string): HttpError {
-  return new HttpError(
+export function unexpectedAnswer(method: string, url: string, what: string, detail?: string): UnexpectedAnswerError {
+  return new UnexpectedAnswerError(
     { method, url, status: 200, hint: 'is the url that of a chacra server (or shaman), and is no proxy answering in its place?' },
     `${method} ${url} answered 200 with JSON that is not ${what}${detail ? `: ${detail}` : ''}`,
   );

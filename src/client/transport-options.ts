@@ -1,6 +1,6 @@
 // What a transport and each request are given, and what a request gives back:
 // the shapes the request loop (transport.ts), its engines and the error
-// mapping (http-errors.ts) share, with the silence timeout's default.
+// mapping (http-errors.ts) share, with the timeout's and the answer bound's defaults.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
@@ -24,29 +24,38 @@ export interface TransportOptions {
   /**
    * How long the server may stay silent before a try is given up (default
    * DEFAULT_TIMEOUT_MS): while the request body is sent, how long the server
-   * may stop reading it; then how long it may take to start its answer, and
-   * the longest pause within the answer. A slow transfer that keeps moving
-   * is never cut short.
+   * may stop reading it; once it is sent, how long its answer's headers may
+   * take in all, however slowly they trickle; then the longest pause within
+   * the answer's body. A slow body that keeps moving is never cut short. It
+   * also bounds the connect timeout.
    */
   timeoutMs?: number | undefined;
+  /**
+   * The most an answer read whole (a listing, a document, an error page) may
+   * hold (default DEFAULT_MAX_ANSWER_BYTES); more is an UnexpectedAnswerError
+   * of kind 'too-large'. Downloads are streamed, and not bound by it.
+   */
+  maxAnswerBytes?: number | undefined;
   retry?: Partial<RetryPolicy> | undefined;
   logger?: Logger | undefined;
   env?: NodeJS.ProcessEnv | undefined;
-  /** For tests and embedding: a dispatcher of the caller's own. */
+  /** For tests and embedding: an undici dispatcher of the caller's own, which then carries every request. */
   dispatcher?: Dispatcher | undefined;
+}
+
+/**
+ * Options for a program whose process it is, such as the CLI: not part of the
+ * library's API, as they change the whole process.
+ */
+export interface InternalTransportOptions extends TransportOptions {
   /**
-   * Send over node:http rather than undici's pool: a run of a handful of
-   * requests is over before undici would have started. Bulk transfers gain
-   * from the pool; with a proxy variable set, the pool is used anyway.
-   */
-  light?: boolean | undefined;
-  /**
-   * Keep WebAssembly on V8's baseline compiler for the rest of the process:
-   * undici's parser then costs about 35 MiB less at peak (see
-   * undici-engine). It sets V8 flags for the whole process, so it is for
-   * programs whose process it is, such as the CLI.
+   * Keep WebAssembly on V8's baseline compiler for the rest of the process,
+   * once undici is loaded (behind a proxy): its parser then costs about
+   * 35 MiB less at peak (see undici-engine).
    */
   baselineWasm?: boolean | undefined;
+  /** For the tests that run one misbehaving-server matrix on each engine: the engine of direct connections. */
+  engine?: 'node:http' | 'undici' | undefined;
 }
 
 export interface RequestSpec {
@@ -61,11 +70,31 @@ export interface RequestSpec {
   signal?: AbortSignal | undefined;
 }
 
-export interface RawResponse {
+/** An answer read to its end, inside the try that sent the request. */
+export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable & { text(): Promise<string>; dump(): Promise<void> };
+  /** The whole body, already read: text() and dump() never touch the network. */
+  body: { readonly bytes: Buffer; text(): Promise<string>; dump(): Promise<void> };
   url: string;
+}
+
+/** Kept for callers written against the name. */
+export type RawResponse = Answer;
+
+/** An answer whose body is streamed: its 'error' is always a NetworkError (or InterruptedError). */
+export interface StreamedAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  stream: Readable;
+  url: string;
+}
+
+/** 128 MiB: about 300,000 binaries in one listing, where a real chacra's largest hold a few thousand. */
+export const DEFAULT_MAX_ANSWER_BYTES = 128 * 1024 * 1024;
+
+export function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${+(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
 }
 
 /**

@@ -1,18 +1,30 @@
-// The HTTP transport: one keep-alive pool per run, credentials applied in one
-// place, retries by a single policy, and every failure turned into a typed
-// error that names the request without its credentials. What it is given is
-// in transport-options.ts, when it retries in retry-rules.ts, which proxy a
-// request goes through in proxy-env.ts.
+// The HTTP transport: one engine and one connection budget per client,
+// credentials applied in one place, retries by a single policy, and the whole
+// exchange (connect, send, headers, the body to its end) one try, so that
+// every failure becomes a typed error that names the request without its
+// credentials. What it is given is in transport-options.ts, when it retries
+// in retry-rules.ts, which proxy a request goes through in proxy-env.ts,
+// how a streamed answer fails in streamed-answer.ts.
 import { readFileSync } from 'node:fs';
-import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError } from '../errors.js';
+import { ChacraError, ConfigError, HttpError, InterruptedError, NetworkError, UnexpectedAnswerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { headerValue, httpErrorOf, readServerMessage, toNetworkError } from './http-errors.js';
 import { type ProxyEnvironment, proxyEnvironment, proxyFor } from './proxy-env.js';
 import { DEFAULT_RETRY_POLICY, formatDelay, type RetryPolicy, withRetry } from './retry.js';
 import { retriesFailure, retriesStatus, retryModeOf } from './retry-rules.js';
-import { DEFAULT_TIMEOUT_MS, type RawResponse, type RequestSpec, type TransportOptions } from './transport-options.js';
-import { type Engine, type EngineSettings, streamedOverNodeHttp } from './wire.js';
+import { guardedBody } from './streamed-answer.js';
+import {
+  type Answer,
+  DEFAULT_MAX_ANSWER_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  formatBytes,
+  type InternalTransportOptions,
+  type RequestSpec,
+  type StreamedAnswer,
+  type TransportOptions,
+} from './transport-options.js';
+import type { Engine, EngineSettings, WireResponse } from './wire.js';
 
 export class Transport {
   readonly baseUrl: string;
@@ -23,6 +35,7 @@ export class Transport {
   private readonly ownsDispatcher: boolean;
   private readonly proxies: ProxyEnvironment;
   private readonly timeoutMs: number;
+  private readonly maxAnswerBytes: number;
   /** Requests sent, tries included: the figure the benchmarks and tests count. */
   requestCount = 0;
 
@@ -38,6 +51,7 @@ export class Transport {
     this.ownsDispatcher = options.dispatcher === undefined;
     this.proxies = proxyEnvironment(options.env ?? process.env);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     this.engine = createEngine(options, engineSettings(options), this.proxies);
     // Nothing is sent before a first request awaits it; a failed load is that request's error.
     this.engine.catch(() => undefined);
@@ -52,81 +66,140 @@ export class Transport {
     await (await this.engine.catch(() => undefined))?.close();
   }
 
-  /** Sends a request, retrying as its mode allows; any status comes back to the caller. */
-  async send(spec: RequestSpec): Promise<RawResponse> {
-    const url = this.urlOf(spec.path);
-    const mode = retryModeOf(spec.method, spec.retry);
-    return withRetry(
-      async () => {
-        try {
-          return await this.sendOnce(spec, url);
-        } catch (err) {
-          // A local failure (a file changed under the upload, an interruption) is not the network's.
-          if (err instanceof ChacraError && !(err instanceof NetworkError)) throw err;
-          throw toNetworkError(
-            err,
-            spec.method,
-            url,
-            this.ownsDispatcher ? proxyFor(url, this.proxies) : undefined,
-            this.ownsDispatcher ? this.timeoutMs : undefined,
-          );
-        }
-      },
-      {
-        policy: this.retryPolicy,
-        signal: spec.signal,
-        retryError: (err) => (err instanceof NetworkError && retriesFailure(mode, err) ? { reason: err.reason } : undefined),
-        retryResult: async (response) => {
-          if (!retriesStatus(mode, response.status)) return undefined;
-          const message = await readServerMessage(response).catch(() => undefined);
-          return { reason: `answered ${response.status}${message ? ` (${message})` : ''}`, retryAfter: headerValue(response.headers['retry-after']) };
-        },
-        onRetry: ({ attempt, tries, delayMs, reason }) =>
-          this.logger.info(`retrying ${spec.method} ${url} in ${formatDelay(delayMs)} (try ${attempt + 1} of ${tries}): ${reason}`),
-      },
-    );
+  /**
+   * Sends a request and reads its answer to the end (at most maxAnswerBytes),
+   * retrying as its mode allows; any status comes back to the caller.
+   */
+  send(spec: RequestSpec): Promise<Answer> {
+    return this.exchange(spec, undefined) as Promise<Answer>;
   }
 
-  private async sendOnce(spec: RequestSpec, url: string): Promise<RawResponse> {
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...spec.headers };
-    if (spec.auth && this.authorization) headers.authorization = this.authorization;
-    const started = performance.now();
-    this.requestCount++;
-    const engine = await this.engine;
-    const res = await engine.send({ url: new URL(url), method: spec.method, headers, body: spec.body?.(), signal: spec.signal }).catch((err: unknown) => {
-      if (spec.signal?.aborted) throw new InterruptedError();
-      throw err;
-    });
-    this.logger.debug(`${spec.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
-    return { status: res.status, headers: res.headers, body: res.body, url };
+  /**
+   * Sends a GET whose answer, when its status is one of `ok`, is streamed to
+   * the caller, who must read or destroy it: its failures (a cut, a stall, a
+   * length that is not its Content-Length) come as a NetworkError on the
+   * stream's 'error'. Any other status is read, retried as a send would be,
+   * and thrown as an HttpError.
+   */
+  async stream(spec: RequestSpec, ok: readonly number[] = [200]): Promise<StreamedAnswer> {
+    const res = await this.exchange(spec, ok);
+    if (!('stream' in res)) throw await httpErrorOf(res, spec.method);
+    return res;
   }
 
-  /** Sends, then reads a JSON answer when the status is one of `ok`; other statuses throw HttpError. */
+  /** Sends, then parses a JSON answer when the status is one of `ok`; other statuses throw HttpError. */
   async json<T>(spec: RequestSpec, ok: readonly number[] = [200]): Promise<{ status: number; data: T }> {
     const res = await this.send(spec);
     if (!ok.includes(res.status)) throw await httpErrorOf(res, spec.method);
-    return { status: res.status, data: await readJson<T>(res, spec.method) };
+    return { status: res.status, data: parseJson<T>(res, spec.method) };
   }
 
   /** Sends a GET; undefined on 404, the JSON body on 200, HttpError otherwise. */
   async jsonOrMissing<T>(spec: RequestSpec): Promise<T | undefined> {
     const res = await this.send(spec);
-    if (res.status === 404) {
-      await res.body.dump();
-      return undefined;
-    }
+    if (res.status === 404) return undefined;
     if (res.status !== 200) throw await httpErrorOf(res, spec.method);
-    return readJson<T>(res, spec.method);
+    return parseJson<T>(res, spec.method);
+  }
+
+  /** The text of an answer whose status is one of `ok`; undefined on 404; HttpError otherwise. */
+  async text(spec: RequestSpec, ok: readonly number[] = [200]): Promise<string | undefined> {
+    const res = await this.send(spec);
+    if (res.status === 404) return undefined;
+    if (!ok.includes(res.status)) throw await httpErrorOf(res, spec.method);
+    return res.body.bytes.toString('utf8');
+  }
+
+  /** The retry loop around one exchange; `streamOk`: the statuses whose body is streamed rather than read. */
+  private async exchange(spec: RequestSpec, streamOk: readonly number[] | undefined): Promise<Answer | StreamedAnswer> {
+    const url = this.urlOf(spec.path);
+    const mode = retryModeOf(spec.method, spec.retry);
+    return withRetry(() => this.exchangeOnce(spec, url, streamOk), {
+      policy: this.retryPolicy,
+      signal: spec.signal,
+      retryError: (err) => (err instanceof NetworkError && retriesFailure(mode, err) ? { reason: err.reason } : undefined),
+      retryResult: (res) => {
+        if ('stream' in res || !retriesStatus(mode, res.status)) return undefined;
+        const message = readServerMessage(res);
+        return { reason: `answered ${res.status}${message ? ` (${message})` : ''}`, retryAfter: headerValue(res.headers['retry-after']) };
+      },
+      onRetry: ({ attempt, tries, delayMs, reason }) =>
+        this.logger.info(`retrying ${spec.method} ${url} in ${formatDelay(delayMs)} (try ${attempt + 1} of ${tries}): ${reason}`),
+    });
+  }
+
+  private async exchangeOnce(spec: RequestSpec, url: string, streamOk: readonly number[] | undefined): Promise<Answer | StreamedAnswer> {
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...spec.headers };
+    if (spec.auth && this.authorization) headers.authorization = this.authorization;
+    const started = performance.now();
+    this.requestCount++;
+    let engine: Engine | undefined;
+    const networkError = (err: unknown): NetworkError =>
+      toNetworkError(
+        engine ? engine.failureOf(err) : err,
+        spec.method,
+        url,
+        this.ownsDispatcher ? proxyFor(url, this.proxies) : undefined,
+        this.ownsDispatcher ? this.timeoutMs : undefined,
+      );
+    try {
+      engine = await this.engine;
+      const res = await engine.send({ url: new URL(url), method: spec.method, headers, body: spec.body?.(), signal: spec.signal });
+      this.logger.debug(`${spec.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
+      if (streamOk?.includes(res.status)) return { status: res.status, headers: res.headers, url, stream: guardedBody(res, networkError, spec.signal) };
+      const bytes = await this.readAnswer(res, spec.method, url);
+      return { status: res.status, headers: res.headers, url, body: bufferedBody(bytes) };
+    } catch (err) {
+      if (spec.signal?.aborted) throw new InterruptedError();
+      // A local failure (a file changed under the upload, an answer too large) is not the network's.
+      if (err instanceof ChacraError && !(err instanceof NetworkError)) throw err;
+      throw networkError(err);
+    }
+  }
+
+  /** The whole body, or an UnexpectedAnswerError past maxAnswerBytes (the connection is then dropped). */
+  private async readAnswer(res: WireResponse, method: string, url: string): Promise<Buffer> {
+    const declared = Number(headerValue(res.headers['content-length']));
+    const tooLarge = () => {
+      res.body.destroy();
+      return new UnexpectedAnswerError(
+        { method, url, status: res.status, kind: 'too-large' },
+        `${method} ${url} answered ${res.status} with more than ${formatBytes(this.maxAnswerBytes)}, the most an answer may hold here (maxAnswerBytes)`,
+      );
+    };
+    if (method !== 'HEAD' && declared > this.maxAnswerBytes) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of res.body) {
+      length += (chunk as Buffer).length;
+      if (length > this.maxAnswerBytes) throw tooLarge();
+      chunks.push(chunk as Buffer);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
   }
 }
 
-async function readJson<T>(res: RawResponse, method: string): Promise<T> {
-  const text = await res.body.text();
+function bufferedBody(bytes: Buffer): Answer['body'] {
+  return {
+    bytes,
+    text: async () => bytes.toString('utf8'),
+    dump: async () => undefined,
+  };
+}
+
+/** The JSON of an answer; an empty body or one that is not JSON is an UnexpectedAnswerError. */
+export function parseJson<T>(res: Answer, method: string): T {
+  const text = res.body.bytes.toString('utf8');
+  if (text.trim() === '')
+    throw new UnexpectedAnswerError(
+      { method, url: res.url, status: res.status, kind: 'empty' },
+      `${method} ${res.url} answered ${res.status} with an empty body where JSON was due`,
+    );
   try {
-    return (text === '' ? null : JSON.parse(text)) as T;
+    return JSON.parse(text) as T;
   } catch {
-    throw new HttpError(
-      { method, url: res.url, status: res.status, hint: 'is the url that of a chacra server, and is no proxy answering in its place?' },
+    throw new UnexpectedAnswerError(
+      { method, url: res.url, status: res.status, kind: 'not-json' },
       `${method} ${res.url} answered ${res.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
     );
   }
@@ -135,7 +208,7 @@ async function readJson<T>(res: RawResponse, method: string): Promise<T> {
 const USER_AGENT = 'chacractl (node)';
 
 /** The engine's settings; a CA bundle that cannot be read is a ConfigError at once, not at the first request. */
-function engineSettings(options: TransportOptions): EngineSettings {
+function engineSettings(options: InternalTransportOptions): EngineSettings {
   const tls = options.tls ?? { verify: true };
   let ca: Buffer | undefined;
   if (tls.caFile !== undefined) {
@@ -158,12 +231,19 @@ function engineSettings(options: TransportOptions): EngineSettings {
   };
 }
 
-async function createEngine(options: TransportOptions, settings: EngineSettings, proxies: ProxyEnvironment): Promise<Engine> {
+/**
+ * One engine per client. node:http for direct connections: it starts at
+ * once, writes a streamed file from reused buffers, and closes cleanly when
+ * the server closes after its answer (undici 7 crashes there: #20,
+ * nodejs/undici#5360). undici behind a proxy, which node:http cannot use,
+ * and over a dispatcher a caller gives.
+ */
+async function createEngine(options: InternalTransportOptions, settings: EngineSettings, proxies: ProxyEnvironment): Promise<Engine> {
   const proxied = proxies.http !== undefined || proxies.https !== undefined;
-  if (options.light && !proxied && options.dispatcher === undefined) return (await import('./light-transport.js')).lightEngine(settings);
+  if (!proxied && options.dispatcher === undefined && options.engine !== 'undici') return (await import('./light-transport.js')).nodeHttpEngine(settings);
   const { undiciEngine } = await import('./undici-engine.js');
   const urls = proxied ? { http: proxies.http?.url, https: proxies.https?.url, noProxy: proxies.noProxy } : undefined;
-  const pool = undiciEngine(settings, urls, options.dispatcher);
-  // Through a proxy, or a dispatcher of the caller's, a streamed file stays with undici, a fresh buffer per chunk.
-  return proxied || options.dispatcher !== undefined ? pool : streamedOverNodeHttp(pool, settings);
+  return undiciEngine(settings, urls, options.dispatcher);
 }
+
+export { HttpError };

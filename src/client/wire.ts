@@ -1,6 +1,8 @@
 // What the transport needs from an HTTP engine: one request out, its status,
-// headers and body back. Two engines fit it: undici's keep-alive pool, which
-// pays for itself on bulk transfers, and node:http, which starts at once.
+// headers and body back, and its failures in one vocabulary. Two engines fit
+// it: node:http for direct connections, undici's EnvHttpProxyAgent behind a
+// proxy. Everything above the socket (timeouts to the headers, bounded
+// bodies, error words, retries) is the transport's, the same for both.
 import type { Readable } from 'node:stream';
 
 export interface WireRequest {
@@ -26,46 +28,62 @@ export function isStreamedBody(body: WireRequest['body']): body is StreamedBody 
   return typeof (body as Partial<StreamedBody> | undefined)?.writeTo === 'function';
 }
 
-export type WireBody = Readable & { text(): Promise<string>; dump(): Promise<void> };
-
 export interface WireResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: WireBody;
+  /** Its 'error' is whatever the engine met; the transport passes it through Engine.failureOf. */
+  body: Readable;
 }
 
 export interface Engine {
   send(request: WireRequest): Promise<WireResponse>;
+  /** An engine's own failure in the shared vocabulary; anything else (an OS error, a TLS error) as it is. */
+  failureOf(err: unknown): unknown;
   close(): Promise<void>;
+}
+
+/**
+ * The ways an exchange fails that are not the operating system's (ECONNREFUSED,
+ * ECONNRESET, ENOTFOUND...) nor TLS's (certificate codes): what each engine's
+ * own errors are translated into, so that both fail in the same words.
+ */
+export type EngineFailure =
+  /** No connection within the connect timeout. */
+  | 'connect-timeout'
+  /** The answer's headers did not all come within the timeout once the request was sent. */
+  | 'headers-timeout'
+  /** Nothing moved, either way, for the timeout. */
+  | 'silence'
+  /** The connection ended before the answer did. */
+  | 'closed'
+  /** The server's bytes are not HTTP/1.1 as it must be spoken. */
+  | 'protocol'
+  /** An https:// request met a port that speaks plain HTTP. */
+  | 'plain-port'
+  /** An http:// request met a port that speaks TLS. */
+  | 'tls-port'
+  /** The proxy would not open a tunnel: `status` is its answer to CONNECT. */
+  | 'tunnel';
+
+export class EngineError extends Error {
+  constructor(
+    readonly failure: EngineFailure,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** The settings both engines honour alike. */
 export interface EngineSettings {
+  /** Connections open to the server at most, whatever the requests. */
   connections: number;
   connectTimeoutMs: number;
-  /** Silence timeout: see TransportOptions.timeoutMs. */
+  /** See TransportOptions.timeoutMs: silence, and the time to the headers once the request is sent. */
   timeoutMs: number;
   verify: boolean;
   ca?: Buffer | undefined;
-  /** See TransportOptions.baselineWasm. */
+  /** See InternalTransportOptions.baselineWasm. */
   baselineWasm: boolean;
-}
-
-/**
- * The pool for everything but streamed bodies, which go over node:http: it
- * calls back once each chunk is written, undici does not, and only then can
- * a body read into the same buffers again (#13). Loaded at the first one.
- */
-export function streamedOverNodeHttp(pool: Engine, settings: EngineSettings): Engine {
-  let light: Promise<Engine> | undefined;
-  return {
-    async send(request) {
-      if (!isStreamedBody(request.body)) return pool.send(request);
-      light ??= import('./light-transport.js').then((m) => m.lightEngine(settings));
-      return (await light).send(request);
-    },
-    async close() {
-      await Promise.all([pool.close(), light?.then((engine) => engine.close())]);
-    },
-  };
 }

@@ -10,8 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ChacraClient, ListedBinary } from '../client/client.js';
 import { encodePath, formatTarget, targetSegments, type BinaryTarget } from '../client/paths.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
-import { retriesFailure } from '../client/retry-rules.js';
-import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
+import { retriesFailure, retriesStatus } from '../client/retry-rules.js';
+import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UnexpectedAnswerError, UsageError, VerificationError } from '../errors.js';
 import { sha512Hash } from '../file-sha512.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { isLocalFileError, localFileError } from './files.js';
@@ -195,6 +195,8 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
       await withRetry(() => downloadOne(client, req, meta, report, signal, (n) => emit({ type: 'bytes', file: report, bytes: n })), {
         policy: options.retry ?? client.retryPolicy,
         signal,
+        // The only retry loop of a download (the client sends its GET once): a connection cut
+        // mid-body, bytes altered on the way, or a status worth another try: fetch it again.
         retryError: retryableDownload,
         onRetry: ({ delayMs, reason }) => logger.info(`download of ${meta.name} failed (${reason}); retrying in ${formatDelay(delayMs)}`),
       });
@@ -223,12 +225,12 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
  * What makes a download worth another try: a network failure before the
  * headers or in the body (a cut, a stall), a status a busy server answers,
  * bytes altered on the way. A local error (permissions, a full disk, a file
- * in the way) is not retried.
+ * in the way), a TLS refusal or a verdict is not retried.
  */
-function retryableDownload(err: unknown): { reason: string; retryAfter?: string | undefined } | undefined {
-  if (err instanceof NetworkError) return retriesFailure('idempotent', err) ? { reason: err.message } : undefined;
+function retryableDownload(err: unknown): { reason: string } | undefined {
   if (err instanceof VerificationError) return { reason: err.message };
-  if (err instanceof HttpError && (err.status === 429 || err.status >= 500)) return { reason: err.message };
+  if (err instanceof NetworkError) return retriesFailure('idempotent', err) ? { reason: err.message } : undefined;
+  if (err instanceof HttpError && !(err instanceof UnexpectedAnswerError) && retriesStatus('idempotent', err.status)) return { reason: err.message };
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeCertificates, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
+import { startMisbehavingServer } from '../helpers/misbehaving-server.js';
 
 let server: TestServer;
 let home: TempDir;
@@ -86,4 +87,26 @@ test('the other commands over HTTPS: download, repo update, set-raw, delete, sea
   assert.equal((await run(['binary', 'delete', 'ceph/main/tls/centos/9/x86_64/tls-a.rpm'])).code, 0);
   assert.equal((await run(['exists', 'binaries/ceph/main/tls/centos/9/x86_64/tls-a.rpm'])).code, 1);
   assert.equal((await run(['project', 'create', 'tlsproj'])).code, 0);
+});
+
+test('http:// for the TLS port says to use https://, exit 3, at once', async () => {
+  const url = server.url.replace('https:', 'http:');
+  const r = await runCli(['--url', url, 'exists', 'binaries/p', '--retries', '3'], { home: home.path, env });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /speaks TLS, not plain HTTP/);
+  assert.match(r.stderr, /hint: the port speaks TLS: use https:\/\/localhost:\d+\//);
+  assert.doesNotMatch(r.stderr, /retrying/);
+});
+
+test('https:// for a plain HTTP port that waits for a request line says to use http://, exit 3', async () => {
+  const plain = await startMisbehavingServer({ behaviour: 'ok', onTlsHello: 'wait' });
+  try {
+    const r = await runCli(['--url', plain.url.replace('http:', 'https:'), 'exists', 'binaries/p'], { home: home.path, env });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /speaks plain HTTP, not TLS/);
+    assert.match(r.stderr, /hint: the port speaks plain HTTP: use http:\/\/127\.0\.0\.1:\d+\//);
+    assert.doesNotMatch(r.stderr, /--ca|retrying/);
+  } finally {
+    await plain.close();
+  }
 });

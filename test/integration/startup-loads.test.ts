@@ -111,11 +111,20 @@ test('exists, binary show, repo show and health send over node:http: no undici, 
   }
 });
 
-test('binary create uses the keep-alive pool of undici', async () => {
+test('binary create sends over node:http too: undici loads only behind a proxy', async () => {
   const { modules } = await loadedBy(['binary', 'create', '--dry-run', 'p/main/s1/centos/9/x86_64', HOOK], {
     ...credentials,
     CHACRA_URL: fx.server.url,
   });
-  assert.ok(modules.some((m) => UNDICI.test(m)));
   assert.ok(modules.some((m) => m === 'src/operations/upload.ts'));
+  assert.ok(modules.some((m) => m === 'src/client/light-transport.ts'));
+  none(modules, UNDICI);
+  // A proxy variable: node:http has no EnvHttpProxyAgent, undici does.
+  const proxied = await loadedBy(['exists', 'binaries/nothing/here', '--retries', '0'], {
+    ...credentials,
+    CHACRA_URL: fx.server.url,
+    HTTP_PROXY: 'http://127.0.0.1:9',
+  });
+  assert.ok(proxied.modules.some((m) => UNDICI.test(m)));
+  none(proxied.modules, /^src\/client\/light-transport\.ts$/);
 });

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { runCli, serverFixture, writeFiles } from '../helpers/env.js';
+import { readdirSync } from 'node:fs';
+import { runCli, serverFixture, tempDir, writeFiles } from '../helpers/env.js';
+import { startMisbehavingServer } from '../helpers/misbehaving-server.js';
 
 const fx = serverFixture();
 const credentials = { CHACRA_USER: 'admin', CHACRA_KEY: 'secret' };
@@ -107,5 +109,42 @@ test('a server that stops reading an upload is given up on after --timeout', asy
     assert.match(r.stderr, /POST .* failed: the server stopped answering: nothing came for 1\.0 s \(timeout\)/);
   } finally {
     await proxy.close();
+  }
+});
+
+test('a download from a server that trickles its headers is tried 1 + --retries times in all, not more', async () => {
+  const meta = {
+    ...{ name: 'a.rpm', project: 'p', ref: 'main', sha1: 's1', distro: 'centos', distro_version: '9', arch: 'x86_64', flavor: 'default' },
+    ...{ checksum: 'f'.repeat(128), size: 100, created: '2026-01-01 00:00:00.000000', modified: '2026-01-01 00:00:00.000000' },
+  };
+  const server = await startMisbehavingServer({
+    behaviour: ({ path }) => (/\/a\.rpm\/?$/.test(path) ? 'slow-headers' : { json: { 'a.rpm': meta } }),
+  });
+  const dest = tempDir('chacractl-stalled-download-');
+  try {
+    const r = await runCli(
+      [
+        '--url',
+        server.url,
+        'binary',
+        'download',
+        'p/main/s1/centos/9/x86_64/a.rpm',
+        '-o',
+        dest.path,
+        '--timeout',
+        '300ms',
+        '--retries',
+        '2',
+        '--retry-delay',
+        '1ms',
+      ],
+      { home: fx.home.path },
+    );
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(server.requests.filter((q) => /\/a\.rpm\/?$/.test(q.path)).length, 3, r.stderr);
+    assert.deepEqual(readdirSync(dest.path), [], 'no .part file left behind');
+  } finally {
+    await server.close();
+    dest.cleanup();
   }
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { advice } from '../../src/cli/advice.js';
 import { toNetworkError } from '../../src/client/http-errors.js';
+import { undiciFailureOf } from '../../src/client/undici-engine.js';
 
 const proxy = { host: '127.0.0.1:9', variable: 'HTTPS_PROXY' };
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
@@ -24,15 +25,16 @@ test('connection refused through a proxy blames the proxy, and the advice names 
 test("the proxy's host that does not resolve, and its answers to CONNECT", () => {
   const dns = toNetworkError(Object.assign(new Error('x'), { code: 'ENOTFOUND' }), 'GET', 'https://chacra.example/', proxy);
   assert.match(dns.message, /cannot resolve the host of the proxy 127\.0\.0\.1:9/);
+  // undici's words for a refused tunnel, translated by its engine as every engine error is.
   const tunnel = toNetworkError(
-    Object.assign(new Error('Proxy response (503) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' }),
+    undiciFailureOf(Object.assign(new Error('Proxy response (503) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' })),
     'POST',
     'https://chacra.example/x/',
     proxy,
   );
   assert.match(tunnel.message, /the proxy 127\.0\.0\.1:9 could not open a tunnel to chacra\.example:443 \(answered 503 to CONNECT\)/);
   const auth = toNetworkError(
-    Object.assign(new Error('Proxy response (407) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' }),
+    undiciFailureOf(Object.assign(new Error('Proxy response (407) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' })),
     'GET',
     'http://h:8080/',
     proxy,

@@ -28,7 +28,10 @@ test('network failures: a write again only when nothing was sent; never a TLS re
   assert.equal(retriesFailure('idempotent', failure('ECONNRESET', 'closed')), true);
   assert.equal(retriesFailure('unsafe', failure('ECONNRESET', 'closed')), false);
   assert.equal(retriesFailure('unsafe', failure('ECONNREFUSED', 'refused')), true);
-  assert.equal(retriesFailure('unsafe', failure('UND_ERR_CONNECT_TIMEOUT', 'connect-timeout')), true);
+  assert.equal(retriesFailure('unsafe', failure('connect-timeout', 'connect-timeout')), true);
+  assert.equal(retriesFailure('idempotent', failure('plain-port', 'tls')), false, 'https:// to a plain HTTP port');
+  assert.equal(retriesFailure('idempotent', failure('tls-port', 'protocol')), false, 'http:// to a TLS port');
+  assert.equal(retriesFailure('idempotent', failure('protocol', 'protocol')), true, 'a broken answer may come whole next time');
   assert.equal(retriesFailure('unsafe', failure('ECONNRESET', 'refused', { host: 'proxy:3128' })), true, 'the proxy refused the tunnel');
   assert.equal(retriesFailure('idempotent', failure('SELF_SIGNED_CERT_IN_CHAIN', 'tls')), false);
   assert.equal(retriesFailure('idempotent', failure('X', 'other', { host: 'proxy:3128' })), false);

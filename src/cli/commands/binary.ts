@@ -15,7 +15,6 @@ export const binaryCreate: CommandSpec = {
     { name: 'FILE', variadic: true },
   ],
   options: ['force', 'jobs', 'dry-run', 'null'],
-  bulk: true,
   optionHelp: { force: 'replace binaries of the same name whose contents differ (identical ones are never re-sent)' },
   examples: [
     'chacractl binary create ceph/main/1a2b3c/centos/9/x86_64 dist/RPMS/*.rpm',

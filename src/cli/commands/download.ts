@@ -11,7 +11,6 @@ export const binaryDownload: CommandSpec = {
   ].join('\n'),
   args: [{ name: 'URLPART', required: true }],
   options: ['output', 'jobs', 'force'],
-  bulk: true,
   optionHelp: {
     jobs: 'downloads at once (default 4)',
     output: 'where to write: a file for one binary, or a directory; - for standard output (one binary)',

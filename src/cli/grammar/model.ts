@@ -154,11 +154,6 @@ export interface CommandSpec {
   examples?: string[];
   /** It talks to no chacra server: the HTTP client is not loaded ahead. */
   offline?: boolean;
-  /**
-   * It moves many files or big ones: its clients use undici's keep-alive
-   * pool, whose start-up the transfer repays; others use node:http.
-   */
-  bulk?: boolean;
   /** Whether, with these options, it waits for a repo: --timeout then bounds the wait, not each request. */
   waitsForRepo?: (values: Values) => boolean;
   /**
