@@ -12,7 +12,7 @@ import type { TransportOptions } from './transport-options.js';
 
 export type ChacraClientOptions = TransportOptions;
 
-export interface UploadOptions {
+export interface UploadBinaryOptions {
   /** Replace a binary of the same name (chacra's multipart `force` field). */
   force?: boolean;
   signal?: AbortSignal | undefined;
@@ -38,7 +38,7 @@ function repoPath(ref: RepoRef, action?: string): string {
 }
 
 export class ChacraClient {
-  readonly transport: Transport;
+  private readonly transport: Transport;
 
   constructor(options: ChacraClientOptions) {
     this.transport = new Transport(options);
@@ -121,7 +121,7 @@ export class ChacraClient {
    * once: whether a failed upload may be sent again depends on what the server
    * kept, which the caller checks (see operations/upload).
    */
-  async uploadBinary(target: BinaryTarget, file: MultipartFile, options: UploadOptions = {}): Promise<UploadResult> {
+  async uploadBinary(target: BinaryTarget, file: MultipartFile, options: UploadBinaryOptions = {}): Promise<UploadResult> {
     const upload = multipartUpload(file, options.force ? { force: 'true' } : {}, options.onBytes, options.onSent);
     const res = await this.transport.send({
       method: 'POST',

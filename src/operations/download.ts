@@ -291,3 +291,8 @@ async function downloadOne(
     await rm(scratch ?? tmp, { force: true, recursive: scratch !== undefined }).catch(() => undefined);
   }
 }
+
+/** Every binary asked for is here and checked: no failure, no interruption, no fatal error. */
+export function downloadSucceeded(summary: DownloadSummary): boolean {
+  return !summary.interrupted && summary.fatal === undefined && summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged');
+}

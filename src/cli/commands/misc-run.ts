@@ -1,6 +1,6 @@
 import { parseProjectName } from '../../client/paths.js';
 import { ExitCode, HttpError, NetworkError } from '../../errors.js';
-import { apiPath, createProject, pathExists } from '../../operations/simple.js';
+import { apiPath, ensureProject, pathExists } from '../../operations/simple.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
@@ -8,7 +8,7 @@ import type { Invocation } from '../grammar.js';
 export async function runProjectCreate({ args }: Invocation, ctx: Context): Promise<number> {
   const name = parseProjectName(args[0]!);
   const client = await ctx.client();
-  const outcome = await createProject(client, name, ctx.signal);
+  const outcome = await ensureProject(client, name, ctx.signal);
   if (outcome === 'exists') ctx.logger.warn(`project ${name} exists already`);
   if (ctx.json) ctx.printJson({ project: name, created: outcome === 'created' });
   else if (outcome === 'created') ctx.print(`created project ${name}`);
