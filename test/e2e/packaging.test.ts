@@ -89,32 +89,40 @@ test('the installed package: npx chacractl, require() and import, the same publi
     assert.ok(!exported.includes(name), `${name} is not public`);
 });
 
-test('TypeScript finds the types from CommonJS and from ES modules (nodenext), where internals are no part of them', { timeout: 120_000 }, async () => {
-  const use = (
-    kind: string,
-  ) => `import { ChacraClient, HttpError, uploadSucceeded, type NetworkFailure, type UploadSummary, type UploadBinaryOptions } from 'chacractl';
-const client: ChacraClient = new ChacraClient({ url: 'http://127.0.0.1:9/' });
-const ok = (summary: UploadSummary): boolean => uploadSucceeded(summary);
-const kind: NetworkFailure = 'refused';
-const options: UploadBinaryOptions = { force: true };
-console.log('${kind}', typeof ok, kind, options.force, new HttpError({ method: 'GET', url: client.baseUrl, status: 404 }, 'gone') instanceof Error);
+test('TypeScript as `tsc --init` sets it up finds the types, from CommonJS and from ES modules; internals are no part of them', {
+  timeout: 120_000,
+}, async () => {
+  // tsc --init: module nodenext, verbatimModuleSyntax, exactOptionalPropertyTypes, no @types/node.
+  const dir = join(app, 'ts');
+  mkdirSync(dir);
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '--init'], { cwd: dir, stdio: 'ignore' });
+  const use = (kind: string, lib: string) => `const client: ${lib}ChacraClient = new ${lib}ChacraClient({ url: 'http://127.0.0.1:9/' });
+const ok = (summary: ${lib}UploadSummary): boolean => ${lib}uploadSucceeded(summary);
+const kind: ${lib}NetworkFailure = 'refused';
+const options: ${lib}UploadBinaryOptions = { force: true };
+const gone = new ${lib}HttpError({ method: 'GET', url: client.baseUrl, status: 404 }, 'gone');
+console.log('${kind}', typeof ok, kind, options.force, gone instanceof Error, ${lib}contentTypeOf('a.rpm'));
 void client.close();
 `;
-  writeFileSync(join(app, 'use-cjs.ts'), use('cjs'));
-  writeFileSync(join(app, 'use-esm.mts'), use('esm'));
-  const compiled = await compile(app, ['use-cjs.ts', 'use-esm.mts']);
+  // The fresh project is CommonJS: a .ts file requires, a .mts file imports.
+  writeFileSync(join(dir, 'use.ts'), `import lib = require('chacractl');\n${use('cjs', 'lib.')}`);
+  writeFileSync(
+    join(dir, 'use.mts'),
+    `import { ChacraClient, HttpError, contentTypeOf, uploadSucceeded, type NetworkFailure, type UploadSummary, type UploadBinaryOptions } from 'chacractl';\n${use('esm', '')}`,
+  );
+  const compiled = await run(process.execPath, [tsc, '-p', dir], { cwd: dir });
   assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
-  // The fresh project is CommonJS: tsc wrote a require() for the first, an import for the second.
   for (const [file, kind] of [
-    ['out/use-cjs.js', 'cjs'],
-    ['out/use-esm.mjs', 'esm'],
+    ['use.js', 'cjs'],
+    ['use.mjs', 'esm'],
   ] as const) {
-    const r = await run(process.execPath, [join(app, file)], { cwd: app });
+    const r = await run(process.execPath, [join(dir, file)], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `${kind} function refused true true\n`);
+    assert.equal(r.stdout, `${kind} function refused true true application/x-rpm\n`);
   }
-  writeFileSync(join(app, 'internal.ts'), "import { ExitCode } from 'chacractl';\nconsole.log(ExitCode);\n");
-  const internal = await compile(app, ['internal.ts']);
+  writeFileSync(join(app, 'internal.mts'), "import { ExitCode } from 'chacractl';\nconsole.log(ExitCode);\n");
+  const internal = await compile(app, ['internal.mts']);
   assert.notEqual(internal.code, 0);
   assert.match(internal.stdout, /has no exported member named 'ExitCode'|has no exported member 'ExitCode'/);
 });
@@ -124,5 +132,6 @@ test("the README's examples compile against the installed package and run agains
   assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
   assert.ok(runs.length >= 3);
   for (const r of runs) assert.equal(r.code, 0, `README.md:${r.line}\n${r.stdout}${r.stderr}`);
-  assert.match(runs[0]!.stdout, /^uploaded a\.rpm $/m);
+  assert.ok(runs.some((r) => r.cjs && r.stdout === 'no ceph project yet\n'));
+  assert.match(runs.find((r) => !r.cjs)!.stdout, /^uploaded a\.rpm $/m);
 });

@@ -1,7 +1,7 @@
 // The README's TypeScript examples, as a user would take them: each ```ts
-// block compiled as an ES module of a project that has chacractl installed,
-// and each run (in README order, against one server) unless its fence says
-// `ts no-run`. Used by test/integration (chacractl linked to this checkout)
+// block compiled as an ES module of a project that has chacractl installed
+// (as CommonJS when its fence says `ts cjs`), and each run (in README order,
+// against one server) unless its fence says `ts no-run`. Used by test/integration (chacractl linked to this checkout)
 // and test/e2e (chacractl installed from the packed tarball).
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,8 @@ export interface Snippet {
   line: number;
   source: string;
   run: boolean;
+  /** A CommonJS program (`import x = require(...)`), not an ES module. */
+  cjs: boolean;
 }
 
 export function readmeSnippets(text = readFileSync(join(root, 'README.md'), 'utf8')): Snippet[] {
@@ -26,7 +28,7 @@ export function readmeSnippets(text = readFileSync(join(root, 'README.md'), 'utf
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]!);
-    snippets.push({ line: start + 1, source: `${body.join('\n')}\n`, run: !/\bno-run\b/.test(fence[2] ?? '') });
+    snippets.push({ line: start + 1, source: `${body.join('\n')}\n`, run: !/\bno-run\b/.test(fence[2] ?? ''), cjs: /\bcjs\b/.test(fence[2] ?? '') });
   }
   return snippets;
 }
@@ -73,8 +75,8 @@ export async function compile(dir: string, files: string[], module: 'nodenext' =
  */
 export async function checkReadmeExamples(dir: string, env: NodeJS.ProcessEnv): Promise<{ compiled: Run; runs: (Run & Snippet)[] }> {
   const snippets = readmeSnippets();
-  const files = snippets.map((s) => `readme-${s.line}.mts`);
-  for (const [i, s] of snippets.entries()) writeFileSync(join(dir, files[i]!), `// README.md line ${s.line}\n${s.source}export {};\n`);
+  const files = snippets.map((s) => `readme-${s.line}.${s.cjs ? 'cts' : 'mts'}`);
+  for (const [i, s] of snippets.entries()) writeFileSync(join(dir, files[i]!), `// README.md line ${s.line}\n${s.source}${s.cjs ? '' : 'export {};\n'}`);
   const compiled = await compile(dir, files);
   const runs: (Run & Snippet)[] = [];
   if (compiled.code !== 0) return { compiled, runs };
@@ -84,7 +86,7 @@ export async function checkReadmeExamples(dir: string, env: NodeJS.ProcessEnv): 
   writeFileSync(join(work, 'b.rpm'), 'the second package of the README');
   for (const [i, s] of snippets.entries()) {
     if (!s.run) continue;
-    const script = join(dir, 'out', files[i]!.replace(/\.mts$/, '.mjs'));
+    const script = join(dir, 'out', files[i]!.replace(/\.([mc])ts$/, '.$1js'));
     runs.push({ ...s, ...(await run(process.execPath, [script], { cwd: work, env: { ...process.env, ...env } })) });
   }
   return { compiled, runs };

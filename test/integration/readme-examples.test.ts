@@ -30,14 +30,16 @@ after(async () => {
 test('the README has library examples, runnable and not', () => {
   const snippets = readmeSnippets();
   assert.ok(snippets.filter((s) => s.run).length >= 3, JSON.stringify(snippets.map((s) => s.line)));
-  for (const s of snippets) assert.match(s.source, /from 'chacractl'/, `README.md:${s.line} imports what it uses from the package`);
+  for (const s of snippets) assert.match(s.source, /from 'chacractl'|require\('chacractl'\)/, `README.md:${s.line} imports what it uses from the package`);
 });
 
 test('every example compiles; the runnable ones upload, download and delete on the local server', { timeout: 120_000 }, async () => {
   const { compiled, runs } = await checkReadmeExamples(home.path, { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
   assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
   for (const r of runs) assert.equal(r.code, 0, `README.md:${r.line}\n${r.stdout}${r.stderr}`);
-  const [upload, download, remove] = runs;
+  const [cjs] = runs.filter((r) => r.cjs);
+  assert.equal(cjs?.stdout, 'no ceph project yet\n');
+  const [upload, download, remove] = runs.filter((r) => !r.cjs);
   assert.match(upload!.stdout, /^uploaded a\.rpm $/m);
   assert.match(upload!.stdout, /^uploaded b\.rpm $/m);
   assert.equal(download!.stdout, '2 downloaded, 0 already here\n');
@@ -49,7 +51,7 @@ test('every example compiles; the runnable ones upload, download and delete on t
 
 test('the upload example fails, exit 1 with the reason, when the upload fails', { timeout: 60_000 }, async () => {
   // Compiled by the test above, which runs first.
-  const first = readmeSnippets().find((s) => s.run)!;
+  const first = readmeSnippets().find((s) => s.run && !s.cjs)!;
   const r = await run(process.execPath, [join(home.path, 'out', `readme-${first.line}.mjs`)], {
     cwd: join(home.path, 'work'),
     env: { ...process.env, CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'not the key' },
