@@ -7,35 +7,29 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tempDir, testServer, type TempDir, type TestServer } from '../helpers/env.js';
+import { serverFixture } from '../helpers/env.js';
 import { checkReadmeExamples, compile, run } from '../helpers/readme-examples.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-let server: TestServer;
-let home: TempDir;
+const fixture = serverFixture();
 let app: string;
-
-before(async () => {
-  home = tempDir();
-  server = await testServer();
-});
-after(async () => {
-  await server.stop();
-  home.cleanup();
-});
 
 test('a checkout with no build packs the build: JavaScript and types for import and require, the bin, README and LICENSE', { timeout: 300_000 }, () => {
   // The tracked files (and new ones not ignored), as a fresh clone has them: no dist/.
-  const clone = join(home.path, 'clone');
+  const clone = join(fixture.home.path, 'clone');
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' }).split('\0');
   for (const f of files.filter(Boolean)) {
     mkdirSync(dirname(join(clone, f)), { recursive: true });
     copyFileSync(join(root, f), join(clone, f));
   }
   symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', home.path], { cwd: clone, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', fixture.home.path], {
+    cwd: clone,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const [info] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
   const paths = info.files.map((f) => f.path);
   for (const path of paths)
@@ -58,10 +52,10 @@ test('a checkout with no build packs the build: JavaScript and types for import 
   // Tests, the server's tests helpers, scripts and source maps stay out.
   assert.ok(!paths.some((p) => p.startsWith('dist/test/') || p.endsWith('.map')));
 
-  app = join(home.path, 'app');
+  app = join(fixture.home.path, 'app');
   mkdirSync(app);
   execFileSync('npm', ['init', '-y'], { cwd: app, stdio: 'ignore' });
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(home.path, info.filename)], { cwd: app, stdio: 'ignore' });
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(fixture.home.path, info.filename)], { cwd: app, stdio: 'ignore' });
 });
 
 test('the installed package: npx chacractl, require() and import, the same public API, no internals', { timeout: 60_000 }, async () => {
@@ -128,7 +122,7 @@ void client.close();
 });
 
 test("the README's examples compile against the installed package and run against the local server", { timeout: 120_000 }, async () => {
-  const { compiled, runs } = await checkReadmeExamples(app, { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
+  const { compiled, runs } = await checkReadmeExamples(app, { CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
   assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
   assert.ok(runs.length >= 3);
   for (const r of runs) assert.equal(r.code, 0, `README.md:${r.line}\n${r.stdout}${r.stderr}`);

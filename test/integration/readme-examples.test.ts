@@ -5,26 +5,20 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ChacraClient, parseRepoRef } from '../../src/index.js';
-import { tempDir, testServer, type TempDir, type TestServer } from '../helpers/env.js';
+import { serverFixture } from '../helpers/env.js';
 import { checkReadmeExamples, readmeSnippets, run } from '../helpers/readme-examples.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-let server: TestServer;
-let home: TempDir;
+const fixture = serverFixture();
 
-before(async () => {
-  home = tempDir();
-  server = await testServer();
+before(() => {
+  const home = fixture.home;
   writeFileSync(join(home.path, 'package.json'), '{"name":"app","version":"1.0.0","private":true}');
   mkdirSync(join(home.path, 'node_modules'));
   symlinkSync(root, join(home.path, 'node_modules/chacractl'), 'dir');
-});
-after(async () => {
-  await server.stop();
-  home.cleanup();
 });
 
 test('the README has library examples, runnable and not', () => {
@@ -34,7 +28,7 @@ test('the README has library examples, runnable and not', () => {
 });
 
 test('every example compiles; the runnable ones upload, download and delete on the local server', { timeout: 120_000 }, async () => {
-  const { compiled, runs } = await checkReadmeExamples(home.path, { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
+  const { compiled, runs } = await checkReadmeExamples(fixture.home.path, { CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
   assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
   for (const r of runs) assert.equal(r.code, 0, `README.md:${r.line}\n${r.stdout}${r.stderr}`);
   const [cjs] = runs.filter((r) => r.cjs);
@@ -44,7 +38,7 @@ test('every example compiles; the runnable ones upload, download and delete on t
   assert.match(upload!.stdout, /^uploaded b\.rpm $/m);
   assert.equal(download!.stdout, '2 downloaded, 0 already here\n');
   assert.equal(remove!.stdout, 'deleting 2 binaries\n');
-  const client = new ChacraClient({ url: server.url });
+  const client = new ChacraClient({ url: fixture.server.url });
   assert.equal(await client.getRepo(parseRepoRef('ceph/main/1a2b3c/centos/9')), undefined, 'the repo is gone');
   await client.close();
 });
@@ -52,9 +46,9 @@ test('every example compiles; the runnable ones upload, download and delete on t
 test('the upload example fails, exit 1 with the reason, when the upload fails', { timeout: 60_000 }, async () => {
   // Compiled by the test above, which runs first.
   const first = readmeSnippets().find((s) => s.run && !s.cjs)!;
-  const r = await run(process.execPath, [join(home.path, 'out', `readme-${first.line}.mjs`)], {
-    cwd: join(home.path, 'work'),
-    env: { ...process.env, CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'not the key' },
+  const r = await run(process.execPath, [join(fixture.home.path, 'out', `readme-${first.line}.mjs`)], {
+    cwd: join(fixture.home.path, 'work'),
+    env: { ...process.env, CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'not the key' },
   });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /HttpError.*401/s);
