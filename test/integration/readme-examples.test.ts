@@ -3,9 +3,9 @@
 // Here chacractl is this checkout, linked into a project of its own;
 // test/e2e/packaging.test.ts does the same from the packed tarball.
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ChacraClient, parseRepoRef } from '../../src/index.js';
 import { serverFixture } from '../helpers/env.js';
@@ -14,12 +14,16 @@ import { checkReadmeExamples, readmeSnippets, run } from '../helpers/readme-exam
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
 const fixture = serverFixture();
 
-before(() => {
-  const home = fixture.home;
-  writeFileSync(join(home.path, 'package.json'), '{"name":"app","version":"1.0.0","private":true}');
-  mkdirSync(join(home.path, 'node_modules'));
-  symlinkSync(root, join(home.path, 'node_modules/chacractl'), 'dir');
-});
+/** A project of the test's own, where `chacractl` is this checkout. */
+function project(): string {
+  const dir = fixture.home.path;
+  if (!existsSync(join(dir, 'node_modules/chacractl'))) {
+    writeFileSync(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","private":true}');
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules/chacractl'), 'dir');
+  }
+  return dir;
+}
 
 test('the README has library examples, runnable and not', () => {
   const snippets = readmeSnippets();
@@ -28,7 +32,7 @@ test('the README has library examples, runnable and not', () => {
 });
 
 test('every example compiles; the runnable ones upload, download and delete on the local server', { timeout: 120_000 }, async () => {
-  const { compiled, runs } = await checkReadmeExamples(fixture.home.path, { CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
+  const { compiled, runs } = await checkReadmeExamples(project(), { CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
   assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
   for (const r of runs) assert.equal(r.code, 0, `README.md:${r.line}\n${r.stdout}${r.stderr}`);
   const [cjs] = runs.filter((r) => r.cjs);
@@ -46,8 +50,8 @@ test('every example compiles; the runnable ones upload, download and delete on t
 test('the upload example fails, exit 1 with the reason, when the upload fails', { timeout: 60_000 }, async () => {
   // Compiled by the test above, which runs first.
   const first = readmeSnippets().find((s) => s.run && !s.cjs)!;
-  const r = await run(process.execPath, [join(fixture.home.path, 'out', `readme-${first.line}.mjs`)], {
-    cwd: join(fixture.home.path, 'work'),
+  const r = await run(process.execPath, [join(project(), 'out', `readme-${first.line}.mjs`)], {
+    cwd: join(project(), 'work'),
     env: { ...process.env, CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'not the key' },
   });
   assert.equal(r.code, 1, r.stdout + r.stderr);
