@@ -19,6 +19,12 @@ export interface UploadBinaryOptions {
   onBytes?: ((n: number) => void) | undefined;
   /** Called when the whole body has been handed to the connection; the answer is still to come. */
   onSent?: (() => void) | undefined;
+  /**
+   * Not an option of one upload: uploads at once are uploadBinaries' `jobs`.
+   * Declared so that a batch's UploadOptions passed here does not compile,
+   * rather than lose its `jobs` without a word.
+   */
+  jobs?: never;
 }
 
 export type UploadResult = { outcome: 'created' | 'replaced'; sha512: string; bytesSent: number } | { outcome: 'exists'; bytesSent: number };
