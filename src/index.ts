@@ -52,6 +52,25 @@ export { waitForRepo, RepoWaitTimeout, type WaitOptions } from './operations/rep
 
 // The pool of chacra nodes behind shaman.
 export { ShamanClient, NoHealthyNodeError, nodeOfRepo, type ShamanClientOptions } from './client/shaman.js';
+export { BUILD_STATES, UnexpectedAnswerError, isShamanBuild, type BuildState, type BuildReport, type ShamanBuild } from './client/shaman-builds.js';
+export {
+  reportBuild,
+  buildReportOf,
+  parseBuildTarget,
+  jenkinsExtra,
+  type BuildTarget,
+  type BuildReportInput,
+} from './operations/build-report.js';
+export {
+  waitForBuilds,
+  findBuilds,
+  repoLocation,
+  BuildWaitTimeout,
+  type BuildWaitOptions,
+  type BuildWaitResult,
+  type PlatformRepos,
+  type MissingPlatform,
+} from './operations/build-wait.js';
 export {
   chooseWriteNode,
   onWriteNode,
@@ -64,7 +83,10 @@ export {
   type WriteReason,
   type PoolRun,
   type ReadVia,
+  PoolNoVerdictError,
+  type NodeFailure,
 } from './operations/nodes.js';
+export type { PoolReadOptions } from './operations/pool-reads.js';
 
 // The settings the CLI uses: flags over the environment over ~/.chacractl.
 export {

@@ -150,7 +150,9 @@ function normalise(value: unknown, key?: string): unknown {
   if (typeof value !== 'string') return value;
   if ((key === 'last_used' || key === 'last_check') && value !== '1970-01-01 00:00:00' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/.test(value))
     return '<timestamp>';
-  if (key === 'modified' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/.test(value)) return '<timestamp+00:00>';
+  // Builds carry started and completed too (#85, #87), in the same form.
+  if ((key === 'modified' || key === 'started' || key === 'completed') && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00$/.test(value))
+    return '<timestamp+00:00>';
   return toRecorded(value);
 }
 
@@ -162,7 +164,7 @@ function htmlSummary(text: string): { title: string; detail: string } {
 }
 
 test('the transcripts are numbered 1..N in order', () => {
-  assert.equal(exchanges.length, 77);
+  assert.equal(exchanges.length, 98);
   assert.deepEqual(
     exchanges.map((e) => e.n),
     exchanges.map((_, i) => i + 1),
@@ -192,7 +194,13 @@ for (const ex of exchanges) {
     assert.equal(String(res.headers['content-type'] ?? '').split(';')[0], want.content_type, 'content type');
     if (want.status === 401) assert.equal(res.headers['www-authenticate'], undefined, 'shaman sends no challenge');
     if (want.location !== undefined) assert.equal(toRecorded(String(res.headers.location).replace(base, '<shaman>')), want.location, 'location');
-    if (want.json !== undefined) assert.deepEqual(normalise(JSON.parse(text)), want.json, 'JSON body');
+    if (want.json !== undefined) {
+      let got = normalise(JSON.parse(text));
+      // #83: the recording left out the other projects of its server; the pool here has its own (manual, of #70).
+      if (/other projects elided/.test(ex.note) && got && typeof got === 'object' && want.json && typeof want.json === 'object')
+        got = Object.fromEntries(Object.entries(got).filter(([k]) => k in (want.json as object)));
+      assert.deepEqual(got, want.json, 'JSON body');
+    }
     if (want.text !== undefined) assert.equal(toRecorded(text), want.text, 'text body');
     if (want.html !== undefined) assert.deepEqual(htmlSummary(text), want.html, 'HTML title and detail');
     // Each check of a node that answers took ~2 s on the recorded pool: next made elapsed_s / 2 of them (#21: C not checked; #22: C, then D).

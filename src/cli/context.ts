@@ -2,7 +2,7 @@
 // interruption signal, and the client built once from the resolved config.
 import type { ChacraClient } from '../client/client.js';
 import { resolveConfig, writeConfigTemplate, type ResolvedConfig } from '../config/resolve.js';
-import { ConfigError, ExitCode } from '../errors.js';
+import { type ChacraError, ConfigError, ExitCode } from '../errors.js';
 import type { Context, PoolAccess, Values } from './grammar/model.js';
 import type { Io, Paint } from './io.js';
 import type { CliLogger } from './log.js';
@@ -32,7 +32,20 @@ export interface ContextOptions {
   light?: boolean;
 }
 
-export function createContext({ io, logger, paint, signal, values, requestTimeout, preloadClient = false, light = false }: ContextOptions): Context {
+/** What a run leaves for its --json document. */
+export interface RunOutput {
+  data?: object;
+  failure?: ChacraError;
+  /** The document went out already (serve prints it once it listens). */
+  printed?: boolean;
+  /** Prints the document now, as a success. */
+  publish?: () => void;
+}
+
+export function createContext(
+  { io, logger, paint, signal, values, requestTimeout, preloadClient = false, light = false }: ContextOptions,
+  output: RunOutput = {},
+): Context {
   /**
    * What every client of this run shares: timeouts, retries, logging, proxies.
    * Unset, the library's defaults apply: 3 retries, and a try given up after
@@ -73,12 +86,19 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
     json: values.json === true,
     quiet: values.quiet === true,
     print(line) {
+      if (values.json === true) return;
       logger.beforeWrite?.();
       io.stdout.write(logger.redact(line) + '\n');
       logger.afterWrite?.();
     },
     printJson(value) {
-      io.stdout.write(logger.redact(JSON.stringify(value, null, 2)) + '\n');
+      output.data = value;
+    },
+    failure(err) {
+      output.failure ??= err;
+    },
+    publishJson() {
+      if (values.json === true && !output.printed) output.publish?.();
     },
     async config(options = {}) {
       if (resolved) return resolved;
@@ -100,10 +120,15 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
       });
       logger.addSecret(resolved.key);
       for (const w of resolved.warnings) logger.warn(w);
+      // Said where a person reads it: on a terminal (config show says it everywhere); a CI log would get it on every call.
+      if (resolved.exposedKey !== undefined && io.stderr.isTTY === true) logger.warn(resolved.exposedKey);
       if (!resolved.tls.verify) logger.warn('TLS certificate verification is off (ssl_verify = False or --insecure): the server is not authenticated');
       logger.debug(
         `url ${resolved.url} (from ${resolved.sources.url}), user ${resolved.user ?? '(none)'} (from ${resolved.sources.user}), key ${resolved.key ? 'set' : 'not set'} (from ${resolved.sources.key})`,
       );
+      return resolved;
+    },
+    settings() {
       return resolved;
     },
     async client(options = {}) {

@@ -20,3 +20,23 @@ export function formatSeconds(ms: number): string {
 export function formatRate(bytes: number, ms: number): string {
   return ms <= 0 ? '-' : `${formatBytes(Math.round((bytes * 1000) / ms))}/s`;
 }
+
+// C0 and C1 control characters, DEL, and the marks that reorder text on screen.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text a server chose (names, messages), as it may be shown on a terminal:
+ * every control character escaped, so that no escape sequence reaches the
+ * screen and no name spans two lines. `keep` lists the characters left as
+ * they are (a log message keeps its line breaks).
+ */
+export function shown(text: string, keep = ''): string {
+  return text.replace(CONTROL, (c) => {
+    if (keep.includes(c)) return c;
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

@@ -4,7 +4,7 @@
 // grammar/values.ts and the help texts in grammar/help.ts.
 import { commandHelp, globalOptionsOf, groupHelp, mainHelp } from './grammar/help.js';
 import type { CommandSpec, GrammarData, OptionSpec } from './grammar/model.js';
-import { type Parsed, parseArgv } from './grammar/parse.js';
+import { type Parsed, parseArgv, peekArgv } from './grammar/parse.js';
 
 export { usageLine } from './grammar/help.js';
 export type {
@@ -43,6 +43,11 @@ export class Grammar implements GrammarData {
 
   parse(argv: string[]): Parsed {
     return parseArgv(this, argv);
+  }
+
+  /** Whether the line asks for --json, and its command, even when parse() refuses it. */
+  peek(argv: string[]): { json: boolean; command: string | null } {
+    return peekArgv(this, argv);
   }
 
   mainHelp(): string {

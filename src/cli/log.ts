@@ -1,6 +1,7 @@
 // Log lines on stderr, in the Python client's shape "[chacractl][LEVEL] message",
 // filtered by --log, with every secret the run knows masked.
 import type { Logger } from '../logger.js';
+import { shown } from './format.js';
 import type { Paint } from './io.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
@@ -45,7 +46,8 @@ export class CliLogger implements Logger {
     const label = level.toUpperCase().padEnd(7);
     const color = level === 'debug' ? this.paint.dim : level === 'info' ? (s: string) => s : level === 'warning' ? this.paint.yellow : this.paint.red;
     this.beforeWrite?.();
-    this.write(`${color(`[chacractl][${label}]`)} ${this.redact(message)}\n`);
+    // Messages carry servers' words: no escape sequence of theirs reaches the terminal.
+    this.write(`${color(`[chacractl][${label}]`)} ${shown(this.redact(message), '\n\t')}\n`);
     this.afterWrite?.();
   }
 

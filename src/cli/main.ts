@@ -6,15 +6,18 @@ import { binaryCreate, binaryDelete } from './commands/binary.js';
 import { exists, projectCreate } from './commands/misc.js';
 import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
 import { locate, nodeLs, nodeNext } from './commands/node.js';
+import { buildLs, buildUpdate } from './commands/build.js';
 import { serve } from './commands/serve.js';
 import { binaryShow, health, ls, search } from './commands/browse.js';
 import { completionCommand } from './commands/completion.js';
 import { configInit, configShow } from './commands/config.js';
 import { binaryDownload } from './commands/download.js';
-import { createContext, stoppedStatus } from './context.js';
+import { createContext, type RunOutput, stoppedStatus } from './context.js';
 import { Grammar, type OptionName, type OptionTable } from './grammar.js';
 import { MAX_TIMER_MS } from './grammar/values.js';
+import type { AdviceSettings } from './advice.js';
 import { colorEnabled, paint, type Io } from './io.js';
+import { CommandFailure, envelope } from './json.js';
 import { CliLogger, LOG_LEVELS } from './log.js';
 import { VERSION } from '../version.js';
 
@@ -85,6 +88,10 @@ const OPTIONS: OptionTable = {
   },
   'shaman-user': { kind: 'string', value: 'USER', description: "with --pool: the user of shaman and of the nodes' callbacks (default shaman)" },
   'shaman-key': { kind: 'string', value: 'KEY', description: 'with --pool: the key of --shaman-user (default shamankey)' },
+  'build-url': { kind: 'url', value: 'URL', description: "the Jenkins build's url (else BUILD_URL)" },
+  'log-url': { kind: 'url', value: 'URL', description: "the build's log (default: the build url + /consoleFull)" },
+  extra: { kind: 'string', multiple: true, value: 'KEY=VALUE', description: "one more field of the build's extra (repeatable)" },
+  'build-version': { kind: 'string', value: 'VERSION', description: 'the version being built, extra.version (also spelled --version here)' },
 };
 
 const GLOBAL_OPTIONS: OptionName[] = [
@@ -130,6 +137,8 @@ export const grammar: Grammar = new Grammar(
     nodeNext,
     nodeLs,
     locate,
+    buildUpdate,
+    buildLs,
     serve,
   ],
   OPTIONS,
@@ -139,61 +148,122 @@ export const grammar: Grammar = new Grammar(
 export async function main(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
   const colors = paint(colorEnabled(io.stderr, io.env));
   const logger = new CliLogger((text) => io.stderr.write(text), 'info', colors);
-  const ctxRef: { close?: () => Promise<void> } = {};
+  const ctxRef: { close?: () => Promise<void>; settings?: () => AdviceSettings | undefined } = {};
+  // Known before parsing, so that a line the grammar refuses still gets its document.
+  const asked = grammar.peek(argv);
+  const output: RunOutput = {};
+  let command = asked.command;
+  // serve runs until stopped: its document goes out once it listens.
+  output.publish = () => {
+    output.printed = true;
+    printNow(io, logger, command, output.data);
+  };
+  let code: number;
+  let thrown: Thrown | undefined;
   try {
     const parsed = grammar.parse(argv);
+    // --help and --version are no command's run: their document names none.
+    if (parsed.version || parsed.help !== undefined) command = null;
     if (parsed.version) {
-      io.stdout.write(`${VERSION}\n`);
-      return ExitCode.ok;
+      if (asked.json) output.data = { version: VERSION };
+      else io.stdout.write(`${VERSION}\n`);
+      code = ExitCode.ok;
+    } else if (parsed.help !== undefined) {
+      if (asked.json) output.data = { help: parsed.help };
+      else io.stdout.write(parsed.help + '\n');
+      code = ExitCode.ok;
+    } else {
+      const { command, values } = parsed.invocation!;
+      logger.level = values.log ?? (values.quiet ? 'error' : 'info');
+      logger.addSecret(values.key);
+      logger.addSecret(io.env.CHACRA_KEY);
+      logger.addSecret(io.env.SHAMAN_API_KEY);
+      // --timeout bounds each request, or, where a command waits for a repo, the wait.
+      const waits = command.waitsForRepo?.(values) === true;
+      const ctx = createContext(
+        {
+          io,
+          logger,
+          paint: colors,
+          signal,
+          values,
+          requestTimeout: !waits,
+          preloadClient: command.offline !== true,
+          light: command.bulk !== true,
+        },
+        output,
+      );
+      ctxRef.close = ctx.close;
+      ctxRef.settings = ctx.settings;
+      code = await command.run(parsed.invocation!, ctx);
+      if (code === ExitCode.interrupted) code = stoppedStatus(signal);
     }
-    if (parsed.help !== undefined) {
-      io.stdout.write(parsed.help + '\n');
-      return ExitCode.ok;
-    }
-    const { command, values } = parsed.invocation!;
-    logger.level = values.log ?? (values.quiet ? 'error' : 'info');
-    logger.addSecret(values.key);
-    logger.addSecret(io.env.CHACRA_KEY);
-    // --timeout bounds each request, or, where a command waits for a repo, the wait.
-    const waits = command.waitsForRepo?.(values) === true;
-    const ctx = createContext({
-      io,
-      logger,
-      paint: colors,
-      signal,
-      values,
-      requestTimeout: !waits,
-      preloadClient: command.offline !== true,
-      light: command.bulk !== true,
-    });
-    ctxRef.close = ctx.close;
-    const code = await command.run(parsed.invocation!, ctx);
-    return code === ExitCode.interrupted ? stoppedStatus(signal) : code;
   } catch (err) {
-    return await reportError(err, logger, signal);
+    thrown = await reportError(err, logger, signal, ctxRef.settings?.());
+    code = thrown.code;
   } finally {
     await ctxRef.close?.().catch(() => undefined);
   }
+  if (asked.json && !output.printed) await printDocument(io, logger, command, code, output, thrown, ctxRef.settings?.());
+  return code;
 }
 
-async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal): Promise<number> {
+function printNow(io: Io, logger: CliLogger, command: string | null, data: object | undefined): void {
+  io.stdout.write(logger.redact(JSON.stringify(envelope(command, ExitCode.ok, null, data), null, 2)) + '\n');
+}
+
+/** The run's one --json document, on success and on failure alike. */
+async function printDocument(
+  io: Io,
+  logger: CliLogger,
+  command: string | null,
+  code: number,
+  output: RunOutput,
+  thrown: Thrown | undefined,
+  settings: AdviceSettings | undefined,
+): Promise<void> {
+  let error = null;
+  if (code !== ExitCode.ok) {
+    let err: unknown = thrown?.err ?? output.failure;
+    let hint = thrown?.hint;
+    if (err === undefined)
+      err =
+        code === ExitCode.interrupted || code === ExitCode.terminated
+          ? new InterruptedError(code === ExitCode.terminated ? 'terminated' : 'interrupted')
+          : new CommandFailure('failed', `exit status ${code}: see the messages on standard error`);
+    if (thrown === undefined && err instanceof ChacraError) hint = (await import('./advice.js')).advice(err, settings);
+    const { jsonError } = await import('./json-error.js');
+    error = jsonError(err, hint, (text) => logger.redact(text));
+  }
+  io.stdout.write(logger.redact(JSON.stringify(envelope(command, code, error, output.data), null, 2)) + '\n');
+}
+
+/** A run that ended in a throw: its status, the error and the advice stderr showed. */
+interface Thrown {
+  code: number;
+  err: unknown;
+  hint: string | undefined;
+}
+
+async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal, settings: AdviceSettings | undefined): Promise<Thrown> {
   if (signal.aborted || err instanceof InterruptedError) {
     const status = stoppedStatus(signal);
-    logger.error(status === ExitCode.terminated ? 'terminated' : 'interrupted');
-    return status;
+    const word = status === ExitCode.terminated ? 'terminated' : 'interrupted';
+    logger.error(word);
+    return { code: status, err: err instanceof InterruptedError ? err : new InterruptedError(word), hint: undefined };
   }
   if (err instanceof ChacraError) {
     // Expected failures: the message and what to do, no stack.
     logger.error(err.message);
     // The advice and the statuses know every operation's errors: loaded on failure only.
     const [{ advice }, { exitStatusOf }] = await Promise.all([import('./advice.js'), import('./exit-status.js')]);
-    const hint = advice(err);
+    const hint = advice(err, settings);
     if (hint) logger.error(`hint: ${hint}`);
     if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);
-    return exitStatusOf(err);
+    return { code: exitStatusOf(err), err, hint };
   }
   logger.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
   logger.error('this is a bug in chacractl; please report it with the output of --log debug');
   logger.debug((err as Error)?.stack ?? '');
-  return ExitCode.failed;
+  return { code: ExitCode.failed, err, hint: 'this is a bug in chacractl; please report it with the output of --log debug' };
 }

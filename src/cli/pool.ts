@@ -44,7 +44,13 @@ export async function onBuildNode<T>(
   ctx: Context,
   repo: RepoRef,
   run: (client: ChacraClient, choice: NodeChoice | undefined) => Promise<T>,
-  options: { connections?: number; needsCredentials?: boolean; failedBeforeLanding?: (result: T) => boolean } = {},
+  options: {
+    connections?: number;
+    needsCredentials?: boolean;
+    failedBeforeLanding?: (result: T) => boolean;
+    /** Why the run failed on a node; by default the message of the result's `fatal`, as an upload summary has it. */
+    whyFailed?: (result: T) => string | undefined;
+  } = {},
 ): Promise<{ result: T; choice: NodeChoice | undefined; skipped: PoolRun<T>['skipped'] }> {
   const pool = await ctx.pool();
   if (!pool)
@@ -68,6 +74,7 @@ export async function onBuildNode<T>(
       signal: ctx.signal,
       clientFor,
       failedBeforeLanding: options.failedBeforeLanding ?? (() => false),
+      whyFailed: options.whyFailed ?? ((result) => (result as { fatal?: Error } | undefined)?.fatal?.message),
       onSkip: (node, why) => ctx.logger.warn(`${build}: leaving node ${node}: ${why}; asking shaman for another`),
     },
   );

@@ -1,5 +1,6 @@
 // How an upload run looks: a live status line on a terminal, one line per file
 // otherwise, and always a summary; or one JSON document with --json.
+import { fstatSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { clearLine, cursorTo } from 'node:readline';
 import type { FileReport, UploadEvent, UploadSummary } from '../operations/upload.js';
@@ -17,7 +18,7 @@ const LABEL: Record<FileReport['outcome'], string> = {
   planned: 'planned',
 };
 
-export function fileLine(ctx: Context, r: FileReport): string {
+export function fileLine(ctx: Context, r: FileReport, message: string | null = r.message): string {
   const p = ctx.paint;
   const color =
     r.outcome === 'failed' || r.outcome === 'missing'
@@ -30,7 +31,7 @@ export function fileLine(ctx: Context, r: FileReport): string {
   const label = r.outcome === 'planned' ? (r.action === 'replace' ? 'would replace' : 'would upload') : LABEL[r.outcome];
   const size = r.size !== null ? `  ${formatBytes(r.size)}` : '';
   const time = r.durationMs > 0 && (r.outcome === 'uploaded' || r.outcome === 'replaced') ? `  ${formatSeconds(r.durationMs)}` : '';
-  const note = r.message && r.outcome !== 'unchanged' ? `: ${r.message}${r.replaceable ? ' (use --force to replace it)' : ''}` : '';
+  const note = message && r.outcome !== 'unchanged' ? `: ${message}${r.replaceable ? ' (use --force to replace it)' : ''}` : '';
   return `${color(label.padEnd(13))} ${r.target}/${r.name}${size}${time}${note}`;
 }
 
@@ -54,17 +55,35 @@ export function failureText(paths: readonly string[], name: string, message: str
 }
 
 /**
+ * Whether two streams write to the same file or pipe (2>&1, a CI job's log):
+ * what one says, the reader of the other sees too.
+ */
+function sameDestination(a: object, b: object): boolean {
+  const fa = (a as { fd?: unknown }).fd;
+  const fb = (b as { fd?: unknown }).fd;
+  if (typeof fa !== 'number' || typeof fb !== 'number') return false;
+  try {
+    const x = fstatSync(fa);
+    const y = fstatSync(fb);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Names each file that failed on stderr, once, whatever the verbosity
  * (-q hides successes, never failures; --json keeps its document on stdout).
- * On a terminal, where stdout and stderr are the same screen, a file whose
- * result line was just shown on stdout is not named a second time.
+ * Where stdout and stderr reach the same reader (a terminal, or one file or
+ * pipe, as 2>&1 and a CI job's log), a file whose result line was just shown
+ * on stdout is not named a second time: one line per fact.
  */
 export class FailureLog {
   private readonly named = new WeakSet<object>();
   private readonly sameScreen: boolean;
 
   constructor(private readonly ctx: Context) {
-    this.sameScreen = ctx.io.stdout.isTTY === true && ctx.io.stderr.isTTY === true;
+    this.sameScreen = (ctx.io.stdout.isTTY === true && ctx.io.stderr.isTTY === true) || sameDestination(ctx.io.stdout, ctx.io.stderr);
   }
 
   name(file: object, text: string, lineShown: boolean): void {
@@ -99,14 +118,11 @@ export function summaryLine(s: UploadSummary): string {
   return `${s.dryRun ? 'dry run: ' : ''}${parts.join(', ')}; ${tail}`;
 }
 
-export function summaryJson(s: UploadSummary, exitCode: number): unknown {
+/** The run's data for the --json document; main() adds the envelope (ok, exitCode, error). */
+export function summaryJson(s: UploadSummary): object {
   return {
-    command: 'binary create',
-    ok: exitCode === 0,
-    exitCode,
     dryRun: s.dryRun,
     interrupted: s.interrupted,
-    error: s.fatal ? { kind: s.fatal.name, message: s.fatal.message } : null,
     elapsedMs: s.elapsedMs,
     requests: s.requests,
     plannedBytes: s.plannedBytes,
@@ -131,6 +147,8 @@ export class UploadView {
   /** The outcome each file's last result line showed. */
   private readonly shown = new Map<FileReport, FileReport['outcome']>();
   private readonly failures: FailureLog;
+  /** The message of a file that the run's failure kept from being sent. */
+  private stoppedBy: string | undefined;
 
   constructor(private readonly ctx: Context) {
     this.progress = ctx.io.stderr.isTTY === true && !ctx.json && !ctx.quiet;
@@ -180,12 +198,15 @@ export class UploadView {
    * on stderr. True when the result line was printed.
    */
   private show(r: FileReport): boolean {
-    const line = !this.ctx.json && !this.ctx.quiet && this.wantsLine(r);
-    if (line) this.ctx.print(fileLine(this.ctx, r));
+    // -q hides successes; a file skipped because it differs needs a word, as a failure does.
+    const line = !this.ctx.json && (!this.ctx.quiet || r.outcome === 'skipped') && this.wantsLine(r);
+    // A file the run's failure kept from being sent: that failure is said once, after the files.
+    const message = this.stoppedBy !== undefined && r.message === this.stoppedBy ? 'not sent: the run stopped' : r.message;
+    if (line) this.ctx.print(fileLine(this.ctx, r, message));
     this.shown.set(r, r.outcome);
     if (FAILURES.has(r.outcome)) {
       const note = r.replaceable ? ' (use --force to replace it)' : '';
-      this.failures.name(r, failureText([displayPath(this.ctx, r.path), r.path], r.name, r.message, r.outcome) + note, line);
+      this.failures.name(r, failureText([displayPath(this.ctx, r.path), r.path], r.name, message, r.outcome) + note, line);
     }
     return line;
   }
@@ -195,6 +216,7 @@ export class UploadView {
    * the run stopped, failed when sent again) gets its line, and its failure named.
    */
   finish(summary: UploadSummary): void {
+    if (summary.fatal) this.stoppedBy = `not sent: ${summary.fatal.message}`;
     for (const r of summary.files) if (this.shown.get(r) !== r.outcome) this.show(r);
   }
 

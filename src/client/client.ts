@@ -1,12 +1,24 @@
 // ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
-import { HttpError } from '../errors.js';
+import { HttpError, UsageError } from '../errors.js';
 import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
 import type { RetryPolicy } from './retry.js';
 import { headerValue, httpErrorOf } from './http-errors.js';
+import {
+  isEmptyObject,
+  isHtml,
+  isRepoDocument,
+  LISTING_WHAT,
+  listingKind,
+  listingProblem,
+  repoFileProblem,
+  searchProblem,
+  short,
+  unexpectedAnswer,
+} from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
 
@@ -70,7 +82,10 @@ export class ChacraClient {
 
   /** GET / : the server's description and its projects. */
   async root(signal?: AbortSignal): Promise<RootDocument> {
-    return (await this.transport.json<RootDocument>({ method: 'GET', path: '', signal })).data;
+    const data = (await this.transport.json<Partial<RootDocument> | null>({ method: 'GET', path: '', signal })).data;
+    const problem = listingProblem('names', data?.binaries) ?? listingProblem('names', data?.repos);
+    if (problem) throw this.unexpected('GET', '', "chacra's root document", problem);
+    return data as RootDocument;
   }
 
   /**
@@ -78,7 +93,16 @@ export class ChacraClient {
    * encoded). Returns undefined when the path does not exist.
    */
   async listing<T = unknown>(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<T | undefined> {
-    return this.transport.jsonOrMissing<T>({ method: 'GET', path: `${root}/` + encodePath(segments), signal });
+    const kind = listingKind(root, segments);
+    const path = `${root}/` + encodePath(segments);
+    // A binary's own URL answers its bytes, hundreds of MiB of them: never read as a listing.
+    if (kind === 'binary')
+      throw new UsageError(`${root}/${segments.join('/')} is a binary, not a listing`, { hint: "its metadata is in its target's listing" });
+    const data = await this.transport.jsonOrMissing<unknown>({ method: 'GET', path, signal });
+    if (data === undefined) return undefined;
+    const problem = listingProblem(kind, data);
+    if (problem) throw this.unexpected('GET', path, LISTING_WHAT[kind], problem);
+    return data as T;
   }
 
   /**
@@ -88,19 +112,13 @@ export class ChacraClient {
    */
   async listTarget(target: BinaryTarget, signal?: AbortSignal): Promise<BinaryListing | undefined> {
     const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
-    const listing = await this.listing<unknown>('binaries', segments, signal);
-    const entries = listing && typeof listing === 'object' && !Array.isArray(listing) ? Object.values(listing) : undefined;
-    // Uploads are decided and verified on these entries: a body of another shape must not pass for one.
-    if (listing !== undefined && !entries?.every((e) => typeof e?.checksum === 'string' && typeof e?.size === 'number'))
-      throw this.unexpected('GET', 'binaries/' + encodePath(segments), 'a listing of binaries');
-    return listing as BinaryListing | undefined;
+    // Uploads are decided and verified on these entries: listing() checked their shape.
+    return this.listing<BinaryListing>('binaries', segments, signal);
   }
 
-  private unexpected(method: string, path: string, what: string): HttpError {
-    return new HttpError(
-      { method, url: this.transport.urlOf(path), status: 200, hint: 'is the url that of a chacra server, and is no proxy answering in its place?' },
-      `${method} ${this.transport.urlOf(path)} answered 200 with JSON that is not ${what}`,
-    );
+  /** The answer was not what chacra sends: no verdict can be drawn from it. */
+  private unexpected(method: string, path: string, what: string, detail?: string): HttpError {
+    return unexpectedAnswer(method, this.transport.urlOf(path), what, detail);
   }
 
   /** The flavors of an arch and the names under each. */
@@ -110,8 +128,11 @@ export class ChacraClient {
 
   /** HEAD a path below the API root (segments not yet encoded): true on 200, false on 404. */
   async exists(root: 'binaries' | 'repos', segments: readonly string[], signal?: AbortSignal): Promise<boolean> {
-    const res = await this.transport.send({ method: 'HEAD', path: `${root}/` + encodePath(segments), signal });
+    const path = `${root}/` + encodePath(segments);
+    const res = await this.transport.send({ method: 'HEAD', path, signal });
     await res.body.dump();
+    // chacra answers HEAD with the type of what GET would send, never a page: a 200 page is a portal's or a proxy's.
+    if (res.status === 200 && isHtml(res.headers['content-type'])) throw this.unexpected('HEAD', path, "chacra's answer", 'an HTML page');
     if (res.status === 200) return true;
     if (res.status === 404) return false;
     throw await httpErrorOf(res, 'HEAD');
@@ -165,6 +186,8 @@ export class ChacraClient {
   async deleteBinary(ref: BinaryRef, signal?: AbortSignal): Promise<boolean> {
     const res = await this.transport.send({ method: 'DELETE', path: binaryPath(ref), auth: true, retry: 'idempotent', signal });
     await res.body.dump();
+    // chacra answers 204 (#88): a page is a portal's or a proxy's, and nothing was deleted.
+    if (res.status === 200 && isHtml(res.headers['content-type'])) throw this.unexpected('DELETE', binaryPath(ref), "chacra's answer", 'an HTML page');
     if (res.status === 204 || res.status === 200) return true;
     if (res.status === 404) return false;
     throw await httpErrorOf(res, 'DELETE');
@@ -177,10 +200,7 @@ export class ChacraClient {
 
   /** The repo document; undefined when there is no such repo. */
   async getRepo(ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument | undefined> {
-    const doc = await this.listing<Partial<RepoDocument> | null>('repos', repoSegments(ref), signal);
-    if (doc !== undefined && (typeof doc?.needs_update !== 'boolean' || !Array.isArray(doc.archs)))
-      throw this.unexpected('GET', 'repos/' + encodePath(repoSegments(ref)), 'a repo document');
-    return doc as RepoDocument | undefined;
+    return this.listing<RepoDocument>('repos', repoSegments(ref), signal);
   }
 
   /** The flavors of a repo's distro version. */
@@ -190,7 +210,7 @@ export class ChacraClient {
 
   private async repoAction(ref: RepoRef, action: 'update' | 'recreate' | 'extra' | undefined, body: unknown, signal?: AbortSignal): Promise<RepoDocument> {
     const json = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.transport.json<RepoDocument>({
+    const res = await this.transport.json<unknown>({
       method: 'POST',
       path: repoPath(ref, action),
       headers: json === undefined ? {} : { 'content-type': 'application/json' },
@@ -200,6 +220,7 @@ export class ChacraClient {
       retry: 'unsafe',
       signal,
     });
+    if (!isRepoDocument(res.data)) throw this.unexpected('POST', repoPath(ref, action), 'a repo document', `${short(res.data)} is not one`);
     return res.data;
   }
 
@@ -253,7 +274,11 @@ export class ChacraClient {
       return undefined;
     }
     if (res.status !== 200 && res.status !== 204) throw await httpErrorOf(res, 'GET');
-    return res.body.text();
+    // chacra renders it with a template, as text/html: only the text tells a .repo file or an apt line (#80) from a page or a document.
+    const text = await res.body.text();
+    const problem = repoFileProblem(text);
+    if (problem) throw this.unexpected('GET', repoPath(ref, 'repo'), 'a repo file', problem);
+    return text;
   }
 
   /** GET /search/ with the server's keys; an empty query answers nothing (#85). */
@@ -263,8 +288,13 @@ export class ChacraClient {
     if ([...params.keys()].length === 0) return [];
     // URLSearchParams writes spaces as "+", which a server may read as a plus sign.
     const qs = params.toString().replace(/\+/g, '%20');
-    const res = await this.transport.json<BinaryMetadata[] | Record<string, never>>({ method: 'GET', path: `search/?${qs}`, signal });
-    return Array.isArray(res.data) ? res.data : [];
+    const path = `search/?${qs}`;
+    const res = await this.transport.json<unknown>({ method: 'GET', path, signal });
+    // No key the server knows answers {} (#85).
+    if (isEmptyObject(res.data)) return [];
+    const problem = searchProblem(res.data);
+    if (problem) throw this.unexpected('GET', path, 'a list of binaries', problem);
+    return res.data as BinaryMetadata[];
   }
 
   /**
@@ -275,6 +305,8 @@ export class ChacraClient {
     const res = await this.transport.send({ method: 'GET', path: 'health/', retry: 'never', signal });
     if (res.status >= 200 && res.status < 300) {
       await res.body.dump();
+      // A captive portal's or a proxy's page says nothing of chacra's health.
+      if (res.status !== 204 && isHtml(res.headers['content-type'])) throw this.unexpected('GET', 'health/', "chacra's health answer", 'an HTML page');
       return { healthy: true, status: res.status };
     }
     const err = await httpErrorOf(res, 'GET');

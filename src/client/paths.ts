@@ -58,6 +58,54 @@ export function parseBinaryTarget(input: string): BinaryTarget {
   return { project, ref, sha1, distro, version, arch, flavor };
 }
 
+/**
+ * What a segment of a new repo may hold: chacra builds the repo's URL from
+ * them (/r/PROJECT/REF/SHA1/DISTRO/VERSION/flavors/FLAVOR/) and writes it as
+ * the baseurl of a .repo file or the URL of an apt line, which yum and apt
+ * read up to the first blank, where yum expands $variables and where #, ? and
+ * % change what the URL means. Ceph's builds use letters, digits and . _ - in
+ * every segment, + and ~ in versions, and @ = , : occur in git refs: those,
+ * and only those, are taken.
+ */
+const REPO_SEGMENT = /^[A-Za-z0-9._+~@=,:-]+$/;
+
+/** Why a segment cannot make a usable repo, or undefined when it can. */
+export function repoSegmentProblem(segment: string): string | undefined {
+  if (REPO_SEGMENT.test(segment)) return undefined;
+  const bad = [...segment].find((ch) => !REPO_SEGMENT.test(ch))!;
+  const shown = /\s/.test(bad) ? (bad === ' ' ? 'a space' : 'a blank') : JSON.stringify(bad);
+  const why = /\s/.test(bad)
+    ? "yum and apt read a repo's URL up to the first blank"
+    : bad === '$'
+      ? 'yum expands $ in a baseurl'
+      : bad === '#' || bad === '?' || bad === '%'
+        ? `${bad} changes what the repo's URL means`
+        : "it has no place in a repo's URL as it is";
+  return `${shown}, which cannot make a usable repo: ${why}`;
+}
+
+const ROLES = ['project', 'ref', 'sha1', 'distro', 'version', 'arch'] as const;
+const REPO_CHARACTERS = 'letters, digits and . _ - + ~ @ = , :';
+
+/**
+ * An upload target, whose segments will name a new repo: each must make a
+ * usable repo URL (see repoSegmentProblem), or it is a usage error before
+ * anything is sent. Reads, deletes and downloads take any target the server
+ * holds (parseBinaryTarget), so that what exists can still be cleaned up.
+ */
+export function parseUploadTarget(input: string): BinaryTarget {
+  const target = parseBinaryTarget(input);
+  const named: [string, string | undefined][] = [...ROLES.map((role): [string, string] => [role, target[role]]), ['flavor', target.flavor]];
+  for (const [role, segment] of named) {
+    const problem = segment === undefined ? undefined : repoSegmentProblem(segment);
+    if (problem)
+      throw new UsageError(`invalid upload target ${JSON.stringify(input)}: its ${role} ${JSON.stringify(segment)} has ${problem}`, {
+        hint: `each segment of ${TARGET_SHAPE} holds ${REPO_CHARACTERS} only`,
+      });
+  }
+  return target;
+}
+
 export function parseBinaryRef(input: string): BinaryRef {
   const what = 'binary path';
   const s = dropRoot(splitUrlPart(input, BINARY_SHAPE, what), 'binaries', (n) => n === 7 || n === 9);
@@ -81,6 +129,10 @@ export function parseRepoRef(input: string): RepoRef {
 export function parseProjectName(input: string): string {
   const s = splitUrlPart(input, 'PROJECT', 'project name');
   if (s.length !== 1) throw new UsageError(`invalid project name ${JSON.stringify(input)}: it holds a slash`, { hint: 'expected PROJECT' });
+  // A new project names the repos of its builds: it must make a usable repo URL.
+  const problem = repoSegmentProblem(s[0]!);
+  if (problem)
+    throw new UsageError(`invalid project name ${JSON.stringify(input)}: it has ${problem}`, { hint: `a project name holds ${REPO_CHARACTERS} only` });
   return s[0] as string;
 }
 

@@ -5,6 +5,8 @@ import { HttpError } from '../errors.js';
 import type { ShamanNode, ShamanRepo, ShamanSearch } from '../types.js';
 import { encodePath } from './paths.js';
 import { httpErrorOf } from './http-errors.js';
+import { buildsApi, type BuildReport, type ShamanBuild } from './shaman-builds.js';
+import { isHtml, isHttpUrl, isShamanNode, isShamanRepo, short, unexpectedAnswer } from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
 
@@ -40,6 +42,31 @@ export class ShamanClient {
     return this.transport.close();
   }
 
+  /** Reports a build's state (POST /api/builds/PROJECT/, with credentials): see shaman-builds.ts. */
+  reportBuild(project: string, report: BuildReport, signal?: AbortSignal): Promise<unknown> {
+    return buildsApi.report(this.transport, project, report, signal);
+  }
+
+  /** Every project, with the refs it has builds of. */
+  buildProjects(signal?: AbortSignal): Promise<Record<string, string[]>> {
+    return buildsApi.projects(this.transport, signal);
+  }
+
+  /** The refs of a project with builds; undefined for a project shaman does not know. */
+  buildRefs(project: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    return buildsApi.refs(this.transport, project, signal);
+  }
+
+  /** The sha1s of a ref with builds; undefined for a project shaman does not know. */
+  buildSha1s(project: string, ref: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    return buildsApi.sha1s(this.transport, project, ref, signal);
+  }
+
+  /** The builds of a sha1, newest change first; undefined for a project shaman does not know. */
+  builds(project: string, ref: string, sha1: string, signal?: AbortSignal): Promise<ShamanBuild[] | undefined> {
+    return buildsApi.builds(this.transport, project, ref, sha1, signal);
+  }
+
   /**
    * The next healthy node, as `https://HOST/`: the least recently used one,
    * which shaman health-checks first (about 2 s on a real pool) and marks used.
@@ -49,8 +76,13 @@ export class ShamanClient {
   async nextNode(signal?: AbortSignal): Promise<string> {
     const res = await this.transport.send({ method: 'GET', path: 'api/nodes/next/', auth: true, retry: 'unsafe', signal });
     if (res.status === 200) {
+      // shaman answers text/plain "https://HOST/" (#9); a page, a cut body or a word is no node to write to.
+      const html = isHtml(res.headers['content-type']);
       const text = (await res.body.text()).trim().replace(/^"|"$/g, '');
-      return text.endsWith('/') ? text : `${text}/`;
+      const url = text.endsWith('/') ? text : `${text}/`;
+      if (html || !isHttpUrl(url) || new URL(url).href !== url || new URL(url).pathname !== '/')
+        throw unexpectedAnswer('GET', this.transport.urlOf('api/nodes/next/'), "a node's URL", html ? 'an HTML page' : short(text));
+      return url;
     }
     const error = await httpErrorOf(res, 'GET');
     if (res.status === 404)
@@ -66,12 +98,21 @@ export class ShamanClient {
 
   /** Every node of the pool, keyed by host (#3), healthy or not. */
   async nodes(signal?: AbortSignal): Promise<Record<string, ShamanNode>> {
-    return (await this.transport.json<Record<string, ShamanNode>>({ method: 'GET', path: 'api/nodes/', signal })).data ?? {};
+    const { data } = await this.transport.json<unknown>({ method: 'GET', path: 'api/nodes/', signal });
+    const what = 'the nodes of a pool';
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      throw this.unexpected('api/nodes/', what, `${short(data)} is not an object of nodes by host`);
+    for (const [host, node] of Object.entries(data))
+      if (!isShamanNode(node) || node.host !== host) throw this.unexpected('api/nodes/', what, `at ${JSON.stringify(host)}: ${short(node)} is not a node`);
+    return data as Record<string, ShamanNode>;
   }
 
   /** One node; undefined when shaman does not know it (#6). */
   async node(host: string, signal?: AbortSignal): Promise<ShamanNode | undefined> {
-    return this.transport.jsonOrMissing<ShamanNode>({ method: 'GET', path: `api/nodes/${encodePath([host])}`, signal });
+    const path = `api/nodes/${encodePath([host])}`;
+    const node = await this.transport.jsonOrMissing<unknown>({ method: 'GET', path, signal });
+    if (node !== undefined && !isShamanNode(node)) throw this.unexpected(path, 'a node', `${short(node)} is not one`);
+    return node;
   }
 
   /** Registers a node, or checks it again: the only way a node marked down comes back (#32). */
@@ -85,8 +126,17 @@ export class ShamanClient {
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.append(k, v);
     // shaman splits distros on "/" and ",": keep them readable, as its clients write them.
     const qs = params.toString().replace(/\+/g, '%20').replace(/%2F/gi, '/').replace(/%2C/gi, ',');
-    const res = await this.transport.json<ShamanRepo[] | null>({ method: 'GET', path: `api/search/?${qs}`, signal });
-    return Array.isArray(res.data) ? res.data : [];
+    const path = `api/search/?${qs}`;
+    const { data } = await this.transport.json<unknown>({ method: 'GET', path, signal });
+    if (!Array.isArray(data)) throw this.unexpected(path, 'a list of repos', `${short(data)} is not a list`);
+    const bad = data.findIndex((r) => !isShamanRepo(r));
+    if (bad >= 0) throw this.unexpected(path, 'a list of repos', `item ${bad}: ${short(data[bad])} is not a repo`);
+    return data as ShamanRepo[];
+  }
+
+  /** shaman answered, but not as shaman does: no verdict can be drawn from it. */
+  private unexpected(path: string, what: string, detail: string): HttpError {
+    return unexpectedAnswer('GET', this.transport.urlOf(path), what, detail);
   }
 
   /** shaman's own health: 204 when fine (#2), 500 while its trigger file exists (#36). */

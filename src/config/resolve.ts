@@ -34,9 +34,18 @@ export interface ResolvedConfig {
   sources: { url: Source; user: Source; key: Source; tls: Source };
   /** The config file consulted, whether or not it existed. */
   file: string;
+  /** Whether that file exists (also when this run just wrote the first run's template): advice names only a file that does. */
+  fileExists: boolean;
   /** The url is still the template's placeholder (only with allowPlaceholder). */
   placeholder: boolean;
   warnings: string[];
+  /**
+   * Set when the config file holds a key and others may read it: what to say
+   * about it. Kept apart from `warnings`: a job that runs chacractl a hundred
+   * times with such a file should not log it a hundred times (the CLI says it
+   * on a terminal, and in config show).
+   */
+  exposedKey: string | undefined;
 }
 
 export interface ConfigFlags {
@@ -65,7 +74,7 @@ interface FileValues {
   shaman_key?: string;
 }
 
-async function readConfigFile(path: string, mustExist: boolean, warnings: string[]): Promise<FileValues | undefined> {
+async function readConfigFile(path: string, mustExist: boolean, warnings: string[], exposed: { text?: string }): Promise<FileValues | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -95,7 +104,7 @@ async function readConfigFile(path: string, mustExist: boolean, warnings: string
   try {
     const mode = (await stat(path)).mode;
     if (mode & 0o077 && (out.key !== undefined || out.shaman_key !== undefined))
-      warnings.push(`${path} holds a key and is readable by others (mode ${(mode & 0o777).toString(8)}): run chmod 600 ${path}`);
+      exposed.text = `${path} holds a key and is readable by others (mode ${(mode & 0o777).toString(8)}): run chmod 600 ${path}`;
   } catch {
     // stat after a successful read only fails in a race; the warning is best effort.
   }
@@ -144,13 +153,16 @@ export async function resolveConfig({ flags, env, needsCredentials = true, allow
   const urlGiven = flags.url ?? (env.CHACRA_URL || undefined) ?? flags.shaman ?? (env.CHACRA_SHAMAN_URL || undefined);
   const haveEverything = urlGiven !== undefined && (!needsCredentials || (flags.user ?? (envCreds || undefined)) !== undefined);
 
-  let fileValues = await readConfigFile(file, explicitFile !== undefined, warnings);
+  const exposed: { text?: string } = {};
+  let fileValues = await readConfigFile(file, explicitFile !== undefined, warnings, exposed);
+  let fileExists = fileValues !== undefined;
   if (fileValues === undefined && !haveEverything) {
     // The Python client wrote its template on first run; scripts overwrite it
     // later. A library call writes nothing: only a caller that asks (the CLI).
     if (firstRun) {
       try {
         await firstRun(file);
+        fileExists = true;
         warnings.push(`created ${file} from the template: set url, user and key in it`);
       } catch (err) {
         warnings.push(`could not create ${file}: ${(err as Error).message}`);
@@ -180,8 +192,10 @@ export async function resolveConfig({ flags, env, needsCredentials = true, allow
     tls: tls.settings,
     sources: { url: urlSource, user: userSource, key: keySource, tls: tls.source },
     file,
+    fileExists,
     placeholder,
     warnings,
+    exposedKey: exposed.text,
   });
   if (shaman && noUrl) return resolved(undefined, false);
 

@@ -55,6 +55,8 @@ export interface ChooseOptions {
   memory?: NodeMemory | undefined;
   /** Nodes that failed this run: never chosen again. */
   exclude?: ReadonlySet<string>;
+  /** Why each excluded node failed, for the error when no node is left. */
+  reasons?: ReadonlyMap<string, string>;
   signal?: AbortSignal | undefined;
 }
 
@@ -74,8 +76,10 @@ export async function chooseWriteNode(shaman: ShamanClient, repo: RepoRef, optio
     const host = new URL(remembered).host;
     if ((await shaman.nodes(signal))[host]?.healthy) return { node: remembered, reason: 'chosen for this build earlier' };
   }
-  const nodes = Object.keys(await shaman.nodes(signal)).length;
-  for (let i = 0; i <= nodes; i++) {
+  const nodes = Object.values(await shaman.nodes(signal));
+  // Each next costs shaman a health check (about 2 s): none is asked for when every healthy node failed already.
+  const left = nodes.some((n) => n.healthy && !exclude.has(nodeUrl(n.host, shaman.nodeScheme)));
+  for (let i = 0; left && i <= nodes.length; i++) {
     const next = await shaman.nextNode(signal);
     if (exclude.has(next)) continue;
     memory?.set(key, next);
@@ -85,16 +89,25 @@ export async function chooseWriteNode(shaman: ShamanClient, repo: RepoRef, optio
     method: 'GET',
     url: `${shaman.baseUrl}api/nodes/next/`,
     kind: 'other',
-    reason: `every node shaman handed out failed in this run (${[...exclude].join(', ')})`,
+    reason: `every node shaman handed out failed in this run (${[...exclude].map((n) => (options.reasons?.has(n) ? `${n}: ${options.reasons.get(n)}` : n)).join('; ')})`,
   });
 }
 
-/** Whether a node failed before anything landed on it: the build may still go elsewhere. */
+/**
+ * Whether a node failed before anything landed on it, in a way another node
+ * may not: the build may then go elsewhere. A certificate this host does not
+ * trust, or credentials refused, would fail on every node alike: no failover.
+ */
 export function failedBeforeLanding(summary: UploadSummary): boolean {
   const landed = summary.files.some((f) => f.outcome === 'uploaded' || f.outcome === 'replaced');
   const fatal = summary.fatal;
-  const nodeFault = fatal instanceof NetworkError || (fatal instanceof HttpError && fatal.status >= 500);
+  const nodeFault = (fatal instanceof NetworkError && fatal.kind !== 'tls') || (fatal instanceof HttpError && fatal.status >= 500);
   return !landed && !summary.interrupted && nodeFault;
+}
+
+/** Why a run failed on its node, for the failover's words: the failure that stopped it. */
+export function whyRunFailed(summary: UploadSummary): string | undefined {
+  return summary.fatal?.message;
 }
 
 export interface PoolRun<T> {
@@ -116,17 +129,22 @@ export async function onWriteNode<T>(
   options: ChooseOptions & {
     clientFor: (node: string) => ChacraClient;
     failedBeforeLanding: (result: T) => boolean;
+    /** Why the run failed on a node, said when it is left and when no node is left. */
+    whyFailed?: (result: T) => string | undefined;
     tries?: number;
     onSkip?: (node: string, why: string) => void;
   },
 ): Promise<PoolRun<T>> {
   const exclude = new Set(options.exclude ?? []);
   const skipped: { node: string; reason: string }[] = [];
+  const reasons = new Map<string, string>();
   for (let attempt = 1; ; attempt++) {
-    const choice = await chooseWriteNode(shaman, repo, { ...options, exclude });
+    const choice = await chooseWriteNode(shaman, repo, { ...options, exclude, reasons });
     const result = await run(options.clientFor(choice.node), choice);
     if (choice.reason === 'holds the repo' || attempt >= (options.tries ?? 3) || !options.failedBeforeLanding(result)) return { choice, skipped, result };
-    const why = 'it failed before anything landed on it';
+    const failure = options.whyFailed?.(result);
+    const why = `it failed before anything landed on it${failure ? `: ${failure}` : ''}`;
+    reasons.set(choice.node, failure ?? 'it failed before anything landed on it');
     skipped.push({ node: choice.node, reason: why });
     options.onSkip?.(choice.node, why);
     exclude.add(choice.node);
@@ -134,40 +152,5 @@ export async function onWriteNode<T>(
   }
 }
 
-export type ReadVia = 'shaman' | 'the nodes';
-
-/**
- * The node that holds `segments` below binaries/ or repos/: the node of the
- * build's repo where shaman knows it, else the first node that has the path.
- * undefined when no node has it.
- */
-export async function findReadNode(
-  shaman: ShamanClient,
-  root: 'binaries' | 'repos',
-  segments: readonly string[],
-  options: { clientFor: (node: string) => ChacraClient; signal?: AbortSignal | undefined },
-): Promise<{ node: string; via: ReadVia } | undefined> {
-  const { signal } = options;
-  if (segments.length >= 5) {
-    const [project, ref, sha1, distro, version] = segments as [string, string, string, string, string];
-    const flavorAt = root === 'binaries' ? 7 : 6;
-    const flavor = segments[flavorAt - 1] === 'flavors' ? segments[flavorAt] : undefined;
-    const holders = (await reposOfBuild(shaman, { project, ref, sha1, distro, version, flavor }, signal)).map(nodeOfRepo);
-    for (const node of holders) if (await options.clientFor(node).exists(root, segments, signal)) return { node, via: 'shaman' };
-  }
-  // Healthy nodes first; every node is asked at once, the first in that order wins.
-  const nodes = Object.values(await shaman.nodes(signal)).sort((a, b) => Number(b.healthy) - Number(a.healthy));
-  const answers = await Promise.all(
-    nodes.map(async (n) => {
-      const node = nodeUrl(n.host, shaman.nodeScheme);
-      return (await options
-        .clientFor(node)
-        .exists(root, segments, signal)
-        .catch(() => false))
-        ? node
-        : undefined;
-    }),
-  );
-  const node = answers.find((a) => a !== undefined);
-  return node ? { node, via: 'the nodes' } : undefined;
-}
+// Reads through the pool live beside: their verdicts are a subject of their own.
+export { findReadNode, listOnNodes, PoolNoVerdictError, type ReadVia, type NodeFailure, type PoolListing } from './pool-reads.js';

@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { listen } from './net.js';
+import { BuildBook, handleBuilds, type BuildRecord } from './shaman-builds.js';
 import { NodePool, type NodeCheckStats, type NodeRecord } from './shaman-nodes.js';
 import { atIndex, handleRepos, RepoBook, type RepoRecord } from './shaman-repos.js';
 import { abort, fail, parseExchange, sendJson, sendText, type ShamanExchange } from './shaman-respond.js';
@@ -60,7 +61,7 @@ export interface RunningShaman {
   /** The repos as search lists them, in the order they were first reported. */
   repos(): Record<string, unknown>[];
   /** The live records, for tests that look closer. */
-  records: { nodes: ReadonlyMap<string, NodeRecord>; repos(): readonly RepoRecord[] };
+  records: { nodes: ReadonlyMap<string, NodeRecord>; repos(): readonly RepoRecord[]; builds(): readonly BuildRecord[] };
   /** false: /_health/ fails, as with shaman's fail_check_trigger_path; true heals. */
   setHealthy(healthy: boolean): void;
   /** Resolves once `predicate` holds, checked now and after each change of nodes or repos; rejects after `timeoutMs`. */
@@ -85,9 +86,10 @@ export async function startShaman(options: ShamanOptions = {}): Promise<RunningS
     onChange: changed,
   });
   const book = new RepoBook(changed);
+  const builds = new BuildBook(book.projects, changed);
   const stats: ShamanStats = { total: 0, byMethod: {}, callbacks: book.callbacks, registrations: 0, nodes: pool.stats, authorizations: new Set() };
   const health = { ok: true };
-  const context: Context = { pool, book, stats, health, user, key };
+  const context: Context = { pool, book, builds, stats, health, user, key };
 
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
     stats.total++;
@@ -126,7 +128,7 @@ export async function startShaman(options: ShamanOptions = {}): Promise<RunningS
     stats,
     nodes: () => Object.fromEntries([...pool.nodes.values()].map((n) => [n.host, pool.json(n) as ReturnType<RunningShaman['nodes']>[string]])),
     repos: () => book.repos.map((r) => book.json(r)),
-    records: { nodes: pool.nodes, repos: () => book.repos },
+    records: { nodes: pool.nodes, repos: () => book.repos, builds: () => builds.builds },
     setHealthy(healthy: boolean) {
       health.ok = healthy;
     },
@@ -166,6 +168,7 @@ export async function startShaman(options: ShamanOptions = {}): Promise<RunningS
 interface Context {
   pool: NodePool;
   book: RepoBook;
+  builds: BuildBook;
   stats: ShamanStats;
   health: { ok: boolean };
   user: string;
@@ -205,6 +208,7 @@ async function route(x: ShamanExchange, ctx: Context): Promise<void> {
   }
   if (what === 'nodes') return nodes(x, rest, ctx);
   if (what === 'repos') return handleRepos(x, rest, ctx.book, authorized(x, ctx), () => abort(x, 401));
+  if (what === 'builds') return handleBuilds(x, rest, ctx.builds, ctx.book.projects, authorized(x, ctx), () => abort(x, 401));
   if (what === 'search' && rest.length === 0) {
     if (!atIndex(x, anyMethod(x))) return;
     x.req.resume();

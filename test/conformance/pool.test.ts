@@ -111,7 +111,7 @@ describe('the pool as one store', { concurrency: false }, () => {
     const second = ok(await chacractl('node', 'next')).stdout;
     assert.match(first, /^https:\/\/[^/\s]+\/\n$/);
     assert.notEqual(first, second);
-    const ls = JSON.parse(ok(await chacractl('--json', 'node', 'ls')).stdout) as { url: string; healthy: boolean }[];
+    const ls = (JSON.parse(ok(await chacractl('--json', 'node', 'ls')).stdout) as { nodes: { url: string; healthy: boolean }[] }).nodes;
     assert.ok(ls.length >= 2);
     assert.ok(ls.some((n) => `${n.url}\n` === first));
   });
@@ -133,11 +133,11 @@ describe('the pool as one store', { concurrency: false }, () => {
   test('locate --sha1 latest --ready finds the built repo on its node', async () => {
     const build = builds[0]!;
     ok(await chacractl('--timeout', '5m', '--interval', '1s', 'repo', 'wait', build));
-    const found = JSON.parse(ok(await chacractl('--json', 'locate', `pool${run}`, '--sha1', 'latest', '--ready', '--distros', 'centos/9')).stdout) as {
-      node: string;
-      status: string;
-      sha1: string;
-    }[];
+    const found = (
+      JSON.parse(ok(await chacractl('--json', 'locate', `pool${run}`, '--sha1', 'latest', '--ready', '--distros', 'centos/9')).stdout) as {
+        repos: { node: string; status: string; sha1: string }[];
+      }
+    ).repos;
     assert.equal(found[0]?.sha1, 'b1');
     assert.equal(found[0]?.status, 'ready');
     const none = await chacractl('locate', `pool${run}`, '--sha1', 'nope');

@@ -35,7 +35,7 @@ test('a checkout with no build packs the build: JavaScript and types for import 
   for (const path of paths)
     assert.match(
       path,
-      /^(dist\/src\/.*\.(js|d\.ts)|dist\/cjs\/.*\.(cjs|d\.cts)|dist\/bundle\/.*\.js|dist\/bundle\/package\.json|README\.md|LICENSE|package\.json)$/,
+      /^(dist\/src\/.*\.(js|d\.ts)|dist\/cjs\/.*\.(cjs|d\.cts)|dist\/bundle\/.*\.js|dist\/bundle\/package\.json|schemas\/v\d+\/[\w.-]+\.json|README\.md|LICENSE|package\.json)$/,
       path,
     );
   for (const path of [

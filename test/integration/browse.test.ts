@@ -53,7 +53,7 @@ describe('ls and binary show', () => {
 
   test('--json gives the data; a missing path is exit 1', async () => {
     const doc = JSON.parse((await cli(['ls', '--json', T])).stdout);
-    assert.equal(doc['ceph-18.rpm'].size, 3000);
+    assert.equal(doc.listing['ceph-18.rpm'].size, 3000);
     const missing = await cli(['ls', 'ceph/nope']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /binaries\/ceph\/nope does not exist/);
@@ -75,7 +75,7 @@ describe('search', () => {
     const flavor = await cli(['search', '--flavor', 'crimson']);
     assert.equal(flavor.stdout, `${T}/flavors/crimson/crimson-osd.rpm\n`);
     const json = JSON.parse((await cli(['search', '--json', '--sha1', '1a2b3c', '--arch', 'x86_64'])).stdout);
-    assert.equal(json.length, 4);
+    assert.equal(json.binaries.length, 4);
     const none = await cli(['search', '--name', 'zzz']);
     assert.equal(none.code, 1);
     assert.equal(none.stdout, '');

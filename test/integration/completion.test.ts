@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { startPool } from '../../src/server/pool.js';
 import { CLI, runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
 
 const fx = {} as { server: TestServer; home: TempDir };
@@ -84,4 +85,49 @@ test('binary names are complete without a trailing slash; levels go on with one'
   assert.deepEqual(await complete(`chacractl binary create ${T}/`), [`${T}/flavors/`], 'a target, not a binary');
   assert.deepEqual(await complete(`chacractl exists binaries/${T}/ceph-`), [`binaries/${T}/ceph-18.rpm`, `binaries/${T}/ceph-common-18.rpm`]);
   assert.deepEqual(await complete('chacractl ls binaries/ce'), ['binaries/ceph/']);
+});
+
+test('a --url, --config or --shaman typed earlier on the line is where the names come from', async () => {
+  const other = await testServer();
+  try {
+    const env = { CHACRA_URL: other.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' };
+    const [f] = writeFiles(fx.home.path, { 'other.rpm': 3 });
+    assert.equal((await runCli(['binary', 'create', 'elsewhere/main/s/centos/9/x86_64', f!], { home: fx.home.path, env })).code, 0);
+    // The environment names the first server; what is typed wins, as it does for the command.
+    assert.deepEqual(await complete(`chacractl --url ${other.url} ls `), ['elsewhere/']);
+    assert.deepEqual(await complete(`chacractl ls --url=${other.url} e`), ['elsewhere/']);
+    assert.deepEqual(await complete(`chacractl --url ${fx.server.url} ls `), ['ceph/']);
+    writeFileSync(join(fx.home.path, 'other.conf'), `url = "${other.url}"\n`, { mode: 0o600 });
+    assert.deepEqual(await complete('chacractl --config ~/other.conf repo show ', { CHACRA_URL: '' }), ['elsewhere/']);
+    assert.deepEqual(await complete('chacractl repo show ', { CHACRA_URL: '', CHACRACTL_CONFIG: join(fx.home.path, 'other.conf') }), ['elsewhere/']);
+    // And shaman's pool, when --shaman is typed and no chacra url is set.
+    const dir = tempDir('chacra-pool-');
+    const pool = await startPool({
+      dataDir: dir.path,
+      nodes: 1,
+      healthCheckDelayMs: 1,
+      repoStepMs: 20,
+      callbackRetryDelayMs: 10,
+      user: 'admin',
+      key: 'secret',
+    });
+    try {
+      const pooled = {
+        CHACRA_SHAMAN_URL: pool.shamanUrl,
+        SHAMAN_API_USER: 'shaman',
+        SHAMAN_API_KEY: 'shamankey',
+        CHACRA_NODE_SCHEME: 'http',
+        CHACRA_USER: 'admin',
+        CHACRA_KEY: 'secret',
+      };
+      const up = await runCli(['binary', 'create', 'pooled/main/s/centos/9/x86_64', f!], { home: fx.home.path, env: pooled });
+      assert.equal(up.code, 0, up.stderr);
+      assert.deepEqual(await complete(`chacractl --shaman ${pool.shamanUrl} ls `, { CHACRA_URL: '', CHACRA_NODE_SCHEME: 'http' }), ['pooled/']);
+    } finally {
+      await pool.close();
+      dir.cleanup();
+    }
+  } finally {
+    await other.stop();
+  }
 });

@@ -2,14 +2,14 @@
 // echo, the credentials checked against the server without changing it, and
 // the first run's template replaced and shown rather than refused.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { CONFIG_TEMPLATE } from '../../src/config/parse.js';
-import { resetServer, runCli, serverFixture, tempDir, testServer } from '../helpers/env.js';
+import { makeCertificates, resetServer, runCli, serverFixture, tempDir, testServer } from '../helpers/env.js';
 
 const fx = serverFixture();
 
@@ -177,4 +177,60 @@ test("the first run's template is replaced without --force, and config show show
   } finally {
     fresh.cleanup();
   }
+});
+
+test('an https url on a terminal: config init asks for the CA, writes its full path, and the check passes TLS', async () => {
+  const dir = tempDir();
+  const certs = makeCertificates(dir.path);
+  const tls = await testServer({ tls: { cert: readFileSync(certs.cert), key: readFileSync(certs.key) } });
+  try {
+    const made = await runCli(['--url', tls.url, '--ca', certs.ca, '--user', 'admin', '--key', 'secret', 'project', 'create', 'checked'], {
+      home: fx.home.path,
+    });
+    assert.equal(made.code, 0, made.stderr);
+    const io = terminalIo();
+    const file = join(fx.home.path, 'tls.conf');
+    const run = main(['--config', file, 'config', 'init', '--url', tls.url, '--user', 'admin', '--key', 'secret'], io);
+    await io.prompt("CA bundle that signed the server's certificate (a PEM file; empty: the system's CAs): ", run);
+    io.type(`${certs.ca}\r`);
+    await io.prompt('[Y/n] ', run);
+    io.type('\r');
+    assert.equal(await run, 0, io.err());
+    assert.match(readFileSync(file, 'utf8'), new RegExp(`ssl_verify = "${certs.ca}"`));
+    assert.match(io.out(), /accepted user "admin"/);
+  } finally {
+    await tls.stop();
+    dir.cleanup();
+  }
+});
+
+test('config init checks the CA and the url before it writes: a bad one is exit 2 and no file', async () => {
+  const file = join(fx.home.path, 'never-written.conf');
+  const notPem = join(fx.home.path, 'not.pem');
+  writeFileSync(notPem, 'hello\n');
+  for (const [args, message] of [
+    [
+      ['--ca', '/bad/path'],
+      /cannot read the CA bundle \/bad\/path: no such file or directory \(ENOENT\); nothing written\n.*hint: give --ca the path of a PEM file/,
+    ],
+    [['--ca', notPem], /not\.pem is not a PEM bundle of CA certificates; nothing written/],
+    [['--url', 'ftp://x'], /--url takes an http or https URL/],
+  ] as const) {
+    const r = await runCli(['--config', file, 'config', 'init', '--url', fx.server.url, '--user', 'admin', '--key', 'k', ...args], { home: fx.home.path });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(existsSync(file), false, `${args.join(' ')}: nothing written`);
+  }
+});
+
+test('config show right after config init --key secret: a file of its owner, not the template', async () => {
+  const file = join(fx.home.path, 'mine.conf');
+  const init = await runCli(['--config', file, 'config', 'init', '--url', fx.server.url, '--user', 'chacra user', '--key', 'secret'], { home: fx.home.path });
+  assert.equal(init.code, 0, init.stderr);
+  const show = await runCli(['--config', file, 'config', 'show'], { home: fx.home.path });
+  assert.equal(show.code, 0, show.stderr);
+  assert.doesNotMatch(show.stdout, /template/);
+  const doc = JSON.parse((await runCli(['--json', '--config', file, 'config', 'show'], { home: fx.home.path })).stdout);
+  assert.equal(doc.key.placeholder, undefined);
+  assert.equal(doc.user.placeholder, undefined);
 });

@@ -142,7 +142,7 @@ describe('binary delete', () => {
     assert.deepEqual(r.stdout.trim().split('\n'), [`deleted ${paths[0]}`, `deleted ${paths[1]}`]);
     assert.match(r.stderr, /nope\.rpm is not on the server/);
     const json = await cli(['--json', 'binary', 'delete', `${repo}/x86_64/b${n}.rpm`, paths[0]!]);
-    assert.deepEqual(JSON.parse(json.stdout), [
+    assert.deepEqual(JSON.parse(json.stdout).binaries, [
       { path: `${repo}/x86_64/b${n}.rpm`, deleted: true },
       { path: paths[0], deleted: false },
     ]);

@@ -94,3 +94,15 @@ test('config init asks on a terminal for what flags did not give, and writes a 0
   assert.match(readFileSync(file, 'utf8'), /user = "admin"\nkey = "secret"/);
   assert.equal(statSync(file).mode & 0o777, 0o600);
 });
+
+test('a config file with a key that others may read is said on a terminal, once per run', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const file = `${home.path}/open.conf`;
+  writeFileSync(file, `url = "${server.url}"\nuser = "admin"\nkey = "secret"\n`, { mode: 0o644 });
+  const io = terminalIo({ CHACRA_URL: '', CHACRA_USER: '', CHACRA_KEY: '' });
+  await main(['--config', file, 'exists', 'binaries/none'], io);
+  assert.equal(io.err().match(/readable by others \(mode 644\): run chmod 600/g)?.length, 1, io.err());
+  const shown = terminalIo({ CHACRA_URL: '', CHACRA_USER: '', CHACRA_KEY: '' });
+  await main(['--config', file, 'config', 'show'], shown);
+  assert.equal(shown.err().match(/readable by others/g)?.length, 1, 'config show says it once on a terminal too');
+});

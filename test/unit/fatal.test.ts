@@ -13,6 +13,10 @@ test('refused credentials stop the run: every other file would be refused too', 
   for (const status of [400, 404, 409, 500, 503]) assert.equal(isFatal(http(status)), false, String(status));
 });
 
+test('a redirect, or an answer chacra never gives, stops the run: every file would meet it, and no verdict is had (exit 3)', () => {
+  for (const status of [200, 301, 302, 307]) assert.equal(isFatal(http(status)), true, String(status));
+});
+
 test('a server out of reach through every retry stops the run, unless bytes of the file came through', () => {
   assert.equal(isFatal(network), true);
   assert.equal(isFatal(network, { partway: true }), false);

@@ -16,6 +16,7 @@ export async function runBinaryDelete({ args }: Invocation, ctx: Context): Promi
     if (outcome === 'absent') ctx.logger.warn(`${given} is not on the server (deleted already?)`);
     else if (!ctx.json) ctx.print(`deleted ${given}`);
   }
-  if (ctx.json) ctx.printJson(results.length === 1 ? results[0] : results);
+  // One shape for one path or several: a list.
+  ctx.printJson({ binaries: results });
   return ExitCode.ok;
 }

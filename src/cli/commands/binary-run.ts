@@ -1,4 +1,4 @@
-import { parseBinaryTarget, TARGET_SHAPE } from '../../client/paths.js';
+import { parseUploadTarget, TARGET_SHAPE } from '../../client/paths.js';
 import { UsageError } from '../../errors.js';
 import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
 import { failedBeforeLanding } from '../../operations/nodes.js';
@@ -34,7 +34,7 @@ async function readFileList(ctx: Context, nul: boolean): Promise<{ files: string
 }
 
 export async function runBinaryCreate({ args, values }: Invocation, ctx: Context): Promise<number> {
-  const target = parseBinaryTarget(args[0]!);
+  const target = parseUploadTarget(args[0]!);
   let files = args.slice(1);
   let unreadable: { given: string; reason: string }[] = [];
   const fromStdin = files.length === 0;
@@ -85,7 +85,7 @@ export async function runBinaryCreate({ args, values }: Invocation, ctx: Context
     ctx.logger.warn(`standard input named only directories (${files.length}): nothing to upload`);
   const exitCode = runStatus(ctx, summary, uploadSucceeded(summary));
   const node = choice ? { url: choice.node, reason: choice.reason, skipped } : null;
-  if (ctx.json) ctx.printJson({ ...(summaryJson(summary, exitCode) as object), node });
+  if (ctx.json) ctx.printJson({ ...summaryJson(summary), node });
   else ctx.print(summaryLine(summary) + (choice ? `; node ${choice.node}` : ''));
   return exitCode;
 }

@@ -29,7 +29,7 @@ export const binaryDelete: CommandSpec = {
   path: ['binary', 'delete'],
   summary: 'delete binaries: PROJECT/REF/SHA1/DISTRO/VERSION/ARCH[/flavors/FLAVOR]/NAME ...',
   description:
-    'A binary that is not there is a warning, not a failure: a rerun finishes an interrupted delete.\nWith --json: one object for one path, a list for several.',
+    'A binary that is not there is a warning, not a failure: a rerun finishes an interrupted delete.\nWith --json: binaries[], one entry per path, for one path as for several.',
   args: [{ name: 'URLPART', required: true, variadic: true }],
   options: [],
   examples: [

@@ -23,7 +23,11 @@ export const ls: CommandSpec = {
   summary: 'list what the server holds under binaries/ (or repos/ with --repos), at any depth',
   args: [{ name: 'PATH' }],
   options: ['repos', 'long'],
-  description: 'PATH may start with binaries/ or repos/, as exists takes it: repos/... lists repos, as --repos does.',
+  description: [
+    'PATH may start with binaries/ or repos/, as exists takes it: repos/... lists repos, as --repos does.',
+    "A binary's own path shows its metadata, never its bytes. Through the pool, the union over the nodes:",
+    '--long adds the nodes that hold each name, --json prints {"listing": ..., "nodes": {NAME: [NODE, ...]}}.',
+  ].join('\n'),
   examples: [
     'chacractl ls',
     'chacractl ls ceph/main',

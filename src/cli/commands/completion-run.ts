@@ -26,6 +26,9 @@ function bash(g: Grammar): string {
     });
   const fileOptions = spellings(Object.keys(g.options).filter((n) => ['PATH', 'DIR', 'PEM'].includes(g.options[n]!.value ?? '')));
   const logOptions = spellings(Object.keys(g.options).filter((n) => n === 'log'));
+  // What says where to list from: honoured when typed before the word completed.
+  const connection = spellings(['url', 'shaman', 'config', 'ca'].filter((n) => g.options[n]));
+  const connectionFlags = spellings(['insecure'].filter((n) => g.options[n]));
   return `# bash completion for chacractl; add to ~/.bashrc: source <(chacractl completion bash)
 _chacractl() {
   local valued=" ${valued.join(' ')} "
@@ -39,12 +42,23 @@ _chacractl() {
     all=("\${COMP_WORDS[@]:0:COMP_CWORD+1}")
   fi
   local n=\${#all[@]}
-  local cur="\${all[n-1]}" mid=() words=() w skip=0 rest=0
+  local cur="\${all[n-1]}" mid=() words=() w v skip=0 rest=0 pending="" where=()
   ((n > 2)) && mid=("\${all[@]:1:n-2}")
   for w in "\${mid[@]}"; do
-    if ((skip)); then skip=0; continue; fi
+    if ((skip)); then
+      skip=0
+      [[ -n $pending ]] && where+=("$pending=\${w/#~//$HOME/}")
+      pending=""
+      continue
+    fi
     if ((!rest)) && [[ $w == -* ]]; then
       [[ $w == -- ]] && { rest=1; continue; }
+      # Where the names come from, as typed on the line: the listings ask the same server.
+      case $w in
+        ${connection.map((o) => `${o}=*`).join('|')}) v="\${w#*=}"; where+=("\${w%%=*}=\${v/#~//$HOME/}") ;;
+        ${connection.map((o) => o).join('|')}) pending=$w ;;
+        ${connectionFlags.join('|')}) where+=("$w") ;;
+      esac
       [[ $w != *=* && $valued == *" $w "* ]] && skip=1
       continue
     fi
@@ -105,7 +119,7 @@ ${g.commands
   # The arch level lists every flavor's binaries (#40): the default flavor's are its own.
   [[ $leaf == 1 && $depth -eq 6 ]] && from="$dir/flavors/default"
   # binary create wants a target: below an arch, only flavors/.
-  [[ $cmd == "binary create" && $leaf == 1 ]] || { names=$(chacractl ls $root "$from" 2>/dev/null) || [[ $depth -eq 6 ]] || return; }
+  [[ $cmd == "binary create" && $leaf == 1 ]] || { names=$(chacractl ls "\${where[@]}" $root "$from" 2>/dev/null) || [[ $depth -eq 6 ]] || return; }
   if ((leaf)); then
     COMPREPLY=($(compgen -P "$prefix" -W "$names" -- "\${cur##*/}"))
     [[ $depth -eq 6 ]] && COMPREPLY+=($(compgen -P "$prefix" -W "flavors/" -- "\${cur##*/}"))
@@ -151,6 +165,7 @@ export async function runCompletion(grammar: Grammar, { args }: Invocation, ctx:
   const makers: Record<string, (g: Grammar) => string> = { bash, zsh, fish };
   const make = makers[args[0]!];
   if (!make) throw new UsageError(`no completion for ${JSON.stringify(args[0])}`, { hint: 'choose bash, zsh or fish' });
-  ctx.io.stdout.write(make(grammar));
+  if (ctx.json) ctx.printJson({ shell: args[0], script: make(grammar) });
+  else ctx.io.stdout.write(make(grammar));
   return 0;
 }

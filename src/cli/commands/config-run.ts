@@ -1,24 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isConfigTemplate, parseConfigText, TEMPLATE_VALUES } from '../../config/parse.js';
+import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { errnoWords } from '../../errno-words.js';
+import { isConfigTemplate, parseConfigText } from '../../config/parse.js';
 import { defaultConfigPath, resolveConfig, writeConfigTemplate } from '../../config/resolve.js';
 import { ConfigError, ExitCode, FileError, HttpError, UsageError } from '../../errors.js';
 import type { Context } from '../context.js';
 import type { Invocation } from '../grammar.js';
 import { ask } from '../io.js';
+import { CommandFailure } from '../json.js';
 
 export async function runConfigShow(_: Invocation, ctx: Context): Promise<number> {
   // A file that still holds the first run's template is shown, and said to be one.
   const c = await ctx.config({ needsCredentials: false, allowPlaceholder: true });
+  // Off a terminal only config show says it: the context said it already on one.
+  if (c.exposedKey !== undefined && ctx.io.stderr.isTTY !== true) ctx.logger.warn(c.exposedKey);
   const tls = c.tls.verify ? (c.tls.caFile ? `verify against ${c.tls.caFile}` : 'verify against the system CAs') : 'not verified';
-  const fromTemplate = (setting: 'user' | 'key', value: string | undefined) => c.sources[setting] === 'file' && value === TEMPLATE_VALUES[setting];
+  // The template is the file as the first run wrote it, not any file whose key happens to be "secret".
+  const isTemplate = c.fileExists && isConfigTemplate(await readFile(c.file, 'utf8').catch(() => ''), c.file);
+  const fromTemplate = (setting: 'user' | 'key') => isTemplate && c.sources[setting] === 'file';
   const doc = {
     file: c.file,
     url: { value: c.url ?? null, from: c.sources.url, ...(c.placeholder ? { placeholder: true } : {}) },
     shaman: c.shaman ? { url: c.shaman.url, user: c.shaman.user ?? null, keySet: c.shaman.key !== undefined, from: c.shaman.sources } : null,
     pool: c.url === undefined && c.shaman !== undefined,
-    user: { value: c.user ?? null, from: c.sources.user, ...(fromTemplate('user', c.user) ? { placeholder: true } : {}) },
-    key: { set: c.key !== undefined && c.key !== '', from: c.sources.key, ...(fromTemplate('key', c.key) ? { placeholder: true } : {}) },
+    user: { value: c.user ?? null, from: c.sources.user, ...(fromTemplate('user') ? { placeholder: true } : {}) },
+    key: { set: c.key !== undefined && c.key !== '', from: c.sources.key, ...(fromTemplate('key') ? { placeholder: true } : {}) },
     tls: { verify: c.tls.verify, caFile: c.tls.caFile ?? null, from: c.sources.tls },
   };
   if (ctx.json) {
@@ -42,6 +50,43 @@ export async function runConfigShow(_: Invocation, ctx: Context): Promise<number
 
 function quote(value: string): string {
   return JSON.stringify(value);
+}
+
+/** The url as it will be written: an http(s) URL, or a usage error before anything is written. */
+function checkedUrl(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(raw)} is not a valid URL; nothing written`, { hint: 'write it in full, such as https://chacra.example.com' });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new UsageError(`--url ${JSON.stringify(raw)} must start with http:// or https://; nothing written`);
+  return raw;
+}
+
+const CA_HINT = "give --ca the path of a PEM file of the CA certificates that signed the server's, or --insecure to write ssl_verify = False";
+
+/**
+ * The CA bundle's absolute path (the file is read from any directory later),
+ * once it is known to be a readable PEM bundle of certificates.
+ */
+async function checkedCa(path: string, given: string): Promise<string> {
+  const pem = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`cannot read the CA bundle ${given}: ${errnoWords(err) ?? err.message}; nothing written`, {
+      setting: 'ca',
+      hint: CA_HINT,
+      cause: err,
+    });
+  });
+  let usable = pem.includes('-----BEGIN CERTIFICATE-----');
+  try {
+    if (usable) createSecureContext({ ca: pem });
+  } catch {
+    usable = false;
+  }
+  if (!usable) throw new ConfigError(`${given} is not a PEM bundle of CA certificates; nothing written`, { setting: 'ca', hint: CA_HINT });
+  return path;
 }
 
 /** What the check of freshly written credentials found. */
@@ -69,8 +114,17 @@ export async function runConfigInit({ values }: Invocation, ctx: Context): Promi
       if (k === 'key') ctx.logger.addSecret(answer);
     }
   }
-  const ssl = values.insecure ? 'False' : values.ca ? quote(values.ca) : 'True';
-  const text = `# written by chacractl config init\nurl = ${quote(answers.url!)}\nuser = ${quote(answers.user!)}\nkey = ${quote(answers.key!)}\nssl_verify = ${ssl}\n`;
+  // An https server signed by a private CA needs it, or the check below fails on TLS: ask on a terminal.
+  let ca = values.ca;
+  if (ca === undefined && !values.insecure && values.yes !== true && terminal && /^https:/i.test(answers.url!)) {
+    const answer = (await ask(ctx.io, "CA bundle that signed the server's certificate (a PEM file; empty: the system's CAs): ", { signal: ctx.signal })).trim();
+    if (answer !== '') ca = answer;
+  }
+  // Everything is checked before anything is written: a refused run leaves no file behind.
+  const url = checkedUrl(answers.url!);
+  if (ca !== undefined) ca = await checkedCa(resolve(ctx.io.cwd, ca), ca);
+  const ssl = values.insecure ? 'False' : ca !== undefined ? quote(ca) : 'True';
+  const text = `# written by chacractl config init\nurl = ${quote(url)}\nuser = ${quote(answers.user!)}\nkey = ${quote(answers.key!)}\nssl_verify = ${ssl}\n`;
   parseConfigText(text, file); // what is written must read back
   await writeConfigTemplate(file, text, true);
   if (!ctx.json) ctx.print(`wrote ${file} (mode 0600)${template ? ", in place of the first run's template" : ''}`);
@@ -116,6 +170,12 @@ async function checkCredentials(ctx: Context, file: string): Promise<CheckOutcom
     if (err instanceof HttpError && (err.status === 401 || err.status === 403)) {
       ctx.logger.error(`${settings.url} refused user ${quote(settings.user ?? '')} with this key (it answered ${err.status})`);
       ctx.logger.error(`hint: run chacractl config init --force with the right user and key`);
+      ctx.failure(
+        new CommandFailure('http', `${settings.url} refused user ${quote(settings.user ?? '')} with this key (it answered ${err.status})`, {
+          status: err.status,
+          hint: 'run chacractl config init --force with the right user and key',
+        }),
+      );
       return 'refused';
     }
     throw err;

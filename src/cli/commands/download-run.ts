@@ -92,15 +92,7 @@ export async function runBinaryDownload({ args, values }: Invocation, ctx: Conte
     summary,
     summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged'),
   );
-  if (ctx.json)
-    ctx.printJson({
-      command: 'binary download',
-      ok: exit === 0,
-      exitCode: exit,
-      ...summary,
-      fatal: undefined,
-      error: summary.fatal ? { kind: summary.fatal.name, message: summary.fatal.message } : null,
-    });
+  if (ctx.json) ctx.printJson({ ...summary, fatal: undefined });
   else if (!toStdout) {
     const c = summary.counts;
     ctx.print(

@@ -7,8 +7,10 @@ import { NoSuchRepoError, rebuildRepo, setRepoType, updateExistingRepo } from '.
 import { repoState, type RepoDocument } from '../../types.js';
 import type { Context } from '../context.js';
 import { confirm, readAll } from '../io.js';
+import { resolveLatestRepo } from '../latest.js';
 import { NotInPoolError, readClient } from '../pool.js';
 import type { Invocation } from '../grammar.js';
+import { CommandFailure } from '../json.js';
 
 /** The server, or with the pool the node that holds the repo. */
 function repoClient(ctx: Context, ref: RepoRef, needsCredentials: boolean) {
@@ -112,6 +114,7 @@ export async function runRepoDelete({ args, values }: Invocation, ctx: Context):
     ctx.io.stderr.write(`This deletes ${describeDelete(plan)}.\n`);
     if (!(await confirm(ctx.io, 'Delete it?'))) {
       ctx.logger.error('not confirmed: nothing was deleted');
+      ctx.failure(new CommandFailure('failed', 'not confirmed: nothing was deleted'));
       return ExitCode.failed;
     }
   }
@@ -182,7 +185,7 @@ export async function runRepoExtra({ args }: Invocation, ctx: Context): Promise<
 }
 
 export async function runRepoFile({ args }: Invocation, ctx: Context): Promise<number> {
-  const ref = parseRepoRef(args[0]!);
+  const ref = await resolveLatestRepo(ctx, parseRepoRef(args[0]!));
   const client = await repoClient(ctx, ref, false);
   const text = await client.getRepoFile(ref, ctx.signal);
   if (text === undefined) throw new NoSuchRepoError(client, ref);

@@ -105,7 +105,10 @@ async function serveUntilStopped<T extends { close(): Promise<void> }>(
     await removeScratch();
     throw startFailure(err, where.host, where.port, where.dataDir);
   });
-  for (const url of run.announce(running)) ctx.print(url);
+  const urls = run.announce(running);
+  for (const url of urls) ctx.print(url);
+  ctx.printJson({ urls });
+  ctx.publishJson();
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) return resolve();
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -2,6 +2,7 @@
 // the context a command runs with. Types only, so that the parser, the help,
 // the context and the commands can all share them without importing each other.
 import type { ChacraClient } from '../../client/client.js';
+import type { ChacraError } from '../../errors.js';
 import type { ShamanClient } from '../../client/shaman.js';
 import type { ResolvedConfig } from '../../config/resolve.js';
 import type { NodeMemory } from '../../operations/nodes.js';
@@ -96,6 +97,10 @@ export interface Values {
   'health-delay'?: number;
   'shaman-user'?: string;
   'shaman-key'?: string;
+  'build-url'?: string;
+  'log-url'?: string;
+  extra?: string[];
+  'build-version'?: string;
 }
 
 export type OptionName = keyof Values;
@@ -156,6 +161,11 @@ export interface CommandSpec {
   bulk?: boolean;
   /** Whether, with these options, it waits for a repo: --timeout then bounds the wait, not each request. */
   waitsForRepo?: (values: Values) => boolean;
+  /**
+   * Global options that mean something else for this command, spelled the
+   * same: `build update --version V` is the build's version, not chacractl's.
+   */
+  renames?: Partial<Record<OptionName, OptionName>>;
   run(invocation: Invocation, context: Context): Promise<number>;
 }
 
@@ -174,9 +184,18 @@ export interface Context {
   values: Values;
   json: boolean;
   quiet: boolean;
-  /** A result line on stdout. */
+  /** A result line on stdout; with --json, stdout is the document's alone, and the line is not printed. */
   print(line: string): void;
-  printJson(value: unknown): void;
+  /**
+   * The command's data for its --json document (an object: its fields go
+   * beside the envelope's). Nothing is printed here: main() prints one
+   * document when the run ends, whether it succeeded or not.
+   */
+  printJson(value: object): void;
+  /** Why the run ends non-zero, when the command returns that status rather than throwing: the document's error. */
+  failure(err: ChacraError): void;
+  /** With --json, prints the document now rather than when the run ends: for a command that runs until stopped (serve). */
+  publishJson(): void;
   /** The settings from flags, environment and file; allowPlaceholder: the template's url is returned, marked (config show). */
   config(options?: { needsCredentials?: boolean; allowPlaceholder?: boolean }): Promise<ResolvedConfig>;
   /**
@@ -184,6 +203,8 @@ export interface Context {
    * it wrote), or of the node `url` of the pool (with the chacra credentials).
    */
   client(options?: { needsCredentials?: boolean; connections?: number; settings?: ResolvedConfig; url?: string }): Promise<ChacraClient>;
+  /** The settings, once config() resolved them: for advice that names the right setting and file. */
+  settings(): ResolvedConfig | undefined;
   /** A client of the configured shaman; a ConfigError when none is. */
   shaman(options?: { needsCredentials?: boolean }): Promise<ShamanClient>;
   /** The pool behind shaman, when it is to be used: shaman configured and no chacra url. */

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { commandHelp, groupHelp, mainHelp, takesValue, usageLine } from './help.js';
 import type { CommandSpec, GrammarData, Invocation, Values } from './model.js';
 import { parseOptionValue } from './values.js';
+import { withRenames } from './renames.js';
 
 export interface Parsed {
   invocation?: Invocation;
@@ -19,6 +20,7 @@ export function parseArgv(g: GrammarData, argv: string[]): Parsed {
     config[name] = { type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
     if (spec.alias) config[spec.alias] = { type, ...(spec.multiple ? { multiple: true } : {}) };
   }
+  argv = withRenames(g, argv);
   let parsed: ReturnType<typeof parseArgs<{ options: typeof config; allowPositionals: true; tokens: true; strict: true; args: string[] }>>;
   try {
     parsed = parseArgs({ args: negativeValues(g, argv), options: config, allowPositionals: true, strict: true, tokens: true });
@@ -66,6 +68,28 @@ export function parseArgv(g: GrammarData, argv: string[]): Parsed {
   if (!command.args.some((a) => a.variadic) && args.length > command.args.length)
     throw new UsageError(`unexpected argument ${JSON.stringify(args[command.args.length])}`, { hint: `usage: ${usageLine(command)}` });
   return { invocation: { command, args, values: typedValues(g, written) } };
+}
+
+/**
+ * What a line asks for, read leniently: whether --json was given, and which
+ * command, even when the line is one parseArgv refuses, so that its usage
+ * error still reaches the document that --json promises.
+ */
+export function peekArgv(g: GrammarData, argv: string[]): { json: boolean; command: string | null } {
+  const config: Record<string, { type: 'boolean' | 'string'; short?: string }> = {};
+  for (const [name, spec] of Object.entries(g.options)) {
+    const type = takesValue(spec) ? 'string' : 'boolean';
+    config[name] = { type, ...(spec.short ? { short: spec.short } : {}) };
+    if (spec.alias) config[spec.alias] = { type };
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: config, allowPositionals: true, strict: false });
+    const words = positionals[0] === 'help' ? positionals.slice(1) : positionals;
+    return { json: values.json === true, command: match(g, words)?.path.join(' ') ?? null };
+  } catch {
+    const end = argv.indexOf('--');
+    return { json: argv.slice(0, end < 0 ? undefined : end).includes('--json'), command: null };
+  }
 }
 
 /** Each option's texts through its kind's parser: the first bad one is a usage error. */
