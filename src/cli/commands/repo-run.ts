@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { formatBinary, formatRepo, parseRepoRef, repoSegments, type RepoRef } from '../../client/paths.js';
 import { ExitCode, FileError, UsageError } from '../../errors.js';
 import { waitForRepo } from '../../operations/repo-wait.js';
-import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
-import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
+import { applyRepoDelete, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
+import { NoSuchRepoError, rebuildRepo, setRepoType, updateExistingRepo } from '../../operations/simple.js';
 import { repoState, type RepoDocument } from '../../types.js';
 import type { Context } from '../context.js';
 import { confirm, readAll } from '../io.js';
@@ -51,7 +51,7 @@ function report(ctx: Context, doc: RepoDocument, verb?: string): void {
 export async function runRepoUpdate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
   const client = await repoClient(ctx, ref, true);
-  const doc = await updateRepo(client, ref, ctx.signal);
+  const doc = await updateExistingRepo(client, ref, ctx.signal);
   report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : 'update requested:');
   return ExitCode.ok;
 }
@@ -59,7 +59,7 @@ export async function runRepoUpdate({ args, values }: Invocation, ctx: Context):
 export async function runRepoRecreate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
   const client = await repoClient(ctx, ref, true);
-  const { doc, updatedInstead } = await recreateRepo(client, ref, ctx.signal);
+  const { doc, updatedInstead } = await rebuildRepo(client, ref, ctx.signal);
   if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
   report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
   return ExitCode.ok;
@@ -118,7 +118,7 @@ export async function runRepoDelete({ args, values }: Invocation, ctx: Context):
       return ExitCode.failed;
     }
   }
-  const result = await deleteRepo(client!, plan, {
+  const result = await applyRepoDelete(client!, plan, {
     signal: ctx.signal,
     logger: ctx.logger,
     jobs,
