@@ -61,3 +61,29 @@ test('the schemas refuse what breaks the contract', async () => {
   assert.equal(check('binary-delete', { ...failed, error: { kind: 'NetworkError', message: 'm', hint: null } }), false, 'a class name for a kind');
   assert.equal(check('binary-delete', { ...failed, error: { kind: 'http', message: 'm', hint: null, key: 'k' } }), false, 'an unknown error field');
 });
+
+test("the build pipeline's documents are objects: a bare list, as the commands printed before the contract, is refused", async () => {
+  const { Ajv2020 } = await import('ajv/dist/2020.js');
+  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false });
+  for (const f of readdirSync(dir)) ajv.addSchema(read(f.replace(/\.json$/, '')));
+  const check = (name: string, doc: object) => ajv.validate(`https://unpkg.com/chacractl/schemas/v${JSON_SCHEMA_VERSION}/${name}.json`, doc);
+  const head = (command: string, exitCode = 0, kind?: string) => ({
+    command,
+    ok: exitCode === 0,
+    exitCode,
+    error: kind ? { kind, message: 'm', hint: null } : null,
+  });
+  // What envelope() makes of a list: its items under "0", "1", ...
+  const listed = (command: string, items: unknown[]) => ({ ...head(command), ...items });
+  assert.equal(check('build-ls', { ...head('build ls'), refs: ['main'] }), true);
+  assert.equal(check('build-ls', listed('build ls', ['main'])), false, 'build ls as a list');
+  assert.equal(check('build-ls', { ...head('build ls'), refs: ['main'], sha1s: ['a'] }), false, 'two depths at once');
+  assert.equal(check('build-ls', { ...head('build ls', 1, 'not-found'), builds: [] }), true);
+  assert.equal(check('build-ls', head('build ls', 1, 'not-found')), false, 'none without the depth asked');
+  assert.equal(check('build-update', { ...head('build update', 3, 'http'), sent: { url: 'u', log_url: null, status: 'started', ref: 'r', sha1: 's', flavor: 'f', extra: {} }, answer: null }), true);
+  assert.equal(check('build-update', { ...head('build update', 3, 'http'), answer: null, sent: {}, status: 401 }), false, 'a hand-made error beside the envelope');
+  const repo = { platform: 'centos/9', node: 'n', project: 'p', ref: 'r', sha1: 's', flavor: 'f', distro: 'centos', archs: [], status: 'ready', url: 'u', chacra_url: 'c' };
+  assert.equal(check('locate', { ...head('locate'), repos: [repo] }), true);
+  assert.equal(check('locate', listed('locate', [repo])), false, 'locate --wait as a list');
+  assert.equal(check('locate', { ...head('locate', 1, 'timeout'), repos: [], missing: [{ platform: 'centos/9', reason: 'no record' }] }), true);
+});
