@@ -72,7 +72,11 @@ describe('build update and build ls', { concurrency: false }, () => {
     assert.match(bad.stderr, /SHAMAN_API_KEY/);
     assert.ok(!bad.stderr.includes('wrong'), 'the key is never printed');
     const badJson = status(await cli(['--json', 'build', 'update', 'started', `${target}/centos/9/s390x`], { env: { ...env, SHAMAN_API_KEY: 'wrong' } }), 3);
-    const doc = JSON.parse(badJson.stdout) as { sent: { status: string }; answer: unknown; error: { kind: string; status: number; message: string; hint: string } };
+    const doc = JSON.parse(badJson.stdout) as {
+      sent: { status: string };
+      answer: unknown;
+      error: { kind: string; status: number; message: string; hint: string };
+    };
     assert.deepEqual([doc.sent.status, doc.answer, doc.error.kind, doc.error.status], ['started', null, 'http', 401]);
     assert.match(doc.error.message, /^shaman did not record the build: .*401 Unauthorized/);
     assert.match(doc.error.hint, /SHAMAN_API_KEY/);

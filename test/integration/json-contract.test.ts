@@ -276,7 +276,10 @@ describe('--json on failure', () => {
       }),
       'build update refused',
     );
-    assert.deepEqual([refused.exitCode, refused.answer, (refused.error as { kind: string }).kind, (refused.error as { status: number }).status], [3, null, 'http', 401]);
+    assert.deepEqual(
+      [refused.exitCode, refused.answer, (refused.error as { kind: string }).kind, (refused.error as { status: number }).status],
+      [3, null, 'http', 401],
+    );
     assert.equal((refused.sent as { sha1: string }).sha1, 'abc6');
     const none = documentOf(await run(['build', 'ls', 'nosuchproject'], shaman()), 'build ls none');
     assert.deepEqual([none.exitCode, none.refs, (none.error as { kind: string }).kind], [1, [], 'not-found']);
@@ -289,7 +292,10 @@ describe('--json on failure', () => {
     assert.deepEqual([timedOut.exitCode, timedOut.repos, (timedOut.error as { kind: string }).kind], [1, [], 'timeout']);
     assert.match((timedOut.error as { message: string }).message, /rocky\/10/);
     assert.ok((timedOut.missing as { platform: string }[]).some((m) => m.platform === 'rocky/10'));
-    const oneLook = documentOf(await run(['locate', 'late', '--distros', 'rocky/10', '--build-url', 'https://jenkins.example/job/x/9/'], shaman()), 'locate --build-url none');
+    const oneLook = documentOf(
+      await run(['locate', 'late', '--distros', 'rocky/10', '--build-url', 'https://jenkins.example/job/x/9/'], shaman()),
+      'locate --build-url none',
+    );
     assert.deepEqual([oneLook.exitCode, (oneLook.error as { kind: string }).kind], [1, 'not-found']);
     const latest = documentOf(await run(['repo', 'file', 'late/nosuchref/latest/centos/9'], shaman()), 'repo file latest none');
     assert.deepEqual([latest.exitCode, (latest.error as { kind: string }).kind], [1, 'not-found']);

@@ -80,9 +80,32 @@ test("the build pipeline's documents are objects: a bare list, as the commands p
   assert.equal(check('build-ls', { ...head('build ls'), refs: ['main'], sha1s: ['a'] }), false, 'two depths at once');
   assert.equal(check('build-ls', { ...head('build ls', 1, 'not-found'), builds: [] }), true);
   assert.equal(check('build-ls', head('build ls', 1, 'not-found')), false, 'none without the depth asked');
-  assert.equal(check('build-update', { ...head('build update', 3, 'http'), sent: { url: 'u', log_url: null, status: 'started', ref: 'r', sha1: 's', flavor: 'f', extra: {} }, answer: null }), true);
-  assert.equal(check('build-update', { ...head('build update', 3, 'http'), answer: null, sent: {}, status: 401 }), false, 'a hand-made error beside the envelope');
-  const repo = { platform: 'centos/9', node: 'n', project: 'p', ref: 'r', sha1: 's', flavor: 'f', distro: 'centos', archs: [], status: 'ready', url: 'u', chacra_url: 'c' };
+  assert.equal(
+    check('build-update', {
+      ...head('build update', 3, 'http'),
+      sent: { url: 'u', log_url: null, status: 'started', ref: 'r', sha1: 's', flavor: 'f', extra: {} },
+      answer: null,
+    }),
+    true,
+  );
+  assert.equal(
+    check('build-update', { ...head('build update', 3, 'http'), answer: null, sent: {}, status: 401 }),
+    false,
+    'a hand-made error beside the envelope',
+  );
+  const repo = {
+    platform: 'centos/9',
+    node: 'n',
+    project: 'p',
+    ref: 'r',
+    sha1: 's',
+    flavor: 'f',
+    distro: 'centos',
+    archs: [],
+    status: 'ready',
+    url: 'u',
+    chacra_url: 'c',
+  };
   assert.equal(check('locate', { ...head('locate'), repos: [repo] }), true);
   assert.equal(check('locate', listed('locate', [repo])), false, 'locate --wait as a list');
   assert.equal(check('locate', { ...head('locate', 1, 'timeout'), repos: [], missing: [{ platform: 'centos/9', reason: 'no record' }] }), true);
