@@ -13,6 +13,14 @@ const dir = join(root, `schemas/v${JSON_SCHEMA_VERSION}`);
 const SHARED = ['chacra', 'chacractl', 'envelope', 'error'];
 const read = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Record<string, unknown>;
 
+/** Validates a document against schemas/vN/NAME.json, with the shared schemas it refers to. */
+async function checker(): Promise<(name: string, doc: object) => boolean> {
+  const { Ajv2020 } = await import('ajv/dist/2020.js');
+  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false });
+  for (const f of readdirSync(dir)) ajv.addSchema(read(f.replace(/\.json$/, '')));
+  return (name, doc) => ajv.validate(`https://unpkg.com/chacractl/schemas/v${JSON_SCHEMA_VERSION}/${name}.json`, doc) as boolean;
+}
+
 test('one schema per command, and the shared ones, each with an $id that carries the version', () => {
   const files = readdirSync(dir).map((f) => f.replace(/\.json$/, ''));
   const commands = grammar.commands.map((c) => c.path.join('-'));
@@ -46,10 +54,7 @@ test("the envelope's fields are not replaced by a data field of the same name", 
 });
 
 test('the schemas refuse what breaks the contract', async () => {
-  const { Ajv2020 } = await import('ajv/dist/2020.js');
-  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false });
-  for (const f of readdirSync(dir)) ajv.addSchema(read(f.replace(/\.json$/, '')));
-  const check = (name: string, doc: object) => ajv.validate(`https://unpkg.com/chacractl/schemas/v${JSON_SCHEMA_VERSION}/${name}.json`, doc);
+  const check = await checker();
   const ok = { command: 'binary delete', ok: true, exitCode: 0, error: null };
   assert.equal(check('binary-delete', { ...ok, binaries: [{ path: 'p', deleted: true }] }), true);
   assert.equal(check('binary-delete', { ...ok, path: 'p', deleted: true }), false, 'the old object for one path');
@@ -63,10 +68,7 @@ test('the schemas refuse what breaks the contract', async () => {
 });
 
 test("the build pipeline's documents are objects: a bare list, as the commands printed before the contract, is refused", async () => {
-  const { Ajv2020 } = await import('ajv/dist/2020.js');
-  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false });
-  for (const f of readdirSync(dir)) ajv.addSchema(read(f.replace(/\.json$/, '')));
-  const check = (name: string, doc: object) => ajv.validate(`https://unpkg.com/chacractl/schemas/v${JSON_SCHEMA_VERSION}/${name}.json`, doc);
+  const check = await checker();
   const head = (command: string, exitCode = 0, kind?: string) => ({
     command,
     ok: exitCode === 0,
