@@ -2,9 +2,19 @@
 // that answers on its node, one sha1 for all with --sha1 latest. Replaces
 // build_container's search loop, the `curl --fail -L .../repo; sleep 30`
 // loops and wait_for_shaman_sha1.py.
-import { ExitCode } from '../../errors.js';
-import { BuildWaitTimeout, findBuilds, repoLocation, waitForBuilds, type BuildWaitOptions, type BuildWaitResult } from '../../operations/build-wait.js';
+import { nodeOfRepo } from '../../client/shaman.js';
+import { type ChacraError, ExitCode } from '../../errors.js';
+import {
+  BuildWaitTimeout,
+  findBuilds,
+  repoLocation,
+  waitForBuilds,
+  type BuildWaitOptions,
+  type BuildWaitResult,
+  type MissingPlatform,
+} from '../../operations/build-wait.js';
 import type { Context } from '../context.js';
+import { CommandFailure } from '../json.js';
 import type { Invocation } from '../grammar.js';
 
 /** The client of a node for the repo probes: the pool's, else one made for the node with the configured credentials. */
@@ -48,9 +58,11 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
     },
   };
   let result: BuildWaitResult;
-  // --json is a list of records, as locate's without --wait: none when a platform is missing.
-  const missed = () => {
-    if (ctx.json) ctx.printJson([]);
+  // --json: { repos } as locate's without --wait, each record with its platform; none, and each platform
+  // missing with why, when one is missing.
+  const missed = (err: ChacraError, missing: MissingPlatform[]) => {
+    if (ctx.json) ctx.printJson({ repos: [], missing });
+    ctx.failure(err);
     return ExitCode.failed;
   };
   if (values.wait === true) {
@@ -58,22 +70,24 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
       result = await waitForBuilds(shaman, options);
     } catch (err) {
       if (!(err instanceof BuildWaitTimeout)) throw err;
-      ctx.logger.error(err.message);
       const builds = `${project}/${values.ref ?? 'REF'}/${values.sha1 && values.sha1 !== 'latest' ? values.sha1 : 'SHA1'}`;
-      ctx.logger.error(`hint: wait longer (--timeout), or look at the builds: chacractl build ls ${builds}`);
-      return missed();
+      const timeout = new BuildWaitTimeout(err.missing, err.timeoutMs, `wait longer (--timeout), or look at the builds: chacractl build ls ${builds}`);
+      ctx.logger.error(timeout.message);
+      ctx.logger.error(`hint: ${timeout.hint}`);
+      return missed(timeout, timeout.missing);
     }
   } else {
     const look = await findBuilds(shaman, options);
     if (!look.found) {
-      ctx.logger.error(`no repo of ${project} counts for ${look.missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`);
-      return missed();
+      const message = `no repo of ${project} counts for ${look.missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`;
+      ctx.logger.error(message);
+      return missed(new CommandFailure('not-found', message), look.missing);
     }
     result = look.found;
   }
   // Each record with the platform it counts for and its node; every platform's, in the order of --distros.
-  const rows = result.platforms.flatMap((p) => p.repos.map((r) => ({ platform: p.platform, node: repoLocation(r)?.node ?? null, ...r })));
-  if (ctx.json) ctx.printJson(rows);
+  const rows = result.platforms.flatMap((p) => p.repos.map((r) => ({ platform: p.platform, node: repoLocation(r)?.node ?? nodeOfRepo(r), ...r })));
+  if (ctx.json) ctx.printJson({ repos: rows });
   // -q: only the sha1, for SHA1=$(chacractl locate ... --sha1 latest --wait -q).
   else if (ctx.quiet) ctx.print(result.sha1 ?? [...new Set(rows.map((r) => r.sha1))].join('\n'));
   else for (const r of rows) ctx.print(`${r.platform}  ${r.sha1}  ${r.status}  ${r.archs.join(',') || '-'}  ${r.modified.slice(0, 19)}  ${r.node}  ${r.url}`);
