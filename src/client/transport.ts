@@ -24,7 +24,8 @@ import {
   type StreamedAnswer,
   type TransportOptions,
 } from './transport-options.js';
-import type { Engine, EngineSettings, WireResponse } from './wire.js';
+import { speaksTls } from './port-probe.js';
+import { type Engine, EngineError, type EngineSettings, type WireResponse } from './wire.js';
 
 export class Transport {
   readonly baseUrl: string;
@@ -148,6 +149,8 @@ export class Transport {
       this.logger.debug(`${spec.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
       if (streamOk?.includes(res.status)) return { status: res.status, headers: res.headers, url, stream: guardedBody(res, networkError, spec.signal) };
       const bytes = await this.readAnswer(res, spec.method, url);
+      if (res.status === 400 && (await answeredOnTlsPort(url, spec.method, bytes)))
+        throw new EngineError('tls-port', 'the front server answered that the port speaks TLS');
       return { status: res.status, headers: res.headers, url, body: bufferedBody(bytes) };
     } catch (err) {
       if (spec.signal?.aborted) throw new InterruptedError();
@@ -203,6 +206,22 @@ export function parseJson<T>(res: Answer, method: string): T {
       `${method} ${res.url} answered ${res.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
     );
   }
+}
+
+/**
+ * nginx's answer to plain HTTP on its TLS port (chacra's deployment): a 400
+ * page, not a TLS record, so only its words tell that the scheme is wrong.
+ */
+const TLS_PORT_PAGE = /The plain HTTP request was sent to HTTPS port/i;
+
+/** Whether a 400 to an http:// URL is nginx saying its port speaks TLS: by its page, or, to a HEAD (no page), by a handshake. */
+async function answeredOnTlsPort(url: string, method: string, page: Buffer): Promise<boolean> {
+  if (!url.startsWith('http:')) return false;
+  if (TLS_PORT_PAGE.test(page.toString('latin1', 0, 4096))) return true;
+  if (method !== 'HEAD' || page.length > 0) return false;
+  const { hostname, port } = new URL(url);
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return speaksTls(host, Number(port || 80), host);
 }
 
 const USER_AGENT = 'chacractl (node)';

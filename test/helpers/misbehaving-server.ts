@@ -4,7 +4,7 @@
 // `url`, and close it after. It speaks raw bytes over node:net (or node:tls),
 // so that it can send what no HTTP server library would.
 import { createServer as createPlainServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 
 export type Misbehaviour =
   /** 200 with the JSON `{"ok":true}`: a well-behaved answer, to compare. */
@@ -48,6 +48,13 @@ export interface MisbehavingServerOptions {
    * gunicorn does (the default), or 'answer-400' as Node's and nginx's do.
    */
   onTlsHello?: 'wait' | 'answer-400';
+  /**
+   * With `tls`: what a plain HTTP request to the TLS port gets: no word (the
+   * default, as OpenSSL's servers), or nginx's 400 page "The plain HTTP
+   * request was sent to HTTPS port" (its headers alone to a HEAD), as chacra's
+   * nginx front answers.
+   */
+  onPlainRequest?: 'close' | 'nginx-400';
   dripMs?: number;
   hugeBytes?: number;
 }
@@ -162,7 +169,29 @@ export async function startMisbehavingServer(options: MisbehavingServerOptions):
     });
   };
 
-  const server: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onConnection) : createPlainServer(onConnection);
+  // nginx's TLS port: a connection whose first byte opens a TLS record is TLS, any other is answered a 400 page.
+  const nginxTls = (tls: { cert: Buffer; key: Buffer }) =>
+    createPlainServer((raw) => {
+      sockets.add(raw);
+      raw.on('close', () => sockets.delete(raw));
+      raw.on('error', () => {});
+      raw.once('data', (first: Buffer) => {
+        raw.pause();
+        raw.unshift(first);
+        if (first[0] === 0x16) return onConnection(new TLSSocket(raw, { isServer: true, cert: tls.cert, key: tls.key }));
+        connections++;
+        const method = first.toString('latin1').split(' ')[0] ?? '';
+        requests.push({ method, path: first.toString('latin1').split(' ')[1] ?? '' });
+        const page = '<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body></body>\r\n</html>\r\n';
+        const headers = `HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\nConnection: close\r\n\r\n`;
+        raw.end(method === 'HEAD' ? headers : headers + page);
+      });
+    });
+  const server: Server = options.tls
+    ? options.onPlainRequest === 'nginx-400'
+      ? nginxTls(options.tls)
+      : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
+    : createPlainServer(onConnection);
   // A plain request to the TLS port: the handshake fails, and the socket closes with no word, as OpenSSL's servers do.
   server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -183,6 +183,31 @@ describe('a URL of the wrong scheme says so, at once and without retries (node:h
     });
   }
 
+  // chacra's nginx front answers a plain request on its TLS port with a 400 page, and a HEAD with its headers alone.
+  for (const spec of [GET, POST, { method: 'HEAD', path: 'binaries/p/' }, { method: 'DELETE', path: 'binaries/p/a.rpm' }] as RequestSpec[]) {
+    test(`http:// to nginx's TLS port: ${spec.method}`, async () => {
+      const certs = tempDir('chacractl-misbehave-');
+      let tls: { cert: Buffer; key: Buffer };
+      try {
+        const { cert, key } = makeCertificates(certs.path);
+        tls = { cert: readFileSync(cert), key: readFileSync(key) };
+      } finally {
+        certs.cleanup();
+      }
+      const server = await serverFor({ behaviour: 'ok', tls, onPlainRequest: 'nginx-400' });
+      const transport = transportFor('node:http', server.url.replace('https:', 'http:'));
+      const { error } = await settle(transport.send(spec));
+      assert.ok(error instanceof NetworkError, String(error));
+      assert.equal(error.kind, 'protocol');
+      assert.match(error.message, /speaks TLS, not plain HTTP/);
+      assert.match(error.hint ?? '', /use https:\/\//);
+      assert.equal(transport.requestCount, 1);
+      // The same port still speaks TLS to a TLS client: the check above is not a port that refuses everything.
+      const secure = transportFor('node:http', server.url, { tls: { verify: false } });
+      assert.equal((await secure.send(GET)).status, 200);
+    });
+  }
+
   test('http:// to a TLS port', async () => {
     const certs = tempDir('chacractl-misbehave-');
     let tls: { cert: Buffer; key: Buffer };
