@@ -144,14 +144,15 @@ export function createContext({ io, logger, paint, signal, values, requestTimeou
       const config = await ctx.config({ needsCredentials: false });
       if (!config.shaman)
         throw new ConfigError('no shaman is configured', {
-          file: config.file,
+          // A file is named only when there is one to edit.
+          ...(config.fileExists ? { file: config.file } : {}),
           hint: 'pass --shaman URL, set CHACRA_SHAMAN_URL, or shaman_url in the config file (with SHAMAN_API_USER and SHAMAN_API_KEY, or shaman_user and shaman_key)',
         });
       const { user, key } = config.shaman;
       if (options.needsCredentials && (user === undefined || key === undefined))
         throw new ConfigError("shaman's user and key are not set", {
-          file: config.file,
-          hint: 'set SHAMAN_API_USER and SHAMAN_API_KEY, or shaman_user and shaman_key in the config file',
+          ...(config.fileExists ? { file: config.file } : {}),
+          hint: `set SHAMAN_API_USER and SHAMAN_API_KEY${config.fileExists ? `, or shaman_user and shaman_key in ${config.file}` : ''}`,
         });
       logger.addSecret(key);
       const { ShamanClient } = await import('../client/shaman.js');

@@ -36,6 +36,14 @@ test("a wrong shaman key gets shaman's settings, the one sent marked, and no con
   assert.doesNotMatch(r.stderr, /CHACRA_USER|--user|\.chacractl/);
 });
 
+test("no shaman key at all: shaman's settings, and no config file that does not exist", async () => {
+  const r = await runCli(['node', 'next'], { home: home.path, env: { CHACRA_SHAMAN_URL: pool.shamanUrl, CHACRA_NODE_SCHEME: 'http' } });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /shaman's user and key are not set/);
+  assert.equal(hintOf(r.stderr), 'set SHAMAN_API_USER and SHAMAN_API_KEY');
+  assert.doesNotMatch(r.stderr, /\.chacractl/);
+});
+
 test('a wrong shaman key from the config file names that file', async () => {
   const conf = join(home.path, 'pool.conf');
   writeFileSync(conf, `shaman_url = "${pool.shamanUrl}"\nshaman_user = "shaman"\nshaman_key = "wrong"\n`, { mode: 0o600 });
