@@ -50,7 +50,7 @@ describe('locate --wait and latest', { concurrency: false }, () => {
       await cli(['--json', 'locate', 'wt', '--sha1', A, '--distros', 'centos/9/x86_64,rocky/10/x86_64', '--ready', '--wait', '--timeout', '0']),
       1,
     );
-    assert.deepEqual(JSON.parse(json.stdout), []);
+    assert.deepEqual(JSON.parse(json.stdout).repos, []);
   });
 
   test('--sha1 latest over two platforms names one sha1 both have, never a newer one only one has or one whose repo is gone', async () => {
@@ -76,7 +76,7 @@ describe('locate --wait and latest', { concurrency: false }, () => {
       '5s',
     ];
     assert.equal(status(await cli([...both, '-q']), 0).stdout, `${A}\n`);
-    const json = JSON.parse(status(await cli(['--json', ...both]), 0).stdout) as WaitJson;
+    const json = (JSON.parse(status(await cli(['--json', ...both]), 0).stdout) as { repos: WaitJson }).repos;
     assert.deepEqual(
       json.map((r) => [r.platform, r.sha1]),
       [
@@ -96,7 +96,7 @@ describe('locate --wait and latest', { concurrency: false }, () => {
     );
   });
 
-  test('the timeout holds when the node of a record never answers', async () => {
+  test('the timeout holds when the node of a record never answers, and is no verdict (3)', async () => {
     const { createServer } = await import('node:net');
     const sockets = new Set<import('node:net').Socket>();
     const silent = createServer((socket) => void sockets.add(socket));
@@ -122,9 +122,11 @@ describe('locate --wait and latest', { concurrency: false }, () => {
       });
       await res.body.dump();
       assert.equal(res.statusCode, 200);
-      // Without the deadline inside a look, the probe would wait 4 tries of 30 s and the run be killed.
-      const r = status(await cli(['locate', 'wt', '--sha1', F, '--distros', 'centos/9', '--wait', '--interval', '100ms', '--timeout', '1s']), 1);
+      // Without the deadline inside a look, the probe would wait 4 tries of 30 s and the run be killed. No look
+      // ended before the deadline: whether the repo is there is unknown (3), not "missing" (1).
+      const r = status(await cli(['locate', 'wt', '--sha1', F, '--distros', 'centos/9', '--wait', '--interval', '100ms', '--timeout', '1s']), 3);
       assert.match(r.stderr, /still missing after 1 s: centos\/9 \(no answer before the deadline/);
+      assert.match(r.stderr, /could not tell whether centos\/9 has a repo: shaman or a node never answered before the deadline/);
       assert.ok(sockets.size > 0, 'the silent node was asked');
     } finally {
       for (const s of sockets) s.destroy();
@@ -138,7 +140,9 @@ describe('locate --wait and latest', { concurrency: false }, () => {
     await upload(1, `wt/main/${D}/centos/9/x86_64`, 'd.rpm');
     await built(0, `wt/main/${D}/centos/9`);
     await built(1, `wt/main/${D}/centos/9`);
-    const json = JSON.parse(status(await cli(['--json', 'locate', 'wt', '--sha1', D, '--distros', 'centos/9', '--ready', '--wait']), 0).stdout) as WaitJson;
+    const json = (
+      JSON.parse(status(await cli(['--json', 'locate', 'wt', '--sha1', D, '--distros', 'centos/9', '--ready', '--wait']), 0).stdout) as { repos: WaitJson }
+    ).repos;
     assert.deepEqual(
       json.map((r) => [r.platform, r.sha1]),
       [
