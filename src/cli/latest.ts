@@ -7,7 +7,7 @@
 import type { RepoRef } from '../client/paths.js';
 import { ChacraError } from '../errors.js';
 import { findBuilds, type MissingPlatform } from '../operations/build-wait.js';
-import { PoolNoVerdictError } from '../operations/pool-reads.js';
+import { PoolNoVerdictError, reasonOf } from '../operations/pool-reads.js';
 import { apiPath } from '../operations/simple.js';
 import type { Context } from './context.js';
 
@@ -51,6 +51,9 @@ async function latestSha1(ctx: Context, p: { project: string; ref: string; platf
     throw new NoLatestRepoError(p.asked, look.missing);
   }
   ctx.logger.info(`${p.asked}: the newest ready repo is of sha1 ${look.found.sha1}`);
+  // A newer one whose node could not be asked is not usable now either: said, not hidden.
+  for (const f of look.found.passedOver ?? [])
+    ctx.logger.warn(`${p.asked}: passed over a newer ready repo on ${f.node}, which could not be asked: ${reasonOf(f.error)}`);
   return look.found.sha1;
 }
 

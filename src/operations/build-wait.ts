@@ -47,6 +47,8 @@ export interface BuildWaitResult {
   /** The sha1 every platform has, when it is one ("latest" resolved). */
   sha1: string | undefined;
   platforms: PlatformRepos[];
+  /** With "latest": the nodes of newer sha1s' records that could not be asked, passed over (a newer build may sit there). */
+  passedOver?: NodeFailure[];
 }
 
 export interface MissingPlatform {
@@ -144,8 +146,11 @@ export async function findBuilds(
   everywhere.sort((a, b) => (newestOf.get(b)! < newestOf.get(a)! ? -1 : 1));
   for (const sha1 of everywhere) {
     const counted = await Promise.all(lists.map((list) => probe.filter(list.filter((r) => r.sha1 === sha1))));
-    if (counted.every((c) => c.length > 0))
-      return { found: { sha1, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })) }, missing: [] };
+    if (counted.every((c) => c.length > 0)) {
+      const newer = new Set(everywhere.slice(0, everywhere.indexOf(sha1)));
+      const passedOver = probe.unaskedOf(lists.flat().filter((r) => newer.has(r.sha1)));
+      return { found: { sha1, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })), passedOver }, missing: [] };
+    }
   }
   // Why not: a platform without a repo that answers (asked newest first, up to the first that does: a
   // ref's whole history is not probed), else each platform's newest sha1, none of them on every platform.

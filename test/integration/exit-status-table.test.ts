@@ -71,7 +71,9 @@ const ROWS: Row[] = [
   { args: ['repo', 'recreate', R] },
   { args: ['repo', 'set-raw', R] },
   { args: ['repo', 'delete', '--yes', R], except: { '404': 0 } },
+  // The wait's --timeout bounds a poll in flight too: a server that never answers is no verdict (3) at the deadline.
   { args: ['repo', 'wait', '--timeout', '2s', '--interval', '100ms', R] },
+  { args: ['repo', 'update', '--wait', '--timeout', '2s', '--interval', '100ms', R] },
   { args: ['repo', 'extra', R, '-'], stdin: '{"a": 1}' },
   // A raw repo's file is empty (#80).
   { args: ['repo', 'file', R], except: { empty: 0 } },

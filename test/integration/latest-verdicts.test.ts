@@ -88,6 +88,14 @@ describe('latest and locate: a node that could not be asked is no verdict', { co
     assert.equal(json.error.network, 'refused');
   });
 
+  test('a newer candidate on a stopped node is passed over, and said: the older one that answers is latest', async () => {
+    const stopped = `http://127.0.0.1:${await refusingPort()}`;
+    await record('lv', sha('d'), 'centos/9', stopped);
+    const r = status(await run(['repo', 'file', 'lv/main/latest/centos/9']), 0);
+    assert.ok(r.stdout.includes(`/r/lv/main/${A}/centos/9/`), r.stdout);
+    assert.ok(r.stderr.includes(`passed over a newer ready repo on ${stopped}/, which could not be asked: connection refused`), r.stderr);
+  });
+
   test('every node asked answered "no such repo": then it does not exist (1)', async () => {
     const C = sha('c');
     // A record that outlived its repo on a live node: the node answers 404.
