@@ -52,8 +52,8 @@ export function noAnswerBefore(deadline: Deadline, method: string, url: string, 
     url,
     kind: 'timeout',
     code: 'wait-deadline',
-    reason: `no answer within the wait's ${formatSeconds(deadline.timeoutMs)} (--timeout): ${what}`,
-    hint: 'whether it is ready is unknown: is the server up? raise --timeout if it is only slow',
+    reason: `no answer within the wait's ${formatSeconds(deadline.timeoutMs)}: ${what}`,
+    hint: 'whether it is ready is unknown: is the server up? wait longer if it is only slow',
   });
 }
 

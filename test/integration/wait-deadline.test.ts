@@ -66,7 +66,8 @@ describe('a wait whose server stalls', () => {
     const r = await cli(server, ['repo', 'wait', '--timeout', '1s', '--interval', '50ms', R]);
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /no answer within the wait's 1 s \(--timeout\): the repo was never seen/);
+    assert.match(r.stderr, /no answer within the wait's 1 s: the repo was never seen/);
+    assert.match(r.stderr, /hint: whether it is ready is unknown: is the server up\? raise --timeout if it is only slow/);
     assert.doesNotMatch(r.stderr, /interrupted|internal error/);
     assert.equal(server.requests.length, 1, 'one poll, cut at the deadline');
   });
