@@ -9,13 +9,19 @@
 // lazily (each command's run code, the client, the upload engine, the server)
 // in functions that run only when first used, so unused code is parsed
 // lazily and never run. The dependencies (undici, busboy) stay in
-// node_modules, required when first used. tsc's dist/src remains the library.
-// scripts/package.ts builds the single executable from the same two pieces.
+// node_modules, required when first used. scripts/package.ts builds the
+// single executable from the same two pieces.
+//
+// And the library for require(): tsc's dist/src is the library for import;
+//
+//   dist/cjs/index.cjs            src/index.ts bundled as one CommonJS module
+//   dist/cjs/**/*.d.cts           its types: dist/src's declarations that
+//                                 index.d.ts reaches, as CommonJS declarations
 //
 //   node dist/scripts/bundle.js
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -86,4 +92,43 @@ export async function bundleCli(outdir = join(root, 'dist/bundle')): Promise<voi
   await bundleLauncher('src/bin/launch.ts', join(outdir, 'bin/chacractl.js'), hash);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundleCli();
+/**
+ * The library as CommonJS, for require(): one module with the dependencies
+ * left in node_modules, and declarations a CommonJS program's TypeScript
+ * reads as such (a .d.ts in a "type": "module" package declares an ES module,
+ * which a CommonJS file cannot require on Node 20).
+ */
+export async function bundleLibrary(outdir = join(root, 'dist/cjs'), types = join(root, 'dist/src')): Promise<void> {
+  await build({
+    entryPoints: [join(root, 'src/index.ts')],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    outfile: join(outdir, 'index.cjs'),
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  // The same declarations, each .d.ts as .d.cts and each relative import of
+  // ./x.js as ./x.cjs, which TypeScript resolves to ./x.d.cts.
+  const specifier = /(\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]*)\.js\2/g;
+  const todo = [join(types, 'index.d.ts')];
+  const done = new Set<string>();
+  for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+    if (done.has(file)) continue;
+    done.add(file);
+    const text = readFileSync(file, 'utf8').replace(specifier, (_all, lead: string, quote: string, path: string) => {
+      todo.push(resolve(dirname(file), `${path}.d.ts`));
+      return `${lead}${quote}${path}.cjs${quote}`;
+    });
+    const out = join(outdir, relative(types, file).replace(/\.d\.ts$/, '.d.cts'));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, text);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await bundleCli();
+  await bundleLibrary();
+}

@@ -1,6 +1,15 @@
-// The library: the typed client, the operations the CLI is made of, and the errors they throw.
-export { ChacraClient, type ChacraClientOptions, type UploadResult, type Download } from './client/client.js';
-export type { TlsOptions } from './client/transport-options.js';
+// The library: the typed clients (one method per endpoint), the operations the
+// CLI is made of, and the errors they throw; with every type their signatures
+// use, and nothing else (the exit statuses, retries, path encoding and the
+// transport are the CLI's and the clients' own). Both module systems load it:
+// `import` gets dist/src (tsc), `require` a CommonJS bundle of this file
+// (scripts/bundle.ts). `npm run docs` writes its reference (TypeDoc).
+
+// The client: one typed method per endpoint of chacra.
+export { ChacraClient, type ChacraClientOptions, type UploadBinaryOptions, type UploadResult, type Download } from './client/client.js';
+export { contentTypeOf, type MultipartFile } from './client/multipart.js';
+export type { ListedFile } from './client/file-chunks.js';
+export type { TransportOptions, TlsOptions } from './client/transport-options.js';
 export type { RetryMode } from './client/retry-rules.js';
 export type { RetryPolicy } from './client/retry.js';
 export {
@@ -8,11 +17,14 @@ export {
   parseBinaryRef,
   parseRepoRef,
   formatTarget,
+  formatBinary,
   formatRepo,
   type BinaryTarget,
   type BinaryRef,
   type RepoRef,
 } from './client/paths.js';
+
+// Operations: what a command does, over the client.
 export {
   uploadBinaries,
   uploadSucceeded,
@@ -21,12 +33,25 @@ export {
   type UploadSummary,
   type FileReport,
   type FileOutcome,
+  type PlannedAction,
   type UploadEvent,
 } from './operations/upload.js';
-export { pathExists, createProject, deleteBinary, updateRepo, recreateRepo, setRepoType, NoSuchRepoError } from './operations/simple.js';
-export { planRepoDelete, deleteRepo, type RepoDeletePlan, type RepoDeleteResult, type RepoDeleteOptions } from './operations/repo-delete.js';
+export {
+  downloadBinaries,
+  downloadSucceeded,
+  type DownloadRequest,
+  type DownloadOptions,
+  type DownloadSummary,
+  type DownloadReport,
+  type DownloadOutcome,
+  type DownloadEvent,
+} from './operations/download.js';
+export { pathExists, ensureProject, updateExistingRepo, rebuildRepo, setRepoType, NoSuchRepoError, type RecreateResult } from './operations/simple.js';
+export { planRepoDelete, applyRepoDelete, type RepoDeletePlan, type RepoDeleteResult, type RepoDeleteOptions } from './operations/repo-delete.js';
 export { waitForRepo, RepoWaitTimeout, type WaitOptions } from './operations/repo-wait.js';
-export { ShamanClient, NoHealthyNodeError, nodeOfRepo, nodeUrl, type ShamanClientOptions } from './client/shaman.js';
+
+// The pool of chacra nodes behind shaman.
+export { ShamanClient, NoHealthyNodeError, nodeOfRepo, type ShamanClientOptions } from './client/shaman.js';
 export { BUILD_STATES, isShamanBuild, type BuildState, type BuildReport, type ShamanBuild } from './client/shaman-builds.js';
 export {
   reportBuild,
@@ -52,14 +77,29 @@ export {
   findReadNode,
   failedBeforeLanding,
   reposOfBuild,
-  buildKey,
+  type ChooseOptions,
   type NodeChoice,
   type NodeMemory,
   type WriteReason,
   type PoolRun,
+  type ReadVia,
+  PoolNoVerdictError,
+  type NodeFailure,
 } from './operations/nodes.js';
-export { withRetry, type RetryOptions, type RetryReason } from './client/retry.js';
-export { resolveConfig, type ResolvedConfig, type ConfigFlags } from './config/resolve.js';
+export type { PoolReadOptions } from './operations/pool-reads.js';
+
+// The settings the CLI uses: flags over the environment over ~/.chacractl.
+export {
+  resolveConfig,
+  type ResolveOptions,
+  type ResolvedConfig,
+  type ConfigFlags,
+  type TlsSettings,
+  type ShamanSettings,
+  type Source as ConfigSource,
+} from './config/resolve.js';
+
+// Errors: one class per kind of failure.
 export {
   ChacraError,
   UsageError,
@@ -69,8 +109,11 @@ export {
   VerificationError,
   FileError,
   InterruptedError,
-  ExitCode,
+  type HttpErrorDetails,
+  UnexpectedAnswerError,
+  type UnexpectedAnswer,
+  type NetworkFailure,
+  type ProxyInfo,
 } from './errors.js';
-export { UnexpectedAnswerError, type UnexpectedAnswer, type NetworkFailure } from './errors.js';
 export type { Logger } from './logger.js';
 export * from './types.js';

@@ -1,9 +1,11 @@
 // A failure as the error object of a --json document: loaded only when a
 // run fails, as it knows the errors of every operation.
 import { ChacraError, ConfigError, FileError, HttpError, InterruptedError, NetworkError, UsageError, VerificationError } from '../errors.js';
+import { BuildWaitTimeout } from '../operations/build-wait.js';
 import { PoolNoVerdictError } from '../operations/pool-reads.js';
 import { RepoWaitTimeout } from '../operations/repo-wait.js';
 import { CommandFailure, type ErrorKind, type JsonError } from './json.js';
+import { NoLatestRepoError } from './latest.js';
 import { NoVerdictError } from './no-verdict.js';
 
 /** The failure that decided: a question left open names its cause; a pool's, its first node's. */
@@ -22,7 +24,9 @@ function kindOf(err: unknown): ErrorKind {
   if (err instanceof VerificationError) return 'verification';
   if (err instanceof FileError) return 'file';
   if (err instanceof InterruptedError) return 'interrupted';
-  if (err instanceof RepoWaitTimeout) return 'timeout';
+  if (err instanceof RepoWaitTimeout || err instanceof BuildWaitTimeout) return 'timeout';
+  // repo file P/REF/latest/...: no ready repo answers for it.
+  if (err instanceof NoLatestRepoError) return 'not-found';
   return err instanceof ChacraError ? 'failed' : 'internal';
 }
 

@@ -28,13 +28,19 @@ import type { TransportOptions } from './transport-options.js';
 
 export type ChacraClientOptions = TransportOptions;
 
-export interface UploadOptions {
+export interface UploadBinaryOptions {
   /** Replace a binary of the same name (chacra's multipart `force` field). */
   force?: boolean;
   signal?: AbortSignal | undefined;
   onBytes?: ((n: number) => void) | undefined;
   /** Called when the whole body has been handed to the connection; the answer is still to come. */
   onSent?: (() => void) | undefined;
+  /**
+   * Not an option of one upload: uploads at once are uploadBinaries' `jobs`.
+   * Declared so that a batch's UploadOptions passed here does not compile,
+   * rather than lose its `jobs` without a word.
+   */
+  jobs?: never;
 }
 
 export type UploadResult = { outcome: 'created' | 'replaced'; sha512: string; bytesSent: number } | { outcome: 'exists'; bytesSent: number };
@@ -65,7 +71,7 @@ function repoPath(ref: RepoRef, action?: string): string {
 }
 
 export class ChacraClient {
-  readonly transport: Transport;
+  private readonly transport: Transport;
 
   constructor(options: ChacraClientOptions) {
     this.transport = new Transport(options);
@@ -199,7 +205,7 @@ export class ChacraClient {
    * once: whether a failed upload may be sent again depends on what the server
    * kept, which the caller checks (see operations/upload).
    */
-  async uploadBinary(target: BinaryTarget, file: MultipartFile, options: UploadOptions = {}): Promise<UploadResult> {
+  async uploadBinary(target: BinaryTarget, file: MultipartFile, options: UploadBinaryOptions = {}): Promise<UploadResult> {
     const upload = multipartUpload(file, options.force ? { force: 'true' } : {}, options.onBytes, options.onSent);
     const res = await this.transport.send({
       method: 'POST',

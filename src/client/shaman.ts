@@ -22,7 +22,7 @@ export interface ShamanClientOptions extends TransportOptions {
 export class NoHealthyNodeError extends HttpError {}
 
 export class ShamanClient {
-  readonly transport: Transport;
+  private readonly transport: Transport;
   readonly nodeScheme: 'https' | 'http';
 
   constructor(options: ShamanClientOptions) {

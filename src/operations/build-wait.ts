@@ -75,13 +75,14 @@ export class BuildWaitTimeout extends ChacraError {
   readonly seen: boolean;
   constructor(
     readonly missing: MissingPlatform[],
-    timeoutMs: number,
+    readonly timeoutMs: number,
+    hint = "wait longer, or look at shaman's builds of the sha1: which platforms started, failed or never ran",
   ) {
     super(
       `${missing.length === 1 ? 'a platform is' : `${missing.length} platforms are`} still missing after ${formatSeconds(timeoutMs)}: ${missing
         .map((m) => `${m.platform} (${m.reason})`)
         .join('; ')}`,
-      { hint: "wait longer, or look at shaman's builds of the sha1: which platforms started, failed or never ran" },
+      { hint },
     );
     this.seen = seenMissing(missing);
   }

@@ -320,3 +320,8 @@ async function downloadOne(
     release();
   }
 }
+
+/** Every binary asked for is here and checked: no failure, no interruption, no fatal error. */
+export function downloadSucceeded(summary: DownloadSummary): boolean {
+  return !summary.interrupted && summary.fatal === undefined && summary.files.every((f) => f.outcome === 'downloaded' || f.outcome === 'unchanged');
+}

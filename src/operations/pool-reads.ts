@@ -48,7 +48,7 @@ export function reasonOf(error: ChacraError): string {
 
 export type ReadVia = 'shaman' | 'the nodes';
 
-interface PoolReadOptions {
+export interface PoolReadOptions {
   clientFor: (node: string) => ChacraClient;
   signal?: AbortSignal | undefined;
 }

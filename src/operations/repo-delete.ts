@@ -56,8 +56,12 @@ export interface RepoDeleteOptions {
   onDeleted?: (binary: BinaryRef, outcome: 'deleted' | 'absent') => void;
 }
 
-/** Carries out a plan; throws VerificationError when the repo is still there at the end. */
-export async function deleteRepo(client: ChacraClient, plan: RepoDeletePlan, options: RepoDeleteOptions = {}): Promise<RepoDeleteResult> {
+/**
+ * Carries out a plan of planRepoDelete: the repo's DELETE (the client's
+ * deleteRepo, which only removes the built tree), then each of its binaries.
+ * Throws VerificationError when the repo is still there at the end.
+ */
+export async function applyRepoDelete(client: ChacraClient, plan: RepoDeletePlan, options: RepoDeleteOptions = {}): Promise<RepoDeleteResult> {
   const { signal } = options;
   const logger = options.logger ?? silentLogger;
   const result: RepoDeleteResult = { plan, treeRemoval: undefined, deleted: [], absent: [] };

@@ -26,8 +26,8 @@ export async function deleteBinary(client: ChacraClient, ref: BinaryRef, signal?
   return (await client.deleteBinary(ref, signal)) ? 'deleted' : 'absent';
 }
 
-/** Creates a project; says whether it was there already (the server answers 200 both ways, #53). */
-export async function createProject(client: ChacraClient, name: string, signal?: AbortSignal): Promise<'created' | 'exists'> {
+/** Creates a project unless it exists (the client's createProject); says whether it was there already (the server answers 200 both ways, #53). */
+export async function ensureProject(client: ChacraClient, name: string, signal?: AbortSignal): Promise<'created' | 'exists'> {
   if (await client.exists('binaries', [name], signal)) return 'exists';
   await client.createProject(name, signal);
   return 'created';
@@ -53,8 +53,8 @@ async function existingRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSi
   return doc;
 }
 
-/** Asks for a rebuild. A missing repo is said at once: the server would crash with a 500 (#68). */
-export async function updateRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument> {
+/** Asks for a rebuild (the client's updateRepo). A missing repo throws NoSuchRepoError at once: the server would crash with a 500 (#68). */
+export async function updateExistingRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<RepoDocument> {
   await existingRepo(client, ref, signal);
   return client.updateRepo(ref, signal);
 }
@@ -65,7 +65,12 @@ export interface RecreateResult {
   updatedInstead: boolean;
 }
 
-export async function recreateRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<RecreateResult> {
+/**
+ * Removes a repo's built tree and builds it again (the client's recreateRepo),
+ * or, for a repo never built, on which chacra's recreate crashes (#70), asks
+ * for an update instead. A missing repo throws NoSuchRepoError.
+ */
+export async function rebuildRepo(client: ChacraClient, ref: RepoRef, signal?: AbortSignal): Promise<RecreateResult> {
   const before = await existingRepo(client, ref, signal);
   if (before.path === null) return { doc: await client.updateRepo(ref, signal), updatedInstead: true };
   return { doc: await client.recreateRepo(ref, signal), updatedInstead: false };

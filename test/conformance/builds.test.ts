@@ -122,7 +122,7 @@ describe('build records in shaman', { concurrency: false }, () => {
   test('started then completed moves one record, its completion time set', async () => {
     exits(await chacractl('build', 'update', 'started', `${target}/centos/9/x86_64`, '--version', '20.3.0'), 0);
     exits(await chacractl('build', 'update', 'completed', `${target}/centos/9/x86_64`, '--version', '20.3.0'), 0);
-    const builds = JSON.parse(exits(await chacractl('--json', 'build', 'ls', target), 0).stdout) as Build[];
+    const { builds } = JSON.parse(exits(await chacractl('--json', 'build', 'ls', target), 0).stdout) as { builds: Build[] };
     assert.equal(builds.length, 1, JSON.stringify(builds));
     assert.equal(builds[0]!.status, 'completed');
     assert.match(builds[0]!.completed ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
@@ -131,7 +131,7 @@ describe('build records in shaman', { concurrency: false }, () => {
 
   test('a second platform failed is a second record; build ls shows both', async () => {
     exits(await chacractl('build', 'update', 'failed', `${target}/centos/9/aarch64`, '--build-url', `${JOB}aarch64/`), 0);
-    const builds = JSON.parse(exits(await chacractl('--json', 'build', 'ls', target), 0).stdout) as Build[];
+    const { builds } = JSON.parse(exits(await chacractl('--json', 'build', 'ls', target), 0).stdout) as { builds: Build[] };
     assert.deepEqual(builds.map((b) => [b.distro_arch, b.status, b.completed === null]).sort(), [
       ['aarch64', 'failed', true],
       ['x86_64', 'completed', false],
@@ -201,7 +201,7 @@ describe('waiting for builds', { concurrency: false }, () => {
       '1m',
     ];
     assert.equal(exits(await chacractl(...both, '-q'), 0).stdout, `${sha1('b')}\n`);
-    const rows = JSON.parse(exits(await chacractl('--json', ...both), 0).stdout) as { platform: string; sha1: string }[];
+    const rows = (JSON.parse(exits(await chacractl('--json', ...both), 0).stdout) as { repos: { platform: string; sha1: string }[] }).repos;
     assert.deepEqual([...new Set(rows.map((r) => r.sha1))], [sha1('b')]);
     assert.deepEqual([...new Set(rows.map((r) => r.platform))], ['centos/9/x86_64', 'rocky/10/x86_64']);
   });

@@ -1,92 +1,131 @@
-// The slow end-to-end checks of what ships: the single executable, which runs
-// where no Node.js is, and the npm package as a user installs it. Run by
-// `npm run test:e2e` (and CI), not by `npm test`.
+// The npm package as a user gets it: packed from a checkout that was never
+// built (prepack builds it), installed from the tarball into a fresh
+// `npm init -y` project (offline: its dependencies come from npm's cache), and
+// used there from the command line, from CommonJS and from ES modules, with
+// types for both, and by the README's examples. Run by `npm run test:e2e`.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tempDir, testServer, type TempDir, type TestServer } from '../helpers/env.js';
+import { serverFixture } from '../helpers/env.js';
+import { checkReadmeExamples, compile, run } from '../helpers/readme-examples.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-let server: TestServer;
-let home: TempDir;
+const fixture = serverFixture();
+let app: string;
 
-before(async () => {
-  home = tempDir();
-  server = await testServer();
-});
-after(async () => {
-  await server.stop();
-  home.cleanup();
-});
-
-describe('single executable', () => {
-  test('runs with no Node.js on PATH, against the local server; --version matches the package', { timeout: 120_000 }, async () => {
-    const dir = join(home.path, 'sea');
-    mkdirSync(dir);
-    const { packageExecutable } = await import('../../scripts/package.js');
-    const exe = await packageExecutable(join(dir, 'build', 'chacractl'));
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    copyFileSync(exe, join(bin, 'chacractl'));
-    execFileSync('chmod', ['+x', join(bin, 'chacractl')]);
-    const run = (args: string[], env: Record<string, string> = {}) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise) => {
-        const child = spawn(join(bin, 'chacractl'), args, { cwd: dir, env: { PATH: bin, HOME: dir, ...env } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.stdin.end();
-        child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-      });
-    const version = await run(['--version']);
-    assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
-    writeFileSync(join(dir, 'a.rpm'), 'single executable');
-    const up = await run(['binary', 'create', 'sea/main/s/centos/9/x86_64', 'a.rpm'], { CHACRA_URL: server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
-    assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stdout, /1 uploaded/);
-    // The code caches written after each command's first run serve the later ones.
-    const caches = readdirSync(join(dir, '.cache', 'chacractl')).sort();
-    assert.deepEqual(
-      caches.map((f) => /^sea-[0-9a-f]{16}-(\w+)-v\d+\.\d+\.\d+-\w+\.bin$/.exec(f)?.[1]),
-      ['binary', 'none'],
-    );
-    const versionCache = join(dir, '.cache', 'chacractl', caches[1]!);
-    const cached = statSync(versionCache);
-    assert.equal((await run(['--version'])).stdout, version.stdout);
-    assert.equal(statSync(versionCache).ino, cached.ino, 'the cache was accepted, not written again');
+test('a checkout with no build packs the build: JavaScript and types for import and require, the bin, README and LICENSE', { timeout: 300_000 }, () => {
+  // The tracked files (and new ones not ignored), as a fresh clone has them: no dist/.
+  const clone = join(fixture.home.path, 'clone');
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' }).split('\0');
+  for (const f of files.filter(Boolean)) {
+    mkdirSync(dirname(join(clone, f)), { recursive: true });
+    copyFileSync(join(root, f), join(clone, f));
+  }
+  symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', fixture.home.path], {
+    cwd: clone,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
-});
-
-describe('npm package', () => {
-  test('holds only built JavaScript, types, README and LICENSE; npx chacractl --help works from it', { timeout: 120_000 }, async () => {
-    const dir = join(home.path, 'pack');
-    mkdirSync(dir);
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const [info] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
-    for (const f of info.files)
-      assert.match(f.path, /^(dist\/src\/.*\.(js|d\.ts)|dist\/bundle\/.*\.js|dist\/bundle\/package\.json|README\.md|LICENSE|package\.json)$/, f.path);
-    assert.ok(info.files.some((f) => f.path === 'dist/src/index.d.ts'));
+  const [info] = JSON.parse(out) as [{ filename: string; files: { path: string }[] }];
+  const paths = info.files.map((f) => f.path);
+  for (const path of paths)
+    assert.match(
+      path,
+      /^(dist\/src\/.*\.(js|d\.ts)|dist\/cjs\/.*\.(cjs|d\.cts)|dist\/bundle\/.*\.js|dist\/bundle\/package\.json|schemas\/v\d+\/[\w.-]+\.json|README\.md|LICENSE|package\.json)$/,
+      path,
+    );
+  for (const path of [
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/cjs/index.cjs',
+    'dist/cjs/index.d.cts',
     // The bin is the launcher of the CLI's bundle, both CommonJS in a "type": "module" package.
-    for (const path of ['dist/bundle/bin/chacractl.js', 'dist/bundle/chacractl.js', 'dist/bundle/package.json'])
-      assert.ok(
-        info.files.some((f) => f.path === path),
-        path,
-      );
-    const app = join(dir, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), '{"name":"app","version":"1.0.0","private":true}');
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: app, stdio: 'ignore' });
-    const help = execFileSync('npx', ['--no-install', 'chacractl', '--help'], { cwd: app, encoding: 'utf8' });
-    assert.match(help, /binary create/);
-    const lib = execFileSync(
-      process.execPath,
-      ['--input-type=module', '-e', "import { ChacraClient, uploadBinaries } from 'chacractl'; console.log(typeof ChacraClient, typeof uploadBinaries)"],
-      { cwd: app, encoding: 'utf8' },
-    );
-    assert.equal(lib.trim(), 'function function');
-  });
+    'dist/bundle/bin/chacractl.js',
+    'dist/bundle/chacractl.js',
+    'dist/bundle/package.json',
+  ])
+    assert.ok(paths.includes(path), path);
+  // Tests, the server's tests helpers, scripts and source maps stay out.
+  assert.ok(!paths.some((p) => p.startsWith('dist/test/') || p.endsWith('.map')));
+
+  app = join(fixture.home.path, 'app');
+  mkdirSync(app);
+  execFileSync('npm', ['init', '-y'], { cwd: app, stdio: 'ignore' });
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(fixture.home.path, info.filename)], { cwd: app, stdio: 'ignore' });
+});
+
+test('the installed package: npx chacractl, require() and import, the same public API, no internals', { timeout: 60_000 }, async () => {
+  const help = execFileSync('npx', ['--no-install', 'chacractl', '--help'], { cwd: app, encoding: 'utf8' });
+  assert.match(help, /binary create/);
+  const names = "Object.keys(lib).sort().join(' ')";
+  const cjs = await run(process.execPath, ['-e', `const lib = require('chacractl'); console.log(${names})`], { cwd: app });
+  const esm = await run(process.execPath, ['--input-type=module', '-e', `import * as lib from 'chacractl'; console.log(${names})`], { cwd: app });
+  assert.equal(cjs.code, 0, cjs.stderr);
+  assert.equal(esm.code, 0, esm.stderr);
+  assert.equal(cjs.stdout, esm.stdout);
+  const exported = cjs.stdout.trim().split(' ');
+  for (const name of [
+    'ChacraClient',
+    'ShamanClient',
+    'uploadBinaries',
+    'uploadSucceeded',
+    'downloadBinaries',
+    'downloadSucceeded',
+    'contentTypeOf',
+    'HttpError',
+  ])
+    assert.ok(exported.includes(name), name);
+  for (const name of ['ExitCode', 'withRetry', 'buildKey', 'nodeUrl', 'Transport', 'deleteRepo', 'createProject', 'updateRepo', 'recreateRepo', 'deleteBinary'])
+    assert.ok(!exported.includes(name), `${name} is not public`);
+});
+
+test('TypeScript as `tsc --init` sets it up finds the types, from CommonJS and from ES modules; internals are no part of them', {
+  timeout: 120_000,
+}, async () => {
+  // tsc --init: module nodenext, verbatimModuleSyntax, exactOptionalPropertyTypes, no @types/node.
+  const dir = join(app, 'ts');
+  mkdirSync(dir);
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '--init'], { cwd: dir, stdio: 'ignore' });
+  const use = (kind: string, lib: string) => `const client: ${lib}ChacraClient = new ${lib}ChacraClient({ url: 'http://127.0.0.1:9/' });
+const ok = (summary: ${lib}UploadSummary): boolean => ${lib}uploadSucceeded(summary);
+const kind: ${lib}NetworkFailure = 'refused';
+const options: ${lib}UploadBinaryOptions = { force: true };
+const gone = new ${lib}HttpError({ method: 'GET', url: client.baseUrl, status: 404 }, 'gone');
+console.log('${kind}', typeof ok, kind, options.force, gone instanceof Error, ${lib}contentTypeOf('a.rpm'));
+void client.close();
+`;
+  // The fresh project is CommonJS: a .ts file requires, a .mts file imports.
+  writeFileSync(join(dir, 'use.ts'), `import lib = require('chacractl');\n${use('cjs', 'lib.')}`);
+  writeFileSync(
+    join(dir, 'use.mts'),
+    `import { ChacraClient, HttpError, contentTypeOf, uploadSucceeded, type NetworkFailure, type UploadSummary, type UploadBinaryOptions } from 'chacractl';\n${use('esm', '')}`,
+  );
+  const compiled = await run(process.execPath, [tsc, '-p', dir], { cwd: dir });
+  assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
+  for (const [file, kind] of [
+    ['use.js', 'cjs'],
+    ['use.mjs', 'esm'],
+  ] as const) {
+    const r = await run(process.execPath, [join(dir, file)], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${kind} function refused true true application/x-rpm\n`);
+  }
+  writeFileSync(join(app, 'internal.mts'), "import { ExitCode } from 'chacractl';\nconsole.log(ExitCode);\n");
+  const internal = await compile(app, ['internal.mts']);
+  assert.notEqual(internal.code, 0);
+  assert.match(internal.stdout, /has no exported member named 'ExitCode'|has no exported member 'ExitCode'/);
+});
+
+test("the README's examples compile against the installed package and run against the local server", { timeout: 120_000 }, async () => {
+  const { compiled, runs } = await checkReadmeExamples(app, { CHACRA_URL: fixture.server.url, CHACRA_USER: 'admin', CHACRA_KEY: 'secret' });
+  assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
+  assert.ok(runs.length >= 3);
+  for (const r of runs) assert.equal(r.code, 0, `README.md:${r.line}\n${r.stdout}${r.stderr}`);
+  assert.ok(runs.some((r) => r.cjs && r.stdout === 'no ceph project yet\n'));
+  assert.match(runs.find((r) => !r.cjs)!.stdout, /^uploaded a\.rpm $/m);
 });

@@ -45,9 +45,9 @@ describe('build update and build ls', { concurrency: false }, () => {
     assert.equal(ls.length, 2, ls.join('\n'));
     assert.match(ls[0]!, /^centos\/9\/arm64 +default +failed +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +- +https:\/\/jenkins\.example\/.*ARCH=arm64/);
     assert.match(ls[1]!, /^centos\/9\/x86_64 +default +completed +\S+ \S+ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +https:/);
-    const json = JSON.parse(status(await cli(['--json', 'build', 'ls', target]), 0).stdout) as { status: string; completed: string | null }[];
+    const json = JSON.parse(status(await cli(['--json', 'build', 'ls', target]), 0).stdout) as { builds: { status: string; completed: string | null }[] };
     assert.deepEqual(
-      json.map((b) => [b.status, b.completed === null]),
+      json.builds.map((b) => [b.status, b.completed === null]),
       [
         ['failed', true],
         ['completed', false],
@@ -72,9 +72,14 @@ describe('build update and build ls', { concurrency: false }, () => {
     assert.match(bad.stderr, /SHAMAN_API_KEY/);
     assert.ok(!bad.stderr.includes('wrong'), 'the key is never printed');
     const badJson = status(await cli(['--json', 'build', 'update', 'started', `${target}/centos/9/s390x`], { env: { ...env, SHAMAN_API_KEY: 'wrong' } }), 3);
-    const doc = JSON.parse(badJson.stdout) as { sent: { status: string }; answer: unknown; error: { status: number; message: string } };
-    assert.deepEqual([doc.sent.status, doc.answer, doc.error.status], ['started', null, 401]);
-    assert.match(doc.error.message, /401 Unauthorized/);
+    const doc = JSON.parse(badJson.stdout) as {
+      sent: { status: string };
+      answer: unknown;
+      error: { kind: string; status: number; message: string; hint: string };
+    };
+    assert.deepEqual([doc.sent.status, doc.answer, doc.error.kind, doc.error.status], ['started', null, 'http', 401]);
+    assert.match(doc.error.message, /^shaman did not record the build: .*401 Unauthorized/);
+    assert.match(doc.error.hint, /SHAMAN_API_KEY/);
     const noUrl = status(await cli(['build', 'update', 'started', `${target}/centos/9/s390x`]), 2);
     assert.match(noUrl.stderr, /build url/);
     status(await cli(['build', 'update', 'finished', `${target}/centos/9/s390x`], { env }), 2);

@@ -4,6 +4,7 @@
 // the way of a run.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, tempDir } from '../helpers/env.js';
@@ -11,11 +12,16 @@ import { runCli, tempDir } from '../helpers/env.js';
 // Coverage makes the launcher require the bundle plainly; these runs are without it.
 const noCoverage = { NODE_V8_COVERAGE: '' };
 
+// Node 22 and later have a compile cache of their own (module.enableCompileCache),
+// which the launcher turns on in the same directory in place of its files.
+const ownCache =
+  typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function' && 'Node 22 and later keep their own compile cache instead';
+
 function cacheFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('npm-')) : [];
 }
 
-test('the first run writes the code cache, later runs use it as it is', async (t) => {
+test('the first run writes the code cache, later runs use it as it is', { skip: ownCache }, async (t) => {
   const home = tempDir();
   t.after(() => home.cleanup());
   const dir = join(home.path, '.cache', 'chacractl');
@@ -37,7 +43,7 @@ test('the first run writes the code cache, later runs use it as it is', async (t
   assert.equal(after.mtimeMs, before.mtimeMs);
 });
 
-test('a damaged cache is replaced, and a stale one of another build removed', async (t) => {
+test('a damaged cache is replaced, and a stale one of another build removed', { skip: ownCache }, async (t) => {
   const home = tempDir();
   t.after(() => home.cleanup());
   const dir = join(home.path, '.cache', 'chacractl');
@@ -58,7 +64,7 @@ test('a damaged cache is replaced, and a stale one of another build removed', as
   assert.notDeepEqual(readFileSync(join(dir, file)), damaged, 'the rejected cache was written anew');
 });
 
-test('each command has its own cache: a --version run leaves exists its own', async (t) => {
+test('each command has its own cache: a --version run leaves exists its own', { skip: ownCache }, async (t) => {
   const home = tempDir();
   t.after(() => home.cleanup());
   const dir = join(home.path, '.cache', 'chacractl');
@@ -80,7 +86,7 @@ test('XDG_CACHE_HOME is honoured; NODE_DISABLE_COMPILE_CACHE and an unwritable c
   const xdg = join(home.path, 'xdg');
   const r = await runCli(['--version'], { home: home.path, env: { ...noCoverage, XDG_CACHE_HOME: xdg } });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(cacheFiles(join(xdg, 'chacractl')).length, 1);
+  assert.equal(ownCache ? readdirSync(join(xdg, 'chacractl')).length : cacheFiles(join(xdg, 'chacractl')).length, 1);
   assert.equal(existsSync(join(home.path, '.cache')), false);
 
   const off = await runCli(['--version'], { home: home.path, env: { ...noCoverage, NODE_DISABLE_COMPILE_CACHE: '1' } });
@@ -94,4 +100,18 @@ test('XDG_CACHE_HOME is honoured; NODE_DISABLE_COMPILE_CACHE and an unwritable c
   assert.equal(blocked.code, 0, blocked.stderr);
   assert.equal(blocked.stdout, r.stdout);
   assert.equal(blocked.stderr, '');
+});
+
+test("on Node 22 and later, Node's compile cache is kept in the same directory", { skip: !ownCache && 'Node 20 has none' }, async (t) => {
+  const home = tempDir();
+  t.after(() => home.cleanup());
+  const dir = join(home.path, '.cache', 'chacractl');
+  const first = await runCli(['--help'], { home: home.path, env: noCoverage });
+  assert.equal(first.code, 0, first.stderr);
+  const [node, ...others] = readdirSync(dir);
+  assert.match(node ?? '', new RegExp(`^${process.version.replace(/\./g, '\\.')}-${process.arch}-`));
+  assert.deepEqual(others, []);
+  const second = await runCli(['--help'], { home: home.path, env: noCoverage });
+  assert.equal(second.stdout, first.stdout);
+  assert.deepEqual(readdirSync(dir), [node]);
 });

@@ -144,6 +144,31 @@ describe('--json on success', () => {
     documentOf(await run(['locate', 'pooled'], shaman()), 'locate');
   });
 
+  test('build update, build ls, locate --wait and "latest" through the pool: objects, as every document', async () => {
+    const [e] = writeFiles(home.path, { 'e.rpm': 500 });
+    documentOf(await run(['binary', 'create', 'piped/main/abc5/centos/9/x86_64', e!], shaman()), 'binary create (pool)');
+    const job = ['--build-url', 'https://jenkins.example/job/ceph-dev-build/7/'];
+    const updated = documentOf(await run(['build', 'update', 'started', 'piped/main/abc5/centos/9/x86_64', ...job], shaman()), 'build update');
+    assert.deepEqual([(updated.sent as { status: string }).status, updated.answer], ['started', {}]);
+    const builds = documentOf(await run(['build', 'ls', 'piped/main/abc5'], shaman()), 'build ls').builds as { status: string; distro_arch: string }[];
+    assert.deepEqual(
+      builds.map((b) => [b.status, b.distro_arch]),
+      [['started', 'x86_64']],
+    );
+    assert.deepEqual((documentOf(await run(['build', 'ls'], shaman()), 'build ls /').projects as Record<string, string[]>).piped, ['main']);
+    assert.deepEqual(documentOf(await run(['build', 'ls', 'piped'], shaman()), 'build ls refs').refs, ['main']);
+    assert.deepEqual(documentOf(await run(['build', 'ls', 'piped/main'], shaman()), 'build ls sha1s').sha1s, ['abc5']);
+    const waited = documentOf(
+      await run(['locate', 'piped', '--sha1', 'abc5', '--distros', 'centos/9', '--ready', '--wait', '--interval', '10ms', '--timeout', '1m'], shaman()),
+      'locate --wait',
+    );
+    assert.deepEqual(
+      (waited.repos as { platform: string; sha1: string }[]).map((r) => [r.platform, r.sha1]),
+      [['centos/9', 'abc5']],
+    );
+    assert.match(documentOf(await run(['repo', 'file', 'piped/main/latest/centos/9'], shaman()), 'repo file latest').text as string, /abc5/);
+  });
+
   test('serve prints its document once it listens, and nothing more when stopped', async () => {
     const child = spawn(process.execPath, [CLI, '--json', 'serve', '--port', '0'], {
       env: { PATH: process.env.PATH, HOME: home.path },
@@ -209,6 +234,8 @@ describe('--json on failure', () => {
       ['node', 'next'],
       ['node', 'ls'],
       ['locate', 'ceph'],
+      ['build', 'ls'],
+      ['build', 'update', 'queued', 'ceph/main/abc1', '--build-url', 'https://jenkins.example/job/x/1/'],
     ])
       assert.equal(documentOf(await run(['--retries', '0', ...args], pooled), args.join(' ')).exitCode, 3);
   });
@@ -239,6 +266,39 @@ describe('--json on failure', () => {
       assert.equal(doc.exitCode, 2, label);
       assert.match((doc.error as { kind: string }).kind, /^(usage|config)$/, label);
     }
+  });
+
+  test('the build pipeline: a refused report, no builds, a platform that never comes, no ready repo for "latest"', async () => {
+    const refused = documentOf(
+      await run(['build', 'update', 'started', 'piped/main/abc6/centos/9/x86_64', '--build-url', 'https://jenkins.example/job/x/8/'], {
+        ...shaman(),
+        SHAMAN_API_KEY: 'wrong',
+      }),
+      'build update refused',
+    );
+    assert.deepEqual(
+      [refused.exitCode, refused.answer, (refused.error as { kind: string }).kind, (refused.error as { status: number }).status],
+      [3, null, 'http', 401],
+    );
+    assert.equal((refused.sent as { sha1: string }).sha1, 'abc6');
+    const none = documentOf(await run(['build', 'ls', 'nosuchproject'], shaman()), 'build ls none');
+    assert.deepEqual([none.exitCode, none.refs, (none.error as { kind: string }).kind], [1, [], 'not-found']);
+    const [h] = writeFiles(home.path, { 'h.rpm': 600 });
+    documentOf(await run(['binary', 'create', 'late/main/abc7/centos/9/x86_64', h!], shaman()), 'binary create (pool)');
+    const timedOut = documentOf(
+      await run(['locate', 'late', '--sha1', 'abc7', '--distros', 'centos/9,rocky/10', '--wait', '--interval', '10ms', '--timeout', '0'], shaman()),
+      'locate --wait timeout',
+    );
+    assert.deepEqual([timedOut.exitCode, timedOut.repos, (timedOut.error as { kind: string }).kind], [1, [], 'timeout']);
+    assert.match((timedOut.error as { message: string }).message, /rocky\/10/);
+    assert.ok((timedOut.missing as { platform: string }[]).some((m) => m.platform === 'rocky/10'));
+    const oneLook = documentOf(
+      await run(['locate', 'late', '--distros', 'rocky/10', '--build-url', 'https://jenkins.example/job/x/9/'], shaman()),
+      'locate --build-url none',
+    );
+    assert.deepEqual([oneLook.exitCode, (oneLook.error as { kind: string }).kind], [1, 'not-found']);
+    const latest = documentOf(await run(['repo', 'file', 'late/nosuchref/latest/centos/9'], shaman()), 'repo file latest none');
+    assert.deepEqual([latest.exitCode, (latest.error as { kind: string }).kind], [1, 'not-found']);
   });
 
   test('interrupted: the document still comes, with exit 130 and error.kind interrupted', async () => {

@@ -10,6 +10,8 @@ import { ADMIN, built, cli, JOB, SHAMAN, sha, staleRecord, status, upload, usePo
 const fixture = usePool();
 
 type WaitJson = { platform: string; sha1: string; node: string; status: string; chacra_url: string }[];
+/** The records of a locate --wait --json document. */
+const reposOf = (stdout: string) => (JSON.parse(stdout) as { repos: WaitJson }).repos;
 
 describe('locate --wait and latest', { concurrency: false }, () => {
   const A = sha('a');
@@ -50,7 +52,14 @@ describe('locate --wait and latest', { concurrency: false }, () => {
       await cli(['--json', 'locate', 'wt', '--sha1', A, '--distros', 'centos/9/x86_64,rocky/10/x86_64', '--ready', '--wait', '--timeout', '0']),
       1,
     );
-    assert.deepEqual(JSON.parse(json.stdout).repos, []);
+    const doc = JSON.parse(json.stdout) as { repos: unknown[]; missing: { platform: string }[]; error: { kind: string; message: string } };
+    assert.deepEqual(doc.repos, []);
+    assert.equal(doc.error.kind, 'timeout');
+    assert.match(doc.error.message, /rocky\/10\/x86_64/);
+    assert.deepEqual(
+      doc.missing.map((m) => m.platform),
+      ['rocky/10/x86_64'],
+    );
   });
 
   test('--sha1 latest over two platforms names one sha1 both have, never a newer one only one has or one whose repo is gone', async () => {
@@ -76,7 +85,7 @@ describe('locate --wait and latest', { concurrency: false }, () => {
       '5s',
     ];
     assert.equal(status(await cli([...both, '-q']), 0).stdout, `${A}\n`);
-    const json = (JSON.parse(status(await cli(['--json', ...both]), 0).stdout) as { repos: WaitJson }).repos;
+    const json = reposOf(status(await cli(['--json', ...both]), 0).stdout);
     assert.deepEqual(
       json.map((r) => [r.platform, r.sha1]),
       [
@@ -122,8 +131,8 @@ describe('locate --wait and latest', { concurrency: false }, () => {
       });
       await res.body.dump();
       assert.equal(res.statusCode, 200);
-      // Without the deadline inside a look, the probe would wait 4 tries of 30 s and the run be killed. No look
-      // ended before the deadline: whether the repo is there is unknown (3), not "missing" (1).
+      // Without the deadline inside a look, the probe would wait 4 tries of 30 s and the run be killed.
+      // No look ended before the deadline: whether the repo is there is unknown (3), not "missing" (1).
       const r = status(await cli(['locate', 'wt', '--sha1', F, '--distros', 'centos/9', '--wait', '--interval', '100ms', '--timeout', '1s']), 3);
       assert.match(r.stderr, /still missing after 1 s: centos\/9 \(no answer before the deadline/);
       assert.match(r.stderr, /could not tell whether centos\/9 has a repo: shaman or a node never answered before the deadline/);
@@ -140,9 +149,7 @@ describe('locate --wait and latest', { concurrency: false }, () => {
     await upload(1, `wt/main/${D}/centos/9/x86_64`, 'd.rpm');
     await built(0, `wt/main/${D}/centos/9`);
     await built(1, `wt/main/${D}/centos/9`);
-    const json = (
-      JSON.parse(status(await cli(['--json', 'locate', 'wt', '--sha1', D, '--distros', 'centos/9', '--ready', '--wait']), 0).stdout) as { repos: WaitJson }
-    ).repos;
+    const json = reposOf(status(await cli(['--json', 'locate', 'wt', '--sha1', D, '--distros', 'centos/9', '--ready', '--wait']), 0).stdout);
     assert.deepEqual(
       json.map((r) => [r.platform, r.sha1]),
       [

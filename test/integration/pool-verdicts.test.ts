@@ -76,7 +76,11 @@ test('ls through the pool is the union over the nodes, and says which node holds
   const long = await pooled(['--ca', ca, 'ls', '--long', 'ceph/main']);
   assert.deepEqual(long.stdout.trim().split('\n'), [`sha0  ${n0}`, `sha1  ${n1}`]);
   const json = await pooled(['--ca', ca, '--json', 'ls', 'ceph/main']);
-  assert.deepEqual(JSON.parse(json.stdout), { listing: { sha0: ['centos'], sha1: ['centos'] }, nodes: { sha0: [n0], sha1: [n1] } });
+  const { path, listing, nodes } = JSON.parse(json.stdout) as Record<string, unknown>;
+  assert.deepEqual(
+    { path, listing, nodes },
+    { path: 'binaries/ceph/main', listing: { sha0: ['centos'], sha1: ['centos'] }, nodes: { sha0: [n0], sha1: [n1] } },
+  );
   const binaries = await pooled(['--ca', ca, 'ls', '--long', 'ceph/main/sha1/centos/9/x86_64']);
   assert.equal(binaries.stdout, `b.rpm  ${n1}\n`);
 });

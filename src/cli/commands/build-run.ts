@@ -5,6 +5,7 @@ import { BUILD_STATES, type ShamanBuild } from '../../client/shaman-builds.js';
 import { ExitCode, HttpError, UsageError } from '../../errors.js';
 import { buildReportOf, jenkinsExtra, parseBuildTarget, reportBuild } from '../../operations/build-report.js';
 import type { Context } from '../context.js';
+import { CommandFailure } from '../json.js';
 import type { Invocation } from '../grammar.js';
 
 /** --extra KEY=VALUE, in order: a later key wins. */
@@ -41,12 +42,17 @@ export async function runBuildUpdate({ args, values }: Invocation, ctx: Context)
   } catch (err) {
     // Any refusal is loud and no verdict: shaman still says what it said before (exit 3, its words).
     if (!(err instanceof HttpError)) throw err;
-    ctx.logger.error(`shaman did not record the build: ${err.message}`);
-    ctx.logger.error(
-      `hint: ${err.status === 401 || err.status === 403 ? "check shaman's user and key (SHAMAN_API_USER, SHAMAN_API_KEY, or shaman_user and shaman_key in the config file)" : (err.hint ?? "see shaman's log")}`,
+    const refused = new HttpError(
+      { method: err.method, url: err.url, status: err.status, serverMessage: err.serverMessage, hint: err.hint ?? "see shaman's log" },
+      `shaman did not record the build: ${err.message}`,
     );
-    // --json: still one document, the body that was not recorded and shaman's words.
-    if (ctx.json) ctx.printJson({ sent: buildReportOf(input), answer: null, error: { status: err.status, message: err.serverMessage ?? err.message } });
+    ctx.logger.error(refused.message);
+    // The advice names shaman's settings for a refused key, as the --json document's hint does.
+    const { advice } = await import('../advice.js');
+    ctx.logger.error(`hint: ${advice(refused, ctx.settings()) ?? "see shaman's log"}`);
+    // --json: the body that was not recorded; the envelope's error holds shaman's status and words.
+    if (ctx.json) ctx.printJson({ sent: buildReportOf(input), answer: null });
+    ctx.failure(refused);
     return ExitCode.unreachable;
   }
   if (ctx.json) ctx.printJson(result);
@@ -68,32 +74,35 @@ export async function runBuildLs({ args }: Invocation, ctx: Context): Promise<nu
   if (parts.length > 3) throw new UsageError(`build ls takes PROJECT[/REF[/SHA1]], not ${JSON.stringify(args[0])}`);
   const shaman = await ctx.shaman({ needsCredentials: false });
   const [project, ref, sha1] = parts;
-  const none = (what: string) => {
+  // Each depth has its own key in --json: projects (each with its refs), refs, sha1s, builds; empty when none.
+  const none = (what: string, data: object) => {
     ctx.logger.error(what);
-    if (ctx.json) ctx.printJson([]);
+    if (ctx.json) ctx.printJson(data);
+    ctx.failure(new CommandFailure('not-found', what));
     return ExitCode.failed;
   };
   if (project === undefined) {
     const projects = Object.entries(await shaman.buildProjects(ctx.signal)).filter(([, refs]) => refs.length > 0);
-    if (projects.length === 0) return none(`shaman at ${shaman.baseUrl} has no builds`);
-    if (ctx.json) ctx.printJson(Object.fromEntries(projects));
+    if (projects.length === 0) return none(`shaman at ${shaman.baseUrl} has no builds`, { projects: {} });
+    if (ctx.json) ctx.printJson({ projects: Object.fromEntries(projects) });
     else for (const [p] of projects.sort(([a], [b]) => a.localeCompare(b))) ctx.print(p);
     return ExitCode.ok;
   }
   if (ref === undefined || sha1 === undefined) {
+    const key = ref === undefined ? 'refs' : 'sha1s';
     const names = ref === undefined ? await shaman.buildRefs(project, ctx.signal) : await shaman.buildSha1s(project, ref, ctx.signal);
-    if (names === undefined) return none(`shaman knows no project ${project}`);
-    if (names.length === 0) return none(`no builds of ${path}`);
-    if (ctx.json) ctx.printJson([...names].sort());
+    if (names === undefined) return none(`shaman knows no project ${project}`, { [key]: [] });
+    if (names.length === 0) return none(`no builds of ${path}`, { [key]: [] });
+    if (ctx.json) ctx.printJson({ [key]: [...names].sort() });
     else for (const n of [...names].sort()) ctx.print(n);
     return ExitCode.ok;
   }
   const builds = await shaman.builds(project, ref, sha1, ctx.signal);
-  if (builds === undefined) return none(`shaman knows no project ${project}`);
-  if (builds.length === 0) return none(`no builds of ${path}`);
+  if (builds === undefined) return none(`shaman knows no project ${project}`, { builds: [] });
+  if (builds.length === 0) return none(`no builds of ${path}`, { builds: [] });
   const newest = [...builds].sort((a, b) => (a.modified < b.modified ? 1 : a.modified > b.modified ? -1 : 0));
   if (ctx.json) {
-    ctx.printJson(newest);
+    ctx.printJson({ builds: newest });
     return ExitCode.ok;
   }
   const rows = newest.map((b) => [platformOf(b), b.flavor, b.status, (b.started ?? '-').slice(0, 19), (b.completed ?? '-').slice(0, 19), b.url ?? '-']);

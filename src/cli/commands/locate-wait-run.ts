@@ -2,21 +2,22 @@
 // that answers on its node, one sha1 for all with --sha1 latest. Replaces
 // build_container's search loop, the `curl --fail -L .../repo; sleep 30`
 // loops and wait_for_shaman_sha1.py.
-import { ExitCode } from '../../errors.js';
+import { nodeOfRepo } from '../../client/shaman.js';
+import { type ChacraError, ExitCode } from '../../errors.js';
 import {
   BuildWaitTimeout,
   findBuilds,
-  type MissingPlatform,
   repoLocation,
   seenMissing,
   waitForBuilds,
   type BuildWaitOptions,
   type BuildWaitResult,
+  type MissingPlatform,
 } from '../../operations/build-wait.js';
 import { PoolNoVerdictError } from '../../operations/pool-reads.js';
 import type { Context } from '../context.js';
-import type { Invocation } from '../grammar.js';
 import { CommandFailure } from '../json.js';
+import type { Invocation } from '../grammar.js';
 
 /** The client of a node for the repo probes: the pool's, else one made for the node with the configured credentials. */
 async function nodeClients(ctx: Context): Promise<BuildWaitOptions['clientFor']> {
@@ -59,20 +60,21 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
     },
   };
   let result: BuildWaitResult;
-  // --json holds the records under repos, as locate's without --wait (schemas/v1/locate.json): none when a platform is missing.
-  // "Missing" is a verdict (1) only when shaman and every node of the platform's records answered;
-  // a node that could not be asked, or no answer before the deadline, leaves it open (3).
-  const missed = (missing: MissingPlatform[]) => {
-    if (ctx.json) ctx.printJson({ repos: [] });
-    if (seenMissing(missing)) return ExitCode.failed;
+  // --json: { repos } as locate's without --wait, each record with its platform; none, and each platform
+  // missing with why, when one is missing. "Missing" is a verdict (1) only when shaman and every node of
+  // the platform's records answered; a node that could not be asked, or no answer before the deadline,
+  // leaves it open (3), said after the rest.
+  const missed = (err: ChacraError, missing: MissingPlatform[]) => {
+    if (ctx.json) ctx.printJson({ repos: [], missing: missing.map((m) => ({ platform: m.platform, reason: m.reason })) });
+    if (seenMissing(missing)) {
+      ctx.failure(err);
+      return ExitCode.failed;
+    }
     const unasked = missing.flatMap((m) => m.unasked);
-    const platforms = missing.map((m) => m.platform).join(', ');
+    const question = `whether ${missing.map((m) => m.platform).join(', ')} ${missing.length === 1 ? 'has' : 'have'} a repo`;
     const failure = unasked.length
-      ? new PoolNoVerdictError(`whether ${platforms} ${missing.length === 1 ? 'has' : 'have'} a repo`, unasked)
-      : new CommandFailure(
-          'timeout',
-          `could not tell whether ${platforms} ${missing.length === 1 ? 'has' : 'have'} a repo: shaman or a node never answered before the deadline`,
-        );
+      ? new PoolNoVerdictError(question, unasked)
+      : new CommandFailure('timeout', `could not tell ${question}: shaman or a node never answered before the deadline`);
     ctx.logger.error(failure.message);
     if (failure.hint) ctx.logger.error(`hint: ${failure.hint}`);
     ctx.failure(failure);
@@ -83,21 +85,23 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
       result = await waitForBuilds(shaman, options);
     } catch (err) {
       if (!(err instanceof BuildWaitTimeout)) throw err;
-      ctx.logger.error(err.message);
       const builds = `${project}/${values.ref ?? 'REF'}/${values.sha1 && values.sha1 !== 'latest' ? values.sha1 : 'SHA1'}`;
-      ctx.logger.error(`hint: wait longer (--timeout), or look at the builds: chacractl build ls ${builds}`);
-      return missed(err.missing);
+      const timeout = new BuildWaitTimeout(err.missing, err.timeoutMs, `wait longer (--timeout), or look at the builds: chacractl build ls ${builds}`);
+      ctx.logger.error(timeout.message);
+      ctx.logger.error(`hint: ${timeout.hint}`);
+      return missed(timeout, timeout.missing);
     }
   } else {
     const look = await findBuilds(shaman, options);
     if (!look.found) {
-      ctx.logger.error(`no repo of ${project} counts for ${look.missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`);
-      return missed(look.missing);
+      const message = `no repo of ${project} counts for ${look.missing.map((m) => `${m.platform} (${m.reason})`).join('; ')}`;
+      ctx.logger.error(message);
+      return missed(new CommandFailure('not-found', message), look.missing);
     }
     result = look.found;
   }
   // Each record with the platform it counts for and its node; every platform's, in the order of --distros.
-  const rows = result.platforms.flatMap((p) => p.repos.map((r) => ({ platform: p.platform, node: repoLocation(r)?.node ?? null, ...r })));
+  const rows = result.platforms.flatMap((p) => p.repos.map((r) => ({ platform: p.platform, node: repoLocation(r)?.node ?? nodeOfRepo(r), ...r })));
   if (ctx.json) ctx.printJson({ repos: rows });
   // -q: only the sha1, for SHA1=$(chacractl locate ... --sha1 latest --wait -q).
   else if (ctx.quiet) ctx.print(result.sha1 ?? [...new Set(rows.map((r) => r.sha1))].join('\n'));

@@ -1,6 +1,6 @@
 import { parseProjectName } from '../../client/paths.js';
 import { ExitCode, HttpError, NetworkError } from '../../errors.js';
-import { apiPath, createProject, pathExists } from '../../operations/simple.js';
+import { apiPath, ensureProject, pathExists } from '../../operations/simple.js';
 import { resolveLatestPath } from '../latest.js';
 import { NoVerdictError } from '../no-verdict.js';
 import { NotInPoolError, readClient } from '../pool.js';
@@ -11,7 +11,7 @@ import { CommandFailure } from '../json.js';
 export async function runProjectCreate({ args }: Invocation, ctx: Context): Promise<number> {
   const name = parseProjectName(args[0]!);
   const client = await ctx.client();
-  const outcome = await createProject(client, name, ctx.signal);
+  const outcome = await ensureProject(client, name, ctx.signal);
   if (outcome === 'exists') ctx.logger.warn(`project ${name} exists already`);
   if (ctx.json) ctx.printJson({ project: name, created: outcome === 'created' });
   else if (outcome === 'created') ctx.print(`created project ${name}`);

@@ -23,7 +23,7 @@ export const nodeLs: CommandSpec = {
   args: [],
   options: [],
   globalOptions: SHAMAN_OPTIONS,
-  examples: ['chacractl node ls', "chacractl node ls --json | jq -r '.[] | select(.healthy) | .url'"],
+  examples: ['chacractl node ls', "chacractl node ls --json | jq -r '.nodes[] | select(.healthy) | .url'"],
   run: lazyRun(() => import('./node-run.js'), 'runNodeLs'),
 };
 

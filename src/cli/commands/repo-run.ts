@@ -4,8 +4,8 @@ import { ExitCode, FileError, UsageError } from '../../errors.js';
 import type { ChacraClient } from '../../client/client.js';
 import { Deadline, noAnswerBefore } from '../../operations/deadline.js';
 import { waitForRepo } from '../../operations/repo-wait.js';
-import { deleteRepo, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
-import { NoSuchRepoError, recreateRepo, setRepoType, updateRepo } from '../../operations/simple.js';
+import { applyRepoDelete, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
+import { NoSuchRepoError, rebuildRepo, setRepoType, updateExistingRepo } from '../../operations/simple.js';
 import { repoState, type RepoDocument } from '../../types.js';
 import type { Context } from '../context.js';
 import { confirm, readAll } from '../io.js';
@@ -90,7 +90,7 @@ export async function runRepoUpdate({ args, values }: Invocation, ctx: Context):
   const deadline = waitDeadline(ctx, values);
   const { client, doc } = await beforeWait(ctx, deadline, async (c) => {
     const client = await repoClient(c, ref, true);
-    return { client, doc: await updateRepo(client, ref, c.signal) };
+    return { client, doc: await updateExistingRepo(client, ref, c.signal) };
   });
   report(ctx, await maybeWait(ctx, client, ref, doc, values, deadline), values.wait ? undefined : 'update requested:');
   return ExitCode.ok;
@@ -101,7 +101,7 @@ export async function runRepoRecreate({ args, values }: Invocation, ctx: Context
   const deadline = waitDeadline(ctx, values);
   const { client, doc, updatedInstead } = await beforeWait(ctx, deadline, async (c) => {
     const client = await repoClient(c, ref, true);
-    return { client, ...(await recreateRepo(client, ref, c.signal)) };
+    return { client, ...(await rebuildRepo(client, ref, c.signal)) };
   });
   if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
   report(ctx, await maybeWait(ctx, client, ref, doc, values, deadline), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
@@ -161,7 +161,7 @@ export async function runRepoDelete({ args, values }: Invocation, ctx: Context):
       return ExitCode.failed;
     }
   }
-  const result = await deleteRepo(client!, plan, {
+  const result = await applyRepoDelete(client!, plan, {
     signal: ctx.signal,
     logger: ctx.logger,
     jobs,
