@@ -109,7 +109,21 @@ describe('a download that fails', () => {
     home = tempDir();
     bad = createServer((req: IncomingMessage, res: ServerResponse) => {
       if (req.url?.endsWith('/flavors/default/')) {
-        const entry = { name: 'b.rpm', checksum: sha512(content), size: content.length };
+        // All of chacra's metadata: a listing entry of another shape is refused before any download.
+        const [project, ref, sha1, distro, distro_version, arch] = T.split('/');
+        const entry = {
+          name: 'b.rpm',
+          project,
+          ref,
+          sha1,
+          distro,
+          distro_version,
+          arch,
+          flavor: 'default',
+          checksum: sha512(content),
+          size: content.length,
+          modified: '2026-12-05T00:00:00.000000',
+        };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ 'b.rpm': entry }));
         return;
       }

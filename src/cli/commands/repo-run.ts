@@ -45,7 +45,12 @@ function waitDeadline(ctx: Context, values: Invocation['values'], wait = values.
  * Runs what comes before the polls within the deadline: cut there, the
  * server gave no answer in the wait's time, and no verdict can be had.
  */
-async function beforeWait<T>(ctx: Context, deadline: Deadline | undefined, run: (ctx: Context) => Promise<T>): Promise<T> {
+async function beforeWait<T>(
+  ctx: Context,
+  deadline: Deadline | undefined,
+  run: (ctx: Context) => Promise<T>,
+  unanswered = { method: 'GET', what: 'the repo was never seen' },
+): Promise<T> {
   if (!deadline) return run(ctx);
   try {
     return await run({ ...ctx, signal: deadline.signal });
@@ -53,11 +58,14 @@ async function beforeWait<T>(ctx: Context, deadline: Deadline | undefined, run: 
     if (!deadline.cut(err)) throw err;
     const settings = ctx.settings();
     const url = settings?.url ?? (settings?.shaman ? `${settings.shaman.url.replace(/\/+$/, '')}/` : '');
-    throw noAnswerBefore(deadline, 'GET', url, 'the repo was never seen');
+    throw noAnswerBefore(deadline, unanswered.method, url, unanswered.what);
   } finally {
     deadline.clear();
   }
 }
+
+/** An update or recreate cut by the deadline: whether the server took it is unknown. */
+const ASKED = { method: 'POST', what: 'whether the server took the request is unknown' };
 
 async function maybeWait(
   ctx: Context,
@@ -88,10 +96,15 @@ function report(ctx: Context, doc: RepoDocument, verb?: string): void {
 export async function runRepoUpdate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
   const deadline = waitDeadline(ctx, values);
-  const { client, doc } = await beforeWait(ctx, deadline, async (c) => {
-    const client = await repoClient(c, ref, true);
-    return { client, doc: await updateExistingRepo(client, ref, c.signal) };
-  });
+  const { client, doc } = await beforeWait(
+    ctx,
+    deadline,
+    async (c) => {
+      const client = await repoClient(c, ref, true);
+      return { client, doc: await updateExistingRepo(client, ref, c.signal) };
+    },
+    ASKED,
+  );
   report(ctx, await maybeWait(ctx, client, ref, doc, values, deadline), values.wait ? undefined : 'update requested:');
   return ExitCode.ok;
 }
@@ -99,10 +112,15 @@ export async function runRepoUpdate({ args, values }: Invocation, ctx: Context):
 export async function runRepoRecreate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
   const deadline = waitDeadline(ctx, values);
-  const { client, doc, updatedInstead } = await beforeWait(ctx, deadline, async (c) => {
-    const client = await repoClient(c, ref, true);
-    return { client, ...(await rebuildRepo(client, ref, c.signal)) };
-  });
+  const { client, doc, updatedInstead } = await beforeWait(
+    ctx,
+    deadline,
+    async (c) => {
+      const client = await repoClient(c, ref, true);
+      return { client, ...(await rebuildRepo(client, ref, c.signal)) };
+    },
+    ASKED,
+  );
   if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
   report(ctx, await maybeWait(ctx, client, ref, doc, values, deadline), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
   return ExitCode.ok;
