@@ -109,20 +109,10 @@ describe('a download that fails', () => {
     home = tempDir();
     bad = createServer((req: IncomingMessage, res: ServerResponse) => {
       if (req.url?.endsWith('/flavors/default/')) {
-        // All of chacra's metadata: a listing entry of another shape is refused before any download.
-        const [project, ref, sha1, distro, distro_version, arch] = T.split('/');
+        // An entry of the full shape chacra lists: one of another shape is refused before any download.
         const entry = {
-          name: 'b.rpm',
-          project,
-          ref,
-          sha1,
-          distro,
-          distro_version,
-          arch,
-          flavor: 'default',
-          checksum: sha512(content),
-          size: content.length,
-          modified: '2026-12-05T00:00:00.000000',
+          ...{ name: 'b.rpm', project: 'p', ref: 'main', sha1: 's1', distro: 'centos', distro_version: '9', arch: 'x86_64', flavor: 'default' },
+          ...{ checksum: sha512(content), size: content.length, created: '2026-01-01 00:00:00.000000', modified: '2026-01-01 00:00:00.000000' },
         };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ 'b.rpm': entry }));
         return;
