@@ -113,6 +113,8 @@ export function advice(err: ChacraError, settings?: AdviceSettings): string | un
           ? `check shaman's url (--shaman, CHACRA_SHAMAN_URL${inFile('shaman_url')}) and your DNS`
           : `check the url (--url, CHACRA_URL${inFile('url')}) and your DNS`;
       case 'timeout':
+        // The wait's own deadline cut the request, not the transport's silence bound.
+        if (err.code === 'wait-deadline') return 'whether it is ready is unknown: is the server up? raise --timeout if it is only slow';
         return 'the server stayed silent for the whole --timeout (default 30s) on each of its 1 + --retries tries: raise --timeout if it is only slow';
       case 'tls':
         // An https:// URL for a port that speaks plain HTTP: no CA would help.

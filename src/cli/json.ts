@@ -39,7 +39,7 @@ export interface JsonError {
 /** A failure a command reports by its exit status rather than a throw: exists of a missing path, files that failed. */
 export class CommandFailure extends ChacraError {
   constructor(
-    readonly kind: 'not-found' | 'failed' | 'http',
+    readonly kind: 'not-found' | 'failed' | 'http' | 'timeout',
     message: string,
     options: { hint?: string; status?: number } = {},
   ) {

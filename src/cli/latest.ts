@@ -7,6 +7,7 @@
 import type { RepoRef } from '../client/paths.js';
 import { ChacraError } from '../errors.js';
 import { findBuilds, type MissingPlatform } from '../operations/build-wait.js';
+import { PoolNoVerdictError, reasonOf } from '../operations/pool-reads.js';
 import { apiPath } from '../operations/simple.js';
 import type { Context } from './context.js';
 
@@ -25,7 +26,11 @@ export class NoLatestRepoError extends ChacraError {
 /**
  * The sha1 of the newest ready repo of project/ref on distro/version[/arch]
  * in flavor; undefined when the pool is not in use (a chacra url is set: it
- * knows no "latest"). NoLatestRepoError when none answers.
+ * knows no "latest"). NoLatestRepoError when none answers: shaman has no
+ * record, or every record's node answered that it has no such repo.
+ * PoolNoVerdictError when none answers and a record's node could not be
+ * asked: its repo may be there. (shaman that cannot be asked throws its own
+ * error, no verdict either.)
  */
 async function latestSha1(ctx: Context, p: { project: string; ref: string; platform: string; flavor: string; asked: string }): Promise<string | undefined> {
   const pool = await ctx.pool();
@@ -40,8 +45,15 @@ async function latestSha1(ctx: Context, p: { project: string; ref: string; platf
     signal: ctx.signal,
     clientFor: (node) => pool.clientFor(node),
   });
-  if (!look.found?.sha1) throw new NoLatestRepoError(p.asked, look.missing);
+  if (!look.found?.sha1) {
+    const unasked = look.missing.flatMap((m) => m.unasked);
+    if (unasked.length) throw new PoolNoVerdictError(`whether there is a ready repo for ${p.asked}`, unasked);
+    throw new NoLatestRepoError(p.asked, look.missing);
+  }
   ctx.logger.info(`${p.asked}: the newest ready repo is of sha1 ${look.found.sha1}`);
+  // A newer one whose node could not be asked is not usable now either: said, not hidden.
+  for (const f of look.found.passedOver ?? [])
+    ctx.logger.warn(`${p.asked}: passed over a newer ready repo on ${f.node}, which could not be asked: ${reasonOf(f.error)}`);
   return look.found.sha1;
 }
 
@@ -71,7 +83,8 @@ export async function resolveLatestSegments(ctx: Context, root: 'binaries' | 're
 
 /**
  * An exists PATH (binaries/... or repos/...) with "latest" resolved, with the
- * pool; undefined when no ready repo answers for it (the path does not exist).
+ * pool; undefined when no ready repo answers for it and every node asked said
+ * so (the path does not exist). PoolNoVerdictError when a node could not be asked.
  */
 export async function resolveLatestPath(ctx: Context, path: string): Promise<string | undefined> {
   const { root, segments } = apiPath(path);

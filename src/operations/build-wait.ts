@@ -11,6 +11,8 @@ import { sleep } from '../client/retry.js';
 import type { ShamanClient } from '../client/shaman.js';
 import { ChacraError } from '../errors.js';
 import type { ShamanRepo } from '../types.js';
+import { Deadline, formatSeconds } from './deadline.js';
+import type { NodeFailure } from './pool-reads.js';
 
 export interface BuildWaitOptions {
   project: string;
@@ -45,15 +47,32 @@ export interface BuildWaitResult {
   /** The sha1 every platform has, when it is one ("latest" resolved). */
   sha1: string | undefined;
   platforms: PlatformRepos[];
+  /** With "latest": the nodes of newer sha1s' records that could not be asked, passed over (a newer build may sit there). */
+  passedOver?: NodeFailure[];
 }
 
 export interface MissingPlatform {
   platform: string;
   /** Why it does not count: no record, or records whose repo does not answer. */
   reason: string;
+  /**
+   * The nodes of its records that could not be asked (refused, TLS, a 5xx,
+   * silent...), and why: while there is one, the platform was not seen
+   * missing, and "not there" is no verdict.
+   */
+  unasked: NodeFailure[];
+  /** Set when shaman and the nodes never answered before the deadline: nothing was seen at all. */
+  unanswered?: true;
+}
+
+/** Whether every missing platform was seen missing: shaman answered, and every node of its records did. */
+export function seenMissing(missing: readonly MissingPlatform[]): boolean {
+  return missing.every((m) => m.unasked.length === 0 && m.unanswered !== true);
 }
 
 export class BuildWaitTimeout extends ChacraError {
+  /** Every platform still missing was seen missing (see seenMissing); otherwise the timeout is no verdict. */
+  readonly seen: boolean;
   constructor(
     readonly missing: MissingPlatform[],
     readonly timeoutMs: number,
@@ -65,11 +84,8 @@ export class BuildWaitTimeout extends ChacraError {
         .join('; ')}`,
       { hint },
     );
+    this.seen = seenMissing(missing);
   }
-}
-
-function formatSeconds(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 // The one platform of a wait without --distros: any repo of the project counts.
@@ -77,15 +93,14 @@ const ANY = 'any platform';
 
 /** Waits until every platform has a counting repo; BuildWaitTimeout naming those still missing at the deadline. */
 export async function waitForBuilds(shaman: ShamanClient, options: BuildWaitOptions): Promise<BuildWaitResult> {
-  const deadline = Date.now() + options.timeoutMs;
-  // The deadline holds inside a look too: a node or shaman that stops answering does not stretch the wait.
-  const expired = new AbortController();
-  // 0 is one look, never cut.
-  const timer = options.timeoutMs > 0 ? setTimeout(() => expired.abort(), options.timeoutMs) : undefined;
-  const signal = options.signal ? AbortSignal.any([options.signal, expired.signal]) : expired.signal;
+  // The deadline holds inside a look too: a node or shaman that stops answering does not stretch the wait. 0 is one look, never cut.
+  const deadline = new Deadline(options.timeoutMs, options.signal);
+  const signal = deadline.signal;
   let missing: MissingPlatform[] = (options.distros?.length ? options.distros : [ANY]).map((platform) => ({
     platform,
     reason: 'no answer before the deadline: shaman or a node stayed silent',
+    unasked: [],
+    unanswered: true,
   }));
   try {
     for (;;) {
@@ -93,14 +108,15 @@ export async function waitForBuilds(shaman: ShamanClient, options: BuildWaitOpti
       if (look.found) return look.found;
       missing = look.missing;
       options.onMissing?.(missing);
-      const left = deadline - Date.now();
+      const left = deadline.left();
       if (left <= 0) break;
       await sleep(Math.min(options.intervalMs, left), signal);
     }
   } catch (err) {
-    if (!expired.signal.aborted || options.signal?.aborted) throw err;
+    // A look cut by the deadline: the last whole look says what is missing.
+    if (!deadline.cut(err)) throw err;
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
   throw new BuildWaitTimeout(missing, options.timeoutMs);
 }
@@ -116,7 +132,7 @@ export async function findBuilds(
   const probe = new RepoProbe(options.clientFor, options.signal);
   if (!latest) {
     const counted = await Promise.all(lists.map((list) => probe.filter(list)));
-    const missing = platforms.flatMap((platform, i) => (counted[i]!.length ? [] : [{ platform, reason: probe.reasonFor(lists[i]!) }]));
+    const missing = platforms.flatMap((platform, i) => (counted[i]!.length ? [] : [probe.missing(platform, lists[i]!)]));
     if (missing.length) return { missing };
     const sha1s = new Set(counted.flat().map((r) => r.sha1));
     return {
@@ -131,16 +147,24 @@ export async function findBuilds(
   everywhere.sort((a, b) => (newestOf.get(b)! < newestOf.get(a)! ? -1 : 1));
   for (const sha1 of everywhere) {
     const counted = await Promise.all(lists.map((list) => probe.filter(list.filter((r) => r.sha1 === sha1))));
-    if (counted.every((c) => c.length > 0))
-      return { found: { sha1, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })) }, missing: [] };
+    if (counted.every((c) => c.length > 0)) {
+      const newer = new Set(everywhere.slice(0, everywhere.indexOf(sha1)));
+      const passedOver = probe.unaskedOf(lists.flat().filter((r) => newer.has(r.sha1)));
+      return { found: { sha1, platforms: platforms.map((platform, i) => ({ platform, repos: counted[i]! })), passedOver }, missing: [] };
+    }
   }
   // Why not: a platform without a repo that answers (asked newest first, up to the first that does: a
   // ref's whole history is not probed), else each platform's newest sha1, none of them on every platform.
   const newest = await Promise.all(lists.map((list) => probe.first(list)));
-  const missing = platforms.flatMap((platform, i) => (newest[i] ? [] : [{ platform, reason: probe.reasonFor(lists[i]!) }]));
+  const missing = platforms.flatMap((platform, i) => (newest[i] ? [] : [probe.missing(platform, lists[i]!)]));
   if (missing.length) return { missing };
   return {
-    missing: platforms.map((platform, i) => ({ platform, reason: `no sha1 that every platform has; the newest here: ${newest[i]!.sha1}` })),
+    // A sha1 that every platform has may sit on a node that could not be asked.
+    missing: platforms.map((platform, i) => ({
+      platform,
+      reason: `no sha1 that every platform has; the newest here: ${newest[i]!.sha1}`,
+      unasked: probe.unaskedOf(lists[i]!),
+    })),
   };
 }
 
@@ -213,8 +237,23 @@ class RepoProbe {
     return records.filter((_, i) => answers[i] === true);
   }
 
+  /** A platform none of whose `records` counts, once they were asked: why, and the nodes that could not be asked. */
+  missing(platform: string, records: ShamanRepo[]): MissingPlatform {
+    return { platform, reason: this.reasonFor(records), unasked: this.unaskedOf(records) };
+  }
+
+  /** The nodes of `records` that could not be asked, once each. */
+  unaskedOf(records: ShamanRepo[]): NodeFailure[] {
+    const byNode = new Map<string, NodeFailure>();
+    for (const r of records) {
+      const failure = this.failures.get(r.chacra_url);
+      if (failure && !byNode.has(failure.node)) byNode.set(failure.node, failure);
+    }
+    return [...byNode.values()];
+  }
+
   /** Why none of `records` counts, once they were asked. */
-  reasonFor(records: ShamanRepo[]): string {
+  private reasonFor(records: ShamanRepo[]): string {
     if (records.length === 0) return 'no matching repo';
     const first = records[0]!;
     const n = records.length;
@@ -222,6 +261,8 @@ class RepoProbe {
   }
 
   private readonly last = new Map<string, string>();
+  /** By chacra_url: the record's node could not be asked, and why. */
+  private readonly failures = new Map<string, NodeFailure>();
 
   private ask(r: ShamanRepo): Promise<true | string> {
     let answer = this.answers.get(r.chacra_url);
@@ -243,6 +284,7 @@ class RepoProbe {
       return (await client.exists('repos', where.segments, this.signal)) ? true : 'its node has no such repo (404)';
     } catch (err) {
       if (this.signal?.aborted) throw err;
+      if (err instanceof ChacraError) this.failures.set(r.chacra_url, { node: where.node, error: err });
       return (err as Error).message;
     }
   }

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import type { ChacraClient } from '../../src/client/client.js';
 import type { ShamanClient } from '../../src/client/shaman.js';
 import { grammar } from '../../src/cli/main.js';
-import { UsageError } from '../../src/errors.js';
+import { NetworkError, UsageError } from '../../src/errors.js';
 import { buildReportOf, jenkinsExtra, parseBuildTarget } from '../../src/operations/build-report.js';
-import { findBuilds, repoLocation } from '../../src/operations/build-wait.js';
+import { findBuilds, repoLocation, seenMissing } from '../../src/operations/build-wait.js';
 import type { ShamanRepo, ShamanSearch } from '../../src/types.js';
 
 test('a build target: with or without a platform, with a flavor; anything else is a usage error', () => {
@@ -167,4 +167,35 @@ test("a record's node is what comes before repos/ in its chacra_url, chacra serv
   });
   assert.equal(repoLocation({ chacra_url: 'https://pulp.example/content/p/' }), undefined);
   assert.equal(repoLocation({ chacra_url: 'not a url' }), undefined);
+});
+
+test('a record whose node could not be asked: the platform is not seen missing; a newer sha1 there is passed over, named', async () => {
+  const DOWN = 'https://down.example/';
+  const older = repo('a', 'centos', '9', NODE1, '01');
+  const newer = repo('b', 'centos', '9', DOWN, '02');
+  const { shaman, clientFor: up } = fakes([older, newer], new Set([older.chacra_url]));
+  const clientFor = (node: string) =>
+    node === DOWN
+      ? ({
+          async exists() {
+            throw new NetworkError({ method: 'HEAD', url: `${DOWN}repos/`, kind: 'refused', reason: 'connection refused by down.example:443' });
+          },
+        } as unknown as ChacraClient)
+      : up(node);
+  const latest = await findBuilds(shaman, { project: 'p', sha1: 'latest', distros: ['centos/9'], clientFor });
+  assert.equal(latest.found?.sha1, 'a');
+  assert.deepEqual(
+    latest.found?.passedOver?.map((f) => f.node),
+    [DOWN],
+  );
+  const onlyDown = await findBuilds(shaman, { project: 'p', sha1: 'b', distros: ['centos/9'], clientFor });
+  assert.equal(onlyDown.found, undefined);
+  assert.deepEqual(
+    onlyDown.missing[0]?.unasked.map((f) => [f.node, f.error.message]),
+    [[DOWN, `HEAD ${DOWN}repos/ failed: connection refused by down.example:443`]],
+  );
+  assert.equal(seenMissing(onlyDown.missing), false);
+  // A platform no record has, or whose nodes all answered "no such repo", is seen missing.
+  const none = await findBuilds(shaman, { project: 'p', sha1: 'a', distros: ['rocky/10'], clientFor });
+  assert.equal(seenMissing(none.missing), true);
 });

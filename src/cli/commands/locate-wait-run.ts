@@ -8,11 +8,13 @@ import {
   BuildWaitTimeout,
   findBuilds,
   repoLocation,
+  seenMissing,
   waitForBuilds,
   type BuildWaitOptions,
   type BuildWaitResult,
   type MissingPlatform,
 } from '../../operations/build-wait.js';
+import { PoolNoVerdictError } from '../../operations/pool-reads.js';
 import type { Context } from '../context.js';
 import { CommandFailure } from '../json.js';
 import type { Invocation } from '../grammar.js';
@@ -59,11 +61,24 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
   };
   let result: BuildWaitResult;
   // --json: { repos } as locate's without --wait, each record with its platform; none, and each platform
-  // missing with why, when one is missing.
+  // missing with why, when one is missing. "Missing" is a verdict (1) only when shaman and every node of
+  // the platform's records answered; a node that could not be asked, or no answer before the deadline,
+  // leaves it open (3), said after the rest.
   const missed = (err: ChacraError, missing: MissingPlatform[]) => {
-    if (ctx.json) ctx.printJson({ repos: [], missing });
-    ctx.failure(err);
-    return ExitCode.failed;
+    if (ctx.json) ctx.printJson({ repos: [], missing: missing.map((m) => ({ platform: m.platform, reason: m.reason })) });
+    if (seenMissing(missing)) {
+      ctx.failure(err);
+      return ExitCode.failed;
+    }
+    const unasked = missing.flatMap((m) => m.unasked);
+    const question = `whether ${missing.map((m) => m.platform).join(', ')} ${missing.length === 1 ? 'has' : 'have'} a repo`;
+    const failure = unasked.length
+      ? new PoolNoVerdictError(question, unasked)
+      : new CommandFailure('timeout', `could not tell ${question}: shaman or a node never answered before the deadline`);
+    ctx.logger.error(failure.message);
+    if (failure.hint) ctx.logger.error(`hint: ${failure.hint}`);
+    ctx.failure(failure);
+    return ExitCode.unreachable;
   };
   if (values.wait === true) {
     try {

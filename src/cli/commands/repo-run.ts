@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { formatBinary, formatRepo, parseRepoRef, repoSegments, type RepoRef } from '../../client/paths.js';
 import { ExitCode, FileError, UsageError } from '../../errors.js';
+import type { ChacraClient } from '../../client/client.js';
+import { Deadline, noAnswerBefore } from '../../operations/deadline.js';
 import { waitForRepo } from '../../operations/repo-wait.js';
 import { applyRepoDelete, planRepoDelete, type RepoDeletePlan } from '../../operations/repo-delete.js';
 import { NoSuchRepoError, rebuildRepo, setRepoType, updateExistingRepo } from '../../operations/simple.js';
@@ -30,12 +32,55 @@ function describe(doc: RepoDocument): string {
   return `${doc.project_name}/${doc.ref}/${doc.sha1}/${doc.distro}/${doc.distro_version}${flavor}: ${repoState(doc)} (${doc.type}, archs ${doc.archs.join(' ') || '-'})`;
 }
 
-async function maybeWait(ctx: Context, ref: RepoRef, doc: RepoDocument, values: Invocation['values']): Promise<RepoDocument> {
-  if (values.wait !== true) return doc;
-  const client = await repoClient(ctx, ref, false);
+/**
+ * With --wait (and repo wait), --timeout bounds the whole command from its
+ * start: finding the node, asking for the update, and the polls. undefined
+ * without --wait.
+ */
+function waitDeadline(ctx: Context, values: Invocation['values'], wait = values.wait === true): Deadline | undefined {
+  return wait ? new Deadline(values.timeout ?? 30 * 60_000, ctx.signal) : undefined;
+}
+
+/**
+ * Runs what comes before the polls within the deadline: cut there, the
+ * server gave no answer in the wait's time, and no verdict can be had.
+ */
+async function beforeWait<T>(
+  ctx: Context,
+  deadline: Deadline | undefined,
+  run: (ctx: Context) => Promise<T>,
+  unanswered = { method: 'GET', what: 'the repo was never seen' },
+): Promise<T> {
+  if (!deadline) return run(ctx);
+  try {
+    return await run({ ...ctx, signal: deadline.signal });
+  } catch (err) {
+    if (!deadline.cut(err)) throw err;
+    const settings = ctx.settings();
+    const url = settings?.url ?? (settings?.shaman ? `${settings.shaman.url.replace(/\/+$/, '')}/` : '');
+    throw noAnswerBefore(deadline, unanswered.method, url, unanswered.what);
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** An update or recreate cut by the deadline: whether the server took it is unknown. */
+const ASKED = { method: 'POST', what: 'whether the server took the request is unknown' };
+
+async function maybeWait(
+  ctx: Context,
+  client: ChacraClient,
+  ref: RepoRef,
+  doc: RepoDocument | undefined,
+  values: Invocation['values'],
+  deadline: Deadline | undefined,
+): Promise<RepoDocument> {
+  if (!deadline) return doc!;
   return waitForRepo(client, ref, {
-    // With --wait, --timeout bounds the wait, as in `repo wait --timeout 30m`.
-    timeoutMs: values.timeout ?? 30 * 60_000,
+    // With --wait, --timeout bounds the wait, as in `repo wait --timeout 30m`, from the command's start.
+    timeoutMs: deadline.timeoutMs,
+    startedAt: deadline.at - deadline.timeoutMs,
+    seen: doc === undefined ? undefined : repoState(doc),
     intervalMs: values.interval ?? 5000,
     signal: ctx.signal,
     onState: (state) => ctx.logger.info(`${formatRepo(ref)}: ${state}`),
@@ -50,18 +95,34 @@ function report(ctx: Context, doc: RepoDocument, verb?: string): void {
 
 export async function runRepoUpdate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
-  const client = await repoClient(ctx, ref, true);
-  const doc = await updateExistingRepo(client, ref, ctx.signal);
-  report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : 'update requested:');
+  const deadline = waitDeadline(ctx, values);
+  const { client, doc } = await beforeWait(
+    ctx,
+    deadline,
+    async (c) => {
+      const client = await repoClient(c, ref, true);
+      return { client, doc: await updateExistingRepo(client, ref, c.signal) };
+    },
+    ASKED,
+  );
+  report(ctx, await maybeWait(ctx, client, ref, doc, values, deadline), values.wait ? undefined : 'update requested:');
   return ExitCode.ok;
 }
 
 export async function runRepoRecreate({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
-  const client = await repoClient(ctx, ref, true);
-  const { doc, updatedInstead } = await rebuildRepo(client, ref, ctx.signal);
+  const deadline = waitDeadline(ctx, values);
+  const { client, doc, updatedInstead } = await beforeWait(
+    ctx,
+    deadline,
+    async (c) => {
+      const client = await repoClient(c, ref, true);
+      return { client, ...(await rebuildRepo(client, ref, c.signal)) };
+    },
+    ASKED,
+  );
   if (updatedInstead) ctx.logger.info(`${formatRepo(ref)} was never built: asked for an update instead of a recreate`);
-  report(ctx, await maybeWait(ctx, ref, doc, values), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
+  report(ctx, await maybeWait(ctx, client, ref, doc, values, deadline), values.wait ? undefined : updatedInstead ? 'update requested:' : 'recreate requested:');
   return ExitCode.ok;
 }
 
@@ -154,8 +215,10 @@ export async function runRepoShow({ args }: Invocation, ctx: Context): Promise<n
 
 export async function runRepoWait({ args, values }: Invocation, ctx: Context): Promise<number> {
   const ref = parseRepoRef(args[0]!);
-  const { doc } = await existingRepo(ctx, ref, false);
-  report(ctx, await maybeWait(ctx, ref, doc, { ...values, wait: true }));
+  const deadline = waitDeadline(ctx, values, true);
+  // The first poll says whether the repo is there (NoSuchRepoError when not).
+  const client = await beforeWait(ctx, deadline, (c) => repoClient(c, ref, false));
+  report(ctx, await maybeWait(ctx, client, ref, undefined, values, deadline));
   return ExitCode.ok;
 }
 

@@ -60,7 +60,7 @@ export const repoShow: CommandSpec = {
 export const repoWait: CommandSpec = {
   path: ['repo', 'wait'],
   waitsForRepo: () => true,
-  summary: 'wait until a repo is built (exit 0), or give up at --timeout, 30m by default (exit 1)',
+  summary: 'wait until a repo is built (exit 0), or give up at --timeout, 30m by default (exit 1; 3 when the server never answered by then)',
   args: REPO_ARG,
   options: ['interval'],
   examples: ['chacractl repo wait --timeout 30m --interval 10s ceph/main/1a2b3c/centos/9'],
