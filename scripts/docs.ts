@@ -23,6 +23,8 @@ export async function apiReference(out: string | undefined): Promise<void> {
     name: 'chacractl',
     readme: 'none',
     excludePrivate: true,
+    // No links to a git host: a clone's origin may be a local path, which TypeDoc warns of.
+    disableSources: true,
     excludeInternal: true,
     validation: { notExported: true, invalidLink: true, notDocumented: false },
     treatValidationWarningsAsErrors: true,

@@ -6,7 +6,14 @@
 // (scripts/bundle.ts). `npm run docs` writes its reference (TypeDoc).
 
 // The client: one typed method per endpoint of chacra.
-export { ChacraClient, type ChacraClientOptions, type UploadBinaryOptions, type UploadResult, type Download } from './client/client.js';
+export {
+  ChacraClient,
+  type ChacraClientOptions,
+  type UploadBinaryOptions,
+  type UploadResult,
+  type Download,
+  type ListedBinary,
+} from './client/client.js';
 export { contentTypeOf, type MultipartFile } from './client/multipart.js';
 export type { ListedFile } from './client/file-chunks.js';
 export type { TransportOptions, TlsOptions } from './client/transport-options.js';
@@ -36,6 +43,7 @@ export {
   type PlannedAction,
   type UploadEvent,
 } from './operations/upload.js';
+export type { UnusableEntry } from './operations/upload-plan.js';
 export {
   downloadBinaries,
   downloadSucceeded,
