@@ -109,7 +109,11 @@ describe('a download that fails', () => {
     home = tempDir();
     bad = createServer((req: IncomingMessage, res: ServerResponse) => {
       if (req.url?.endsWith('/flavors/default/')) {
-        const entry = { name: 'b.rpm', checksum: sha512(content), size: content.length };
+        // A listing entry of the full metadata shape: anything less is refused as not chacra's answer.
+        const entry = {
+          ...{ name: 'b.rpm', project: 'p', ref: 'main', sha1: 's1', distro: 'centos', distro_version: '9', arch: 'x86_64', flavor: 'default' },
+          ...{ checksum: sha512(content), size: content.length, created: '2026-01-01 00:00:00.000000', modified: '2026-01-01 00:00:00.000000' },
+        };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ 'b.rpm': entry }));
         return;
       }
