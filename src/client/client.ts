@@ -53,6 +53,15 @@ export interface ListedBinary {
   size: number;
 }
 
+export interface ListingOptions {
+  /**
+   * 'never' for a listing read inside a caller's own try (an upload's check
+   * of what the server kept): the caller's retries then stay the only ones.
+   * Unset, a read's default: tried again after network errors and 5xx.
+   */
+  retry?: RetryMode | undefined;
+}
+
 export interface Download {
   body: Readable;
   size: number | undefined;
@@ -125,9 +134,9 @@ export class ChacraClient {
    * has none yet. A default-flavor target is read at flavors/default/: the
    * arch level mixes every flavor and keeps one binary per name (#40).
    */
-  async listTarget(target: BinaryTarget, signal?: AbortSignal): Promise<BinaryListing | undefined> {
+  async listTarget(target: BinaryTarget, signal?: AbortSignal, options: ListingOptions = {}): Promise<BinaryListing | undefined> {
     const listing: BinaryListing = {};
-    const found = await this.scanTarget(target, signal, (name, entry) => (listing[name] = entry));
+    const found = await this.scanTarget(target, signal, options, (name, entry) => (listing[name] = entry));
     return found ? listing : undefined;
   }
 
@@ -136,9 +145,9 @@ export class ChacraClient {
    * checksum and listed size, by name. Read as the listing streams, so that
    * tens of thousands of binaries cost their names and checksums alone (#23).
    */
-  async listChecksums(target: BinaryTarget, signal?: AbortSignal): Promise<Map<string, ListedBinary> | undefined> {
+  async listChecksums(target: BinaryTarget, signal?: AbortSignal, options: ListingOptions = {}): Promise<Map<string, ListedBinary> | undefined> {
     const listing = new Map<string, ListedBinary>();
-    const found = await this.scanTarget(target, signal, (name, entry) => listing.set(name, { name, checksum: entry.checksum, size: entry.size }));
+    const found = await this.scanTarget(target, signal, options, (name, entry) => listing.set(name, { name, checksum: entry.checksum, size: entry.size }));
     return found ? listing : undefined;
   }
 
@@ -149,10 +158,15 @@ export class ChacraClient {
    * maxAnswerBytes), then parsed member by member: its text and its objects
    * are never held together.
    */
-  private async scanTarget(target: BinaryTarget, signal: AbortSignal | undefined, keep: (name: string, entry: BinaryMetadata) => void): Promise<boolean> {
+  private async scanTarget(
+    target: BinaryTarget,
+    signal: AbortSignal | undefined,
+    options: ListingOptions,
+    keep: (name: string, entry: BinaryMetadata) => void,
+  ): Promise<boolean> {
     const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
     const path = 'binaries/' + encodePath(segments);
-    const res = await this.transport.send({ method: 'GET', path, signal });
+    const res = await this.transport.send({ method: 'GET', path, retry: options.retry, signal });
     if (res.status === 404) return false;
     if (res.status !== 200) throw await httpErrorOf(res, 'GET');
     // Uploads are decided and verified on these entries: each is checked as listing() checks a whole one.

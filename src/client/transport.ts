@@ -171,6 +171,8 @@ export class Transport {
       );
     };
     if (method !== 'HEAD' && declared > this.maxAnswerBytes) throw tooLarge();
+    // A declared length is read into one buffer of that size: chunks and their concatenation are never held together (#23).
+    if (method !== 'HEAD' && declared > 0) return readDeclared(res.body, declared);
     const chunks: Buffer[] = [];
     let length = 0;
     for await (const chunk of res.body) {
@@ -180,6 +182,21 @@ export class Transport {
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
   }
+}
+
+/**
+ * A body of a declared length, read into one buffer; what comes past the
+ * declared length is dropped here, as the engines report a body longer or
+ * shorter than its Content-Length as a failure of the stream.
+ */
+async function readDeclared(body: AsyncIterable<unknown>, declared: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(declared);
+  let length = 0;
+  for await (const chunk of body) {
+    const c = chunk as Buffer;
+    length += c.copy(bytes, length);
+  }
+  return length === declared ? bytes : bytes.subarray(0, length);
 }
 
 function bufferedBody(bytes: Buffer): Answer['body'] {

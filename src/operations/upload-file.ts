@@ -3,6 +3,7 @@
 import type { ChacraClient } from '../client/client.js';
 import { contentTypeOf } from '../client/multipart.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
+import { retriesFailure, retriesStatus } from '../client/retry-rules.js';
 import { type ChacraError, HttpError, InterruptedError, NetworkError, VerificationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isFatal } from './fatal.js';
@@ -10,11 +11,22 @@ import { sha512OfLocal } from './files.js';
 import type { UploadEvent } from './upload.js';
 import { sameContent, type Work } from './upload-plan.js';
 
+/**
+ * The transport's rule for a request safe to repeat: a try after a failure
+ * first asks the server what it kept, so sending again is as safe as a GET.
+ * A certificate refused or a URL of the wrong scheme fails the same way on
+ * every try: never retried.
+ */
 function isTransient(err: unknown): boolean {
-  if (err instanceof NetworkError) return true;
-  if (err instanceof HttpError) return err.status >= 500 || err.status === 429;
+  if (err instanceof NetworkError) return retriesFailure('idempotent', err);
+  if (err instanceof HttpError) return retriesStatus('idempotent', err.status);
   return false;
 }
+
+// The upload's POST, and the listing that checks what the server kept, are
+// each sent once per try of this loop: its tries are the only ones, so that
+// --retries counts tries of the upload and --timeout bounds each (#20).
+const ONCE = { retry: 'never' } as const;
 
 export interface RunContext {
   signal?: AbortSignal | undefined;
@@ -61,7 +73,7 @@ export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext):
           throw err;
         }
         // #12: the name appeared since the listing; an earlier try of ours may have landed.
-        const entry = (await client.listChecksums(w.target, ctx.signal))?.get(local.name);
+        const entry = (await client.listChecksums(w.target, ctx.signal, ONCE))?.get(local.name);
         report.sha512 ??= (await sha512OfLocal(local.path, local.size, ctx.signal)).sha512;
         report.serverSha512 = entry?.checksum ?? null;
         if (sameContent(entry, report.sha512)) {
@@ -108,7 +120,7 @@ export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext):
  */
 async function settledByServer(client: ChacraClient, w: Work, signal: AbortSignal | undefined): Promise<boolean> {
   const { report, local } = w;
-  const entry = (await client.listChecksums(w.target, signal))?.get(local.name);
+  const entry = (await client.listChecksums(w.target, signal, ONCE))?.get(local.name);
   if (entry === undefined) return false;
   report.sha512 ??= (await sha512OfLocal(local.path, local.size, signal)).sha512;
   report.serverSha512 = entry.checksum;

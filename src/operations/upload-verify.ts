@@ -19,8 +19,10 @@ export async function verifyTarget(client: ChacraClient, target: BinaryTarget, i
     const listing = await client.listChecksums(target, options.signal);
     const wrong = toCheck.filter((w) => {
       const entry = listing?.get(w.local.name);
-      w.report.serverSha512 = entry?.checksum ?? null;
-      return !sameContent(entry, w.report.sha512);
+      const same = sameContent(entry, w.report.sha512);
+      // The report's own string when they agree: the listing's copy is not held for the rest of the run (#23).
+      w.report.serverSha512 = same ? w.report.sha512 : (entry?.checksum ?? null);
+      return !same;
     });
     if (wrong.length === 0) return;
     if (round >= resends) {

@@ -4,11 +4,13 @@
 // `url`, and close it after. It speaks raw bytes over node:net (or node:tls),
 // so that it can send what no HTTP server library would.
 import { createServer as createPlainServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
 
 export type Misbehaviour =
   /** 200 with the JSON `{"ok":true}`: a well-behaved answer, to compare. */
   | 'ok'
+  /** Reads the request and answers nothing, for ever (until the client gives up). */
+  | 'silent'
   /** Reads the request, then closes the connection without a byte. */
   | 'close-before-headers'
   /** The status line and headers one byte every `dripMs`, for ever. */
@@ -35,8 +37,8 @@ export type Misbehaviour =
   | 'redirect'
   /** 503 with Retry-After: 0. */
   | 'unavailable'
-  /** A well-behaved answer of this status (200 by default) and JSON body. */
-  | { status?: number; json: unknown };
+  /** A well-behaved answer of this status (200 by default) and JSON body; `close`: then `Connection: close` and the close. */
+  | { status?: number; json: unknown; close?: boolean };
 
 export interface MisbehavingServerOptions {
   /** What to do with each request (by its 0-based number): one for all, or a function. */
@@ -66,6 +68,10 @@ export interface MisbehavingServer {
   readonly requests: { method: string; path: string }[];
   /** Connections accepted. */
   connections(): number;
+  /** TLS handshakes that failed (a client that refused the certificate, say). */
+  handshakeFailures(): number;
+  /** From now on, new TLS connections get this certificate. */
+  setCertificate(tls: { cert: Buffer; key: Buffer }): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +82,7 @@ export async function startMisbehavingServer(options: MisbehavingServerOptions):
   const timers = new Set<NodeJS.Timeout>();
   const requests: { method: string; path: string }[] = [];
   let connections = 0;
+  let handshakeFailures = 0;
   const drip = options.dripMs ?? 50;
   const behaviourOf = (method: string, path: string, index: number): Misbehaviour =>
     typeof options.behaviour === 'function' ? options.behaviour({ method, path, index }) : options.behaviour;
@@ -84,10 +91,15 @@ export async function startMisbehavingServer(options: MisbehavingServerOptions):
     const head = (status: string, headers: string[]) => `HTTP/1.1 ${status}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
     const json = (status: string, body: string, extra: string[] = []) =>
       socket.write(head(status, ['Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, ...extra]) + (method === 'HEAD' ? '' : body));
-    if (typeof what === 'object') return json(`${what.status ?? 200} Answer`, JSON.stringify(what.json));
+    if (typeof what === 'object') {
+      json(`${what.status ?? 200} Answer`, JSON.stringify(what.json), what.close ? ['Connection: close'] : []);
+      return what.close ? socket.end() : undefined;
+    }
     switch (what) {
       case 'ok':
         return json('200 OK', JSON_BODY);
+      case 'silent':
+        return;
       case 'close-before-headers':
         return socket.end();
       case 'slow-headers': {
@@ -193,7 +205,10 @@ export async function startMisbehavingServer(options: MisbehavingServerOptions):
       : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
     : createPlainServer(onConnection);
   // A plain request to the TLS port: the handshake fails, and the socket closes with no word, as OpenSSL's servers do.
-  server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+  server.on('tlsClientError', (_err: Error, socket: Socket) => {
+    handshakeFailures++;
+    socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -201,6 +216,11 @@ export async function startMisbehavingServer(options: MisbehavingServerOptions):
     port,
     requests,
     connections: () => connections,
+    handshakeFailures: () => handshakeFailures,
+    setCertificate(tls) {
+      if (!options.tls || options.onPlainRequest === 'nginx-400') throw new Error('not a node:tls server');
+      (server as TlsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+    },
     async close() {
       for (const t of timers) clearInterval(t);
       for (const s of sockets) s.destroy();
