@@ -58,6 +58,8 @@ export interface HttpErrorDetails {
   /** The JSON `message` of the answer, or the title of an HTML error page. */
   serverMessage?: string | undefined;
   hint?: string | undefined;
+  /** The answer's Retry-After, when it sent one: when a throttled request may be tried again. */
+  retryAfter?: string | undefined;
 }
 
 /** The server answered with a status that the operation cannot accept. */
@@ -66,6 +68,7 @@ export class HttpError extends ChacraError {
   readonly url: string;
   readonly status: number;
   readonly serverMessage: string | undefined;
+  readonly retryAfter: string | undefined;
 
   constructor(details: HttpErrorDetails, message?: string) {
     super(message ?? `${details.method} ${details.url} answered ${details.status}` + (details.serverMessage ? `: ${details.serverMessage}` : ''), {
@@ -74,6 +77,7 @@ export class HttpError extends ChacraError {
     this.method = details.method;
     this.url = details.url;
     this.status = details.status;
+    this.retryAfter = details.retryAfter;
     this.serverMessage = details.serverMessage;
   }
 }

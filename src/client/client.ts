@@ -1,12 +1,12 @@
 // ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
-import { HttpError, UsageError } from '../errors.js';
+import { HttpError, NetworkError, UnexpectedAnswerError, UsageError } from '../errors.js';
 import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
-import type { RetryPolicy } from './retry.js';
-import type { RetryMode } from './retry-rules.js';
+import { formatDelay, type RetryPolicy, withRetry } from './retry.js';
+import { type RetryMode, retriesFailure, retriesStatus } from './retry-rules.js';
 import { headerValue, httpErrorOf } from './http-errors.js';
 import { NotAnObject, ObjectMembers } from './json-members.js';
 import {
@@ -67,9 +67,6 @@ export interface Download {
   size: number | undefined;
   filename: string | undefined;
 }
-
-// How much of a listing's text is parsed at a time: the parser's strings stay small.
-const LISTING_SLICE = 1 << 20;
 
 function binaryPath(ref: BinaryRef): string {
   return 'binaries/' + encodePath([...targetSegments(ref), ref.name]);
@@ -152,11 +149,13 @@ export class ChacraClient {
   }
 
   /**
-   * Reads a target's listing to `keep`, entry by entry, each checked; false
-   * when the target does not exist. The answer is read whole inside the
-   * transport's try (a cut or a stall is retried there, and bounded by
-   * maxAnswerBytes), then parsed member by member: its text and its objects
-   * are never held together.
+   * Reads a target's listing to `keep`, entry by entry, each checked as it
+   * streams; false when the target does not exist. The text of a listing of
+   * 100,000 binaries (tens of MB) is never held (#23). One loop tries the
+   * whole exchange, body included: the request itself is sent once a try, so
+   * tries never multiply, and a body cut or stalled is tried again as a
+   * failure before the headers is. `keep` may see an entry again on a later
+   * try: callers keep entries by name.
    */
   private async scanTarget(
     target: BinaryTarget,
@@ -166,25 +165,43 @@ export class ChacraClient {
   ): Promise<boolean> {
     const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
     const path = 'binaries/' + encodePath(segments);
-    const res = await this.transport.send({ method: 'GET', path, retry: options.retry, signal });
-    if (res.status === 404) return false;
-    if (res.status !== 200) throw await httpErrorOf(res, 'GET');
+    const mode = options.retry ?? 'idempotent';
     // Uploads are decided and verified on these entries: each is checked as listing() checks a whole one.
     const what = LISTING_WHAT[listingKind('binaries', segments)];
-    const members = new ObjectMembers((name, entry) => {
-      const problem = nameProblem(name) ?? metadataProblem(entry);
-      if (problem) throw this.unexpected('GET', path, what, `at ${JSON.stringify(name)}: ${problem}`);
-      keep(name, entry as BinaryMetadata);
+    const once = async (): Promise<boolean> => {
+      const res = await this.transport.stream({ method: 'GET', path, retry: 'never', signal }, [200, 404]);
+      if (res.status === 404) {
+        res.stream.destroy();
+        return false;
+      }
+      const members = new ObjectMembers((name, entry) => {
+        const problem = nameProblem(name) ?? metadataProblem(entry);
+        if (problem) throw this.unexpected('GET', path, what, `at ${JSON.stringify(name)}: ${problem}`);
+        keep(name, entry as BinaryMetadata);
+      });
+      try {
+        for await (const chunk of res.stream) members.push(chunk as Buffer);
+        members.end();
+      } catch (err) {
+        res.stream.destroy();
+        if (err instanceof NotAnObject) throw this.unexpected('GET', path, what, err.message);
+        throw err;
+      }
+      return true;
+    };
+    const policy = this.transport.retryPolicy;
+    return withRetry(once, {
+      policy: mode === 'never' ? { ...policy, tries: 1 } : policy,
+      signal,
+      retryError: (err) => {
+        if (err instanceof NetworkError) return retriesFailure(mode, err) ? { reason: err.reason } : undefined;
+        if (err instanceof HttpError && !(err instanceof UnexpectedAnswerError) && retriesStatus(mode, err.status))
+          return { reason: `answered ${err.status}${err.serverMessage ? ` (${err.serverMessage})` : ''}`, retryAfter: err.retryAfter };
+        return undefined;
+      },
+      onRetry: ({ attempt, tries, delayMs, reason }) =>
+        this.transport.logger.info(`retrying GET ${this.transport.urlOf(path)} in ${formatDelay(delayMs)} (try ${attempt + 1} of ${tries}): ${reason}`),
     });
-    const bytes = res.body.bytes;
-    try {
-      for (let at = 0; at < bytes.length; at += LISTING_SLICE) members.push(bytes.subarray(at, at + LISTING_SLICE));
-      members.end();
-    } catch (err) {
-      if (err instanceof NotAnObject) throw this.unexpected('GET', path, what, err.message);
-      throw err;
-    }
-    return true;
   }
 
   /** The answer was not what chacra sends: no verdict can be drawn from it. */

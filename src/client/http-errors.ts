@@ -56,7 +56,7 @@ export function serverMessageOf(text: string, contentType: string | undefined): 
 /** The HttpError of an answer whose status the operation cannot accept, with the server's words. */
 export async function httpErrorOf(res: RawResponse, method: string, hint?: string): Promise<HttpError> {
   const serverMessage = method === 'HEAD' ? undefined : readServerMessage(res);
-  return new HttpError({ method, url: res.url, status: res.status, serverMessage, hint });
+  return new HttpError({ method, url: res.url, status: res.status, serverMessage, hint, retryAfter: headerValue(res.headers['retry-after']) });
 }
 
 /**
