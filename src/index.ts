@@ -13,6 +13,7 @@ export {
   type UploadResult,
   type Download,
   type ListedBinary,
+  type ListingOptions,
 } from './client/client.js';
 export { contentTypeOf, type MultipartFile } from './client/multipart.js';
 export type { ListedFile } from './client/file-chunks.js';
