@@ -80,6 +80,17 @@ function check(outcome: Outcome, result: { value?: unknown; error?: unknown }): 
   }
 }
 
+/** A certificate and its key for a TLS test server, read from a directory removed at once. */
+function certificates(): { cert: Buffer; key: Buffer } {
+  const certs = tempDir('chacractl-misbehave-');
+  try {
+    const { cert, key } = makeCertificates(certs.path);
+    return { cert: readFileSync(cert), key: readFileSync(key) };
+  } finally {
+    certs.cleanup();
+  }
+}
+
 async function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
   return p.then(
     (value) => ({ value }),
@@ -186,14 +197,7 @@ describe('a URL of the wrong scheme says so, at once and without retries (node:h
   // chacra's nginx front answers a plain request on its TLS port with a 400 page, and a HEAD with its headers alone.
   for (const spec of [GET, POST, { method: 'HEAD', path: 'binaries/p/' }, { method: 'DELETE', path: 'binaries/p/a.rpm' }] as RequestSpec[]) {
     test(`http:// to nginx's TLS port: ${spec.method}`, async () => {
-      const certs = tempDir('chacractl-misbehave-');
-      let tls: { cert: Buffer; key: Buffer };
-      try {
-        const { cert, key } = makeCertificates(certs.path);
-        tls = { cert: readFileSync(cert), key: readFileSync(key) };
-      } finally {
-        certs.cleanup();
-      }
+      const tls = certificates();
       const server = await serverFor({ behaviour: 'ok', tls, onPlainRequest: 'nginx-400' });
       const transport = transportFor('node:http', server.url.replace('https:', 'http:'));
       const { error } = await settle(transport.send(spec));
@@ -209,14 +213,7 @@ describe('a URL of the wrong scheme says so, at once and without retries (node:h
   }
 
   test('http:// to a TLS port', async () => {
-    const certs = tempDir('chacractl-misbehave-');
-    let tls: { cert: Buffer; key: Buffer };
-    try {
-      const { cert, key } = makeCertificates(certs.path);
-      tls = { cert: readFileSync(cert), key: readFileSync(key) };
-    } finally {
-      certs.cleanup();
-    }
+    const tls = certificates();
     const server = await serverFor({ behaviour: 'ok', tls });
     const transport = transportFor('node:http', server.url.replace('https:', 'http:'), { timeoutMs: 60_000 });
     const { error } = await settle(transport.json(GET));
