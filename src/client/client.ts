@@ -1,14 +1,14 @@
 // ChacraClient: one typed method per endpoint of chacra's API. It knows HTTP
 // and chacra's quirks, nothing of argv or terminals.
 import type { Readable } from 'node:stream';
-import { HttpError, NetworkError, UnexpectedAnswerError, UsageError } from '../errors.js';
+import { HttpError, UsageError } from '../errors.js';
 import type { BinaryListing, RepoDocument, RepoFieldsUpdate, RootDocument, BinaryMetadata, SearchQuery } from '../types.js';
 import { multipartUpload, type MultipartFile } from './multipart.js';
 import { encodePath, repoSegments, targetSegments, type BinaryRef, type BinaryTarget, type RepoRef } from './paths.js';
-import { formatDelay, type RetryPolicy, withRetry } from './retry.js';
-import { type RetryMode, retriesFailure, retriesStatus } from './retry-rules.js';
+import type { RetryPolicy } from './retry.js';
+import type { RetryMode } from './retry-rules.js';
 import { headerValue, httpErrorOf } from './http-errors.js';
-import { NotAnObject, ObjectMembers } from './json-members.js';
+import { type ListingOptions, scanTargetListing } from './listing-scan.js';
 import {
   isEmptyObject,
   isHtml,
@@ -16,8 +16,6 @@ import {
   LISTING_WHAT,
   listingKind,
   listingProblem,
-  metadataProblem,
-  nameProblem,
   repoFileProblem,
   searchProblem,
   short,
@@ -25,6 +23,8 @@ import {
 } from './shapes.js';
 import { Transport } from './transport.js';
 import type { TransportOptions } from './transport-options.js';
+
+export type { ListingOptions };
 
 export type ChacraClientOptions = TransportOptions;
 
@@ -51,15 +51,6 @@ export interface ListedBinary {
   checksum: string;
   /** The listed size: that of the first upload under the name (#94-#100). */
   size: number;
-}
-
-export interface ListingOptions {
-  /**
-   * 'never' for a listing read inside a caller's own try (an upload's check
-   * of what the server kept): the caller's retries then stay the only ones.
-   * Unset, a read's default: tried again after network errors and 5xx.
-   */
-  retry?: RetryMode | undefined;
 }
 
 export interface Download {
@@ -133,7 +124,7 @@ export class ChacraClient {
    */
   async listTarget(target: BinaryTarget, signal?: AbortSignal, options: ListingOptions = {}): Promise<BinaryListing | undefined> {
     const listing: BinaryListing = {};
-    const found = await this.scanTarget(target, signal, options, (name, entry) => (listing[name] = entry));
+    const found = await scanTargetListing(this.transport, target, signal, options, (name, entry) => (listing[name] = entry));
     return found ? listing : undefined;
   }
 
@@ -144,64 +135,10 @@ export class ChacraClient {
    */
   async listChecksums(target: BinaryTarget, signal?: AbortSignal, options: ListingOptions = {}): Promise<Map<string, ListedBinary> | undefined> {
     const listing = new Map<string, ListedBinary>();
-    const found = await this.scanTarget(target, signal, options, (name, entry) => listing.set(name, { name, checksum: entry.checksum, size: entry.size }));
+    const found = await scanTargetListing(this.transport, target, signal, options, (name, entry) =>
+      listing.set(name, { name, checksum: entry.checksum, size: entry.size }),
+    );
     return found ? listing : undefined;
-  }
-
-  /**
-   * Reads a target's listing to `keep`, entry by entry, each checked as it
-   * streams; false when the target does not exist. The text of a listing of
-   * 100,000 binaries (tens of MB) is never held (#23). One loop tries the
-   * whole exchange, body included: the request itself is sent once a try, so
-   * tries never multiply, and a body cut or stalled is tried again as a
-   * failure before the headers is. `keep` may see an entry again on a later
-   * try: callers keep entries by name.
-   */
-  private async scanTarget(
-    target: BinaryTarget,
-    signal: AbortSignal | undefined,
-    options: ListingOptions,
-    keep: (name: string, entry: BinaryMetadata) => void,
-  ): Promise<boolean> {
-    const segments = targetSegments({ ...target, flavor: target.flavor ?? 'default' });
-    const path = 'binaries/' + encodePath(segments);
-    const mode = options.retry ?? 'idempotent';
-    // Uploads are decided and verified on these entries: each is checked as listing() checks a whole one.
-    const what = LISTING_WHAT[listingKind('binaries', segments)];
-    const once = async (): Promise<boolean> => {
-      const res = await this.transport.stream({ method: 'GET', path, retry: 'never', signal }, [200, 404]);
-      if (res.status === 404) {
-        res.stream.destroy();
-        return false;
-      }
-      const members = new ObjectMembers((name, entry) => {
-        const problem = nameProblem(name) ?? metadataProblem(entry);
-        if (problem) throw this.unexpected('GET', path, what, `at ${JSON.stringify(name)}: ${problem}`);
-        keep(name, entry as BinaryMetadata);
-      });
-      try {
-        for await (const chunk of res.stream) members.push(chunk as Buffer);
-        members.end();
-      } catch (err) {
-        res.stream.destroy();
-        if (err instanceof NotAnObject) throw this.unexpected('GET', path, what, err.message);
-        throw err;
-      }
-      return true;
-    };
-    const policy = this.transport.retryPolicy;
-    return withRetry(once, {
-      policy: mode === 'never' ? { ...policy, tries: 1 } : policy,
-      signal,
-      retryError: (err) => {
-        if (err instanceof NetworkError) return retriesFailure(mode, err) ? { reason: err.reason } : undefined;
-        if (err instanceof HttpError && !(err instanceof UnexpectedAnswerError) && retriesStatus(mode, err.status))
-          return { reason: `answered ${err.status}${err.serverMessage ? ` (${err.serverMessage})` : ''}`, retryAfter: err.retryAfter };
-        return undefined;
-      },
-      onRetry: ({ attempt, tries, delayMs, reason }) =>
-        this.transport.logger.info(`retrying GET ${this.transport.urlOf(path)} in ${formatDelay(delayMs)} (try ${attempt + 1} of ${tries}): ${reason}`),
-    });
   }
 
   /** The answer was not what chacra sends: no verdict can be drawn from it. */
