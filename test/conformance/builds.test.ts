@@ -11,17 +11,14 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startPool, type RunningPool } from '../../src/server/pool.js';
-import { makeCertificates, runCli, tempDir, type CliResult, type TempDir } from '../helpers/env.js';
+import type { RunningPool } from '../../src/server/pool.js';
+import { conformancePool, poolCredentials } from '../helpers/conformance-pool.js';
+import { runCli, tempDir, type CliResult, type TempDir } from '../helpers/env.js';
 
-const REMOTE = process.env.CHACRA_TEST_SHAMAN_URL;
-const user = process.env.CHACRA_TEST_USER ?? 'admin';
-const key = process.env.CHACRA_TEST_KEY ?? 'secret';
-const shamanUser = process.env.CHACRA_TEST_SHAMAN_USER ?? 'shaman';
-const shamanKey = process.env.CHACRA_TEST_SHAMAN_KEY ?? 'shamankey';
+const { user, key, shamanUser, shamanKey } = poolCredentials;
 const run = randomBytes(3).toString('hex');
 const project = `bld${run}`;
 const sha1 = (c: string) => `${run}${c.repeat(34)}`;
@@ -34,25 +31,7 @@ const repos: string[] = [];
 
 before(async () => {
   home = tempDir('chacractl-builds-');
-  if (REMOTE) {
-    shamanUrl = REMOTE;
-    ca = process.env.CHACRA_TEST_CA;
-  } else {
-    const certs = makeCertificates(home.path);
-    pool = await startPool({
-      dataDir: join(home.path, 'pool'),
-      nodes: 2,
-      user,
-      key,
-      shamanUser,
-      shamanKey,
-      tls: { cert: readFileSync(certs.cert), key: readFileSync(certs.key), ca: readFileSync(certs.ca) },
-      healthCheckDelayMs: 20,
-      repoStepMs: 20,
-    });
-    shamanUrl = pool.shamanUrl;
-    ca = certs.ca;
-  }
+  ({ pool, shamanUrl, ca } = await conformancePool(home.path));
 });
 
 after(async () => {

@@ -12,17 +12,15 @@
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startPool, type RunningPool } from '../../src/server/pool.js';
-import { makeCertificates, runCli, tempDir, type CliResult, type TempDir } from '../helpers/env.js';
+import type { RunningPool } from '../../src/server/pool.js';
+import { conformancePool, poolCredentials, REMOTE_SHAMAN } from '../helpers/conformance-pool.js';
+import { runCli, tempDir, type CliResult, type TempDir } from '../helpers/env.js';
 
-const REMOTE = process.env.CHACRA_TEST_SHAMAN_URL;
-const user = process.env.CHACRA_TEST_USER ?? 'admin';
-const key = process.env.CHACRA_TEST_KEY ?? 'secret';
-const shamanUser = process.env.CHACRA_TEST_SHAMAN_USER ?? 'shaman';
-const shamanKey = process.env.CHACRA_TEST_SHAMAN_KEY ?? 'shamankey';
+const REMOTE = REMOTE_SHAMAN;
+const { user, key, shamanUser, shamanKey } = poolCredentials;
 const run = randomBytes(3).toString('hex');
 let pool: RunningPool | undefined;
 let home: TempDir;
@@ -31,25 +29,7 @@ let ca: string | undefined;
 
 before(async () => {
   home = tempDir('chacractl-pool-');
-  if (REMOTE) {
-    shamanUrl = REMOTE;
-    ca = process.env.CHACRA_TEST_CA;
-  } else {
-    const certs = makeCertificates(home.path);
-    pool = await startPool({
-      dataDir: join(home.path, 'pool'),
-      nodes: 2,
-      user,
-      key,
-      shamanUser,
-      shamanKey,
-      tls: { cert: readFileSync(certs.cert), key: readFileSync(certs.key), ca: readFileSync(certs.ca) },
-      healthCheckDelayMs: 20,
-      repoStepMs: 20,
-    });
-    shamanUrl = pool.shamanUrl;
-    ca = certs.ca;
-  }
+  ({ pool, shamanUrl, ca } = await conformancePool(home.path));
   process.stderr.write(`# pool conformance against shaman ${shamanUrl} (${REMOTE ? 'CHACRA_TEST_SHAMAN_URL' : 'the local pool'})\n`);
 });
 
