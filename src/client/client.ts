@@ -135,10 +135,33 @@ export class ChacraClient {
    */
   async listChecksums(target: BinaryTarget, signal?: AbortSignal, options: ListingOptions = {}): Promise<Map<string, ListedBinary> | undefined> {
     const listing = new Map<string, ListedBinary>();
-    const found = await scanTargetListing(this.transport, target, signal, options, (name, entry) =>
-      listing.set(name, { name, checksum: entry.checksum, size: entry.size }),
-    );
+    const found = await this.scanChecksums(target, (entry) => listing.set(entry.name, entry), signal, options);
     return found ? listing : undefined;
+  }
+
+  /**
+   * Each binary of a target handed to `visit` as the listing streams, and
+   * none kept: what a caller that looks for a few names, or checks each
+   * against what it holds, needs of a listing of any length. False when the
+   * target does not exist. A listing read again after a failure hands its
+   * entries again: `visit` must not mind seeing a name twice.
+   */
+  async scanChecksums(target: BinaryTarget, visit: (entry: ListedBinary) => void, signal?: AbortSignal, options: ListingOptions = {}): Promise<boolean> {
+    return scanTargetListing(this.transport, target, signal, options, (name, entry) => visit({ name, checksum: entry.checksum, size: entry.size }));
+  }
+
+  /** One binary of a target as its listing names it; undefined when the listing does not hold it. */
+  async listedBinary(ref: BinaryRef, signal?: AbortSignal, options: ListingOptions = {}): Promise<ListedBinary | undefined> {
+    let found: ListedBinary | undefined;
+    await this.scanChecksums(
+      ref,
+      (entry) => {
+        if (entry.name === ref.name) found = entry;
+      },
+      signal,
+      options,
+    );
+    return found;
   }
 
   /** The answer was not what chacra sends: no verdict can be drawn from it. */

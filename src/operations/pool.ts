@@ -13,18 +13,19 @@ export interface PoolOptions {
 }
 
 /**
- * Runs `worker` over `items` in order. Each task holds one of `limit` slots
+ * Runs `worker` over `items` in order, taking each only as a slot frees. Each task holds one of `limit` slots
  * until it finishes or calls `release()`: an upload releases its slot once
  * its body is sent, so the next file streams while the server works on the
  * last one, as long as no more than `maxInFlight` tasks are unfinished.
  */
-export async function runPool<T>(items: readonly T[], options: PoolOptions | number, worker: (item: T, release: () => void) => Promise<void>): Promise<void> {
+export async function runPool<T>(items: Iterable<T>, options: PoolOptions | number, worker: (item: T, release: () => void) => Promise<void>): Promise<void> {
   const {
     limit,
     maxInFlight = typeof options === 'number' ? options : (options.maxInFlight ?? options.limit),
     stop = () => false,
   } = typeof options === 'number' ? { limit: options } : options;
-  let next = 0;
+  // Taken one at a time, only when a slot is free: an item not yet taken is the caller's still.
+  const iterator = items[Symbol.iterator]();
   let holding = 0;
   let inFlight = 0;
   const running = new Set<Promise<void>>();
@@ -35,12 +36,14 @@ export async function runPool<T>(items: readonly T[], options: PoolOptions | num
     wake = undefined;
     w?.();
   };
-  while (next < items.length && !stop() && failure === undefined) {
+  while (!stop() && failure === undefined) {
     if (holding >= Math.max(1, limit) || inFlight >= Math.max(1, maxInFlight)) {
       await new Promise<void>((resolve) => (wake = resolve));
       continue;
     }
-    const item = items[next++] as T;
+    const next = iterator.next();
+    if (next.done) break;
+    const item = next.value;
     let held = true;
     const release = () => {
       if (!held) return;

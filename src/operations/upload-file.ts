@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { isFatal } from './fatal.js';
 import { sha512OfLocal } from './files.js';
 import type { UploadEvent } from './upload.js';
-import { sameContent, type Work } from './upload-plan.js';
+import { sameContent, type Sending } from './upload-plan.js';
 
 /**
  * The transport's rule for a request safe to repeat: a try after a failure
@@ -38,7 +38,7 @@ export interface RunContext {
 }
 
 /** Uploads one file, retrying safely; returns the error when it should stop the whole run. */
-export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext): Promise<ChacraError | undefined> {
+export async function uploadOne(client: ChacraClient, w: Sending, ctx: RunContext): Promise<ChacraError | undefined> {
   const { report, local } = w;
   const startedAt = performance.now();
   try {
@@ -73,7 +73,7 @@ export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext):
           throw err;
         }
         // #12: the name appeared since the listing; an earlier try of ours may have landed.
-        const entry = (await client.listChecksums(w.target, ctx.signal, ONCE))?.get(local.name);
+        const entry = await client.listedBinary({ ...w.target, name: local.name }, ctx.signal, ONCE);
         report.sha512 ??= (await sha512OfLocal(local.path, local.size, ctx.signal)).sha512;
         report.serverSha512 = entry?.checksum ?? null;
         if (sameContent(entry, report.sha512)) {
@@ -118,9 +118,9 @@ export async function uploadOne(client: ChacraClient, w: Work, ctx: RunContext):
  * failed try or another uploader's file; without force, which of the two
  * cannot be told, so they are not overwritten and the user hears of it.
  */
-async function settledByServer(client: ChacraClient, w: Work, signal: AbortSignal | undefined): Promise<boolean> {
+async function settledByServer(client: ChacraClient, w: Sending, signal: AbortSignal | undefined): Promise<boolean> {
   const { report, local } = w;
-  const entry = (await client.listChecksums(w.target, signal, ONCE))?.get(local.name);
+  const entry = await client.listedBinary({ ...w.target, name: local.name }, signal, ONCE);
   if (entry === undefined) return false;
   report.sha512 ??= (await sha512OfLocal(local.path, local.size, signal)).sha512;
   report.serverSha512 = entry.checksum;

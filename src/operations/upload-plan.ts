@@ -3,7 +3,9 @@
 // The paths may come as a stream (standard input): they are looked at in
 // slices as they come, and a file settled without sending (missing,
 // unchanged, skipped) is told once and not kept (#23).
-import type { ChacraClient, ListedBinary } from '../client/client.js';
+import type { ChacraClient } from '../client/client.js';
+import { DigestsByName } from './digests.js';
+import type { SendQueue } from './upload-queue.js';
 import { formatRepo, formatTarget, type BinaryTarget } from '../client/paths.js';
 import { FileError, InterruptedError } from '../errors.js';
 import { SMALL_FILE } from '../file-sha512.js';
@@ -53,14 +55,37 @@ export interface FileReport {
   message: string | null;
 }
 
+/**
+ * A file the plan holds until it is sent or settled: what the upload needs,
+ * and no more (#23: 100,000 files held a report each from the plan to the
+ * end of the run). Its report is made when it is first needed (the upload's
+ * start, a settlement), or at once when the run keeps every report.
+ */
 export interface Work {
-  report: FileReport;
   local: LocalFile;
   target: BinaryTarget;
   force: boolean;
+  report: FileReport | undefined;
+  /** The first upload of its repo, which the others there wait for. */
+  pioneer: boolean;
 }
 
-function newReport(path: string, name: string, target: string): FileReport {
+/** A file whose upload has begun: it has its report. */
+export interface Sending extends Work {
+  report: FileReport;
+}
+
+/** The file's report, made now if it has none: `action` is what the plan decided of it so far. */
+export function reportOf(w: Work, action: PlannedAction): FileReport {
+  if (w.report === undefined) {
+    w.report = newReport(w.local.path, w.local.name, formatTarget(w.target));
+    w.report.size = w.local.size;
+    w.report.action = action;
+  }
+  return w.report;
+}
+
+export function newReport(path: string, name: string, target: string): FileReport {
   return {
     path,
     name,
@@ -92,13 +117,24 @@ export interface Plan {
   settle: (report: FileReport) => void;
   /** Told of each file's report as it is made, settled or not (to keep them in order, when asked). */
   onReport?: ((report: FileReport) => void) | undefined;
-  /** Files looked at and waiting for their target's listing: not sent if the run stops meanwhile. */
-  pending: Work[];
-  /** Files to send, largest first within each target. */
-  work: Work[];
-  targets: Map<string, { target: BinaryTarget; items: Work[] /** The server held no binary there when planned. */; fresh: boolean }>;
+  /** Files looked at and waiting for their target's listing, until decided: not sent if the run stops meanwhile. */
+  pending: (Work | undefined)[];
+  /** Files to send, largest first within each target; a file leaves it when its upload begins. */
+  work: SendQueue;
+  targets: Map<string, PlannedTarget>;
   /** Entries read from the list(s), usable or not. */
   given: number;
+}
+
+/** A target with files to send. */
+export interface PlannedTarget {
+  target: BinaryTarget;
+  /** Files to send there. */
+  files: number;
+  /** The smallest of them, by its place in the plan's work: the first sent where the target is fresh. */
+  smallest: number;
+  /** The server held no binary there when planned. */
+  fresh: boolean;
 }
 
 /** Paths looked at between two turns of the event loop. */
@@ -141,7 +177,7 @@ export async function planUploads(
   for (const batch of batches) {
     const targetName = formatTarget(batch.target);
     /** Each name's file: the path it was given as, and where it is. */
-    const seen = new Map<string, { given: string; path: string; dev?: number | undefined; ino?: number | undefined }>();
+    const seen = new Map<string, LocalFile>();
     /** Paths already reported as unusable: named twice, they are one. */
     const problems = new Set<string>();
     const unusable = (bad: UnusableEntry) => {
@@ -151,21 +187,20 @@ export async function planUploads(
     };
     for (const bad of batch.unreadable ?? []) unusable(bad);
     // The listing is asked for while the files are looked at: both take a while.
-    let listingRequest: Promise<Map<string, ListedBinary> | undefined> | undefined;
+    let listingRequest: Promise<DigestsByName | undefined> | undefined;
     /** The listing once it has come: from then on each slice is decided as soon as it is looked at. */
-    let listed: { value: Map<string, ListedBinary> | undefined } | undefined;
+    let listed: { value: DigestsByName | undefined } | undefined;
     const pending = plan.pending;
-    // Files decided to send join the plan's work at once: a run stopped meanwhile still reports them.
     const workStart = plan.work.length;
     const decidePending = async () => {
-      for (const w of await decide(pending, listed?.value, plan, { ...options, jobs })) plan.work.push(w);
+      await decide(pending, listed?.value, plan, { ...options, jobs });
       pending.length = 0;
     };
     for await (const slice of slices(batch.files)) {
       if (signal.aborted) throw new InterruptedError();
       if (stopped()) break;
       if (listingRequest === undefined) {
-        listingRequest = client.listChecksums(batch.target, signal);
+        listingRequest = listedChecksums(client, batch.target, signal);
         listingRequest.then(
           (value) => (listed = { value }),
           () => undefined, // awaited below; this keeps an early failure from counting as unhandled
@@ -202,7 +237,7 @@ export async function planUploads(
         const earlier = seen.get(item.name);
         if (earlier !== undefined) {
           // One file named twice (overlapping globs, ./a and a, a symlinked directory) is one file.
-          if (earlier.path === item.path || (item.ino !== undefined && earlier.dev === item.dev && earlier.ino === item.ino)) {
+          if (earlier.path === item.path || sameFile(earlier.path, item)) {
             logger.debug(`${item.given} is ${earlier.given}, named twice: sent once`);
             continue;
           }
@@ -211,14 +246,15 @@ export async function planUploads(
           plan.settle(report);
           continue;
         }
-        seen.set(item.name, { given: item.given, path: item.path, dev: item.dev, ino: item.ino });
-        // Reported before the listing is awaited: a run the server stops still counts and lists every file.
         // What the rest of the run needs of the file, and no more: held until it is settled or sent.
-        const path = item.path === item.given ? item.given : item.path;
-        const local: LocalFile = { given: item.given, path, name: item.name, size: item.size, mtimeMs: item.mtimeMs };
-        const report = made(newReport(path, item.name, targetName));
-        report.size = item.size;
-        pending.push({ report, local, target: batch.target, force: false });
+        // One string for the path and the path given when they are the same; the name is a slice of it.
+        const given = item.given === item.path ? item.path : item.given;
+        const local: LocalFile = { given, path: item.path, name: item.name, size: item.size, mtimeMs: item.mtimeMs };
+        seen.set(item.name, local);
+        const w: Work = { local, target: batch.target, force: false, report: undefined, pioneer: false };
+        // A run that keeps every report lists them in the order given.
+        if (plan.onReport) made(reportOf(w, 'none'));
+        pending.push(w);
         if (performance.now() - sliceStarted > SLICE_MS) await turn();
       }
       // A file the server holds already is settled and let go at once: a rerun holds no file for long.
@@ -230,69 +266,81 @@ export async function planUploads(
     if (listingRequest === undefined) continue;
     listed = { value: await listingRequest };
     if (pending.length) await decidePending();
-    // Largest first: the big file starts at once and the small ones flow past it on the other lanes.
-    const toSend = plan.work.slice(workStart).sort((a, b) => b.local.size - a.local.size);
-    plan.work.length = workStart;
-    for (const w of toSend) plan.work.push(w);
-    if (toSend.length) plan.targets.set(targetName, { target: batch.target, items: toSend, fresh: listed.value === undefined });
+    const files = plan.work.length - workStart;
+    if (files === 0) continue;
+    plan.work.sortFrom(workStart);
+    const smallest = plan.work.length - 1;
+    // The same target in two batches is one target: verified once, after the last of both.
+    const earlier = plan.targets.get(targetName);
+    if (earlier) {
+      earlier.files += files;
+      if (plan.work.sizeAt(smallest) < plan.work.sizeAt(earlier.smallest)) earlier.smallest = smallest;
+    } else plan.targets.set(targetName, { target: batch.target, files, smallest, fresh: listed.value === undefined });
   }
 }
 
 /**
- * Settles the files the server holds already (unchanged, skipped) and returns
- * those to send. Only names the server has already are hashed before sending:
- * small files synchronously in slices, large ones `jobs` at a time.
+ * Settles the files the server holds already (unchanged, skipped) and puts
+ * those to send in the plan's work; each leaves `pending` once decided, so
+ * that a rerun holds no file for long. Only names the server has already are
+ * hashed before sending: small files synchronously in slices, large ones
+ * `jobs` at a time.
  */
 async function decide(
-  pending: readonly Work[],
-  listing: Map<string, ListedBinary> | undefined,
+  pending: (Work | undefined)[],
+  listing: DigestsByName | undefined,
   plan: Plan,
   options: { force: boolean; jobs: number; signal: AbortSignal; stopped: () => boolean },
-): Promise<Work[]> {
-  const toSend: Work[] = [];
-  const large: Work[] = [];
-  const settle = async (w: Work, entry: ListedBinary): Promise<void> => {
+): Promise<void> {
+  const settle = async (w: Work, serverSha512: string): Promise<void> => {
+    const report = reportOf(w, 'none');
+    report.serverSha512 = serverSha512;
     try {
-      w.report.sha512 = (await sha512OfLocal(w.local.path, w.local.size, options.signal)).sha512;
+      report.sha512 = (await sha512OfLocal(w.local.path, w.local.size, options.signal)).sha512;
     } catch (err) {
       // A file that cannot be read fails alone; the others go on.
       if (!(err instanceof FileError)) throw err;
-      w.report.message = err.message;
-      plan.settle(w.report);
+      report.message = err.message;
+      plan.settle(report);
       return;
     }
-    if (sameContent(entry, w.report.sha512)) {
-      w.report.action = 'unchanged';
-      w.report.outcome = 'unchanged';
-      plan.settle(w.report);
+    if (report.sha512 === serverSha512) {
+      report.action = 'unchanged';
+      report.outcome = 'unchanged';
+      plan.settle(report);
     } else if (options.force) {
-      w.report.action = 'replace';
+      report.action = 'replace';
       w.force = true;
-      toSend.push(w);
+      plan.work.push(w);
     } else {
-      w.report.action = 'skip';
-      w.report.outcome = 'skipped';
-      w.report.replaceable = true;
-      w.report.message = `${w.local.name} differs from the copy on the server; not replaced`;
-      plan.settle(w.report);
+      report.action = 'skip';
+      report.outcome = 'skipped';
+      report.replaceable = true;
+      report.message = `${w.local.name} differs from the copy on the server; not replaced`;
+      plan.settle(report);
     }
   };
+  /** Large files still to hash, by their place in `pending`. */
+  const large: number[] = [];
   let sliceStarted = performance.now();
   let inSlice = 0;
-  for (const w of pending) {
-    const entry = listing?.get(w.local.name);
-    if (entry === undefined) {
-      w.report.action = 'upload';
-      toSend.push(w);
+  for (let at = 0; at < pending.length; at++) {
+    const w = pending[at]!;
+    const serverSha512 = listing?.get(w.local.name);
+    if (serverSha512 === undefined) {
+      // A file without a report yet gets one, an upload's, when it starts.
+      if (w.report) w.report.action = 'upload';
+      plan.work.push(w);
+      pending[at] = undefined;
       continue;
     }
-    w.report.serverSha512 = entry.checksum;
     if (w.local.size > SMALL_FILE) {
-      large.push(w);
+      large.push(at);
       continue;
     }
     // Small files hash synchronously: the promise settles at once, with no trip through the thread pool.
-    await settle(w, entry);
+    await settle(w, serverSha512);
+    pending[at] = undefined;
     if (++inSlice >= SLICE || performance.now() - sliceStarted > SLICE_MS) {
       if (options.signal.aborted) throw new InterruptedError();
       await turn();
@@ -300,8 +348,25 @@ async function decide(
       inSlice = 0;
     }
   }
-  await runPool(large, { limit: options.jobs, stop: options.stopped }, (w) => settle(w, listing!.get(w.local.name)!));
-  return toSend;
+  await runPool(large, { limit: options.jobs, stop: options.stopped }, async (at) => {
+    const w = pending[at]!;
+    await settle(w, listing!.get(w.local.name)!);
+    pending[at] = undefined;
+  });
+}
+
+/** A target's listing as the plan needs it: each name's sha512, compactly; undefined when the target does not exist. */
+async function listedChecksums(client: ChacraClient, target: BinaryTarget, signal: AbortSignal): Promise<DigestsByName | undefined> {
+  const listing = new DigestsByName();
+  const found = await client.scanChecksums(target, (entry) => listing.set(entry.name, entry.checksum), signal);
+  return found ? listing : undefined;
+}
+
+/** Whether `item` is the file at `path` by another path: looked up only when two files share a name, which is rare. */
+function sameFile(path: string, item: { dev?: number | undefined; ino?: number | undefined }): boolean {
+  if (item.ino === undefined) return false;
+  const other = inspectLocalFileSync(path);
+  return !('problem' in other) && other.dev === item.dev && other.ino === item.ino;
 }
 
 /**
@@ -310,33 +375,35 @@ async function decide(
  * records that split its binaries, and concurrent first uploads into a new
  * project fail with a 500 for all but one. Both seen on a real chacra. So where
  * a target held nothing when planned, one upload, the smallest, goes first:
- * alone in its project, then one per repo, then the rest. Returns, for each
- * waiting file, the file it waits for.
+ * alone in its project, then one per repo, then the rest. Puts those first
+ * in the plan's work, and returns, by repo, what each file waits for.
  */
-export function firstUploadsAlone(plan: Plan): Map<Work, Work> {
-  const waits = new Map<Work, Work>();
-  const byRepo = new Map<string, Work>();
-  const byProject = new Map<string, Work>();
-  for (const { target, items, fresh } of plan.targets.values()) {
-    if (!fresh) continue;
+export function firstUploadsAlone(plan: Plan): { repos: ReadonlySet<string>; waitFor: (w: Work) => string | undefined } {
+  /** Each fresh repo's first upload, by its place in the plan's work. */
+  const byRepo = new Map<string, number>();
+  /** The repo whose first upload is each project's first. */
+  const byProject = new Map<string, string>();
+  /** Fresh targets: their files wait for their repo's first upload. */
+  const fresh = new Set<string>();
+  /** What each repo's first upload waits for: the first of its project. */
+  const repoWaits = new Map<string, string>();
+  for (const [name, { target, smallest, fresh: isFresh }] of plan.targets) {
+    if (!isFresh) continue;
+    fresh.add(name);
     const repo = formatRepo(target);
-    let pioneer = byRepo.get(repo);
-    if (pioneer === undefined) {
-      // Items are largest first: the last is the quickest to send.
-      pioneer = items[items.length - 1]!;
-      byRepo.set(repo, pioneer);
-      const first = byProject.get(target.project);
-      if (first === undefined) byProject.set(target.project, pioneer);
-      else waits.set(pioneer, first);
-    }
-    for (const w of items) if (w !== pioneer) waits.set(w, pioneer);
+    if (byRepo.has(repo)) continue;
+    byRepo.set(repo, smallest);
+    const first = byProject.get(target.project);
+    if (first === undefined) byProject.set(target.project, repo);
+    else repoWaits.set(repo, first);
   }
   // The pioneers are sent first, so that nothing waits holding a lane for long.
-  const first = new Set(byRepo.values());
-  const rest = plan.work.filter((w) => !first.has(w));
-  // Refilled in a loop: a spread of 100,000 items overflows the call's arguments.
-  plan.work.length = 0;
-  for (const w of first) plan.work.push(w);
-  for (const w of rest) plan.work.push(w);
-  return waits;
+  if (byRepo.size > 0) plan.work.leadWith([...byRepo.values()]);
+  return {
+    repos: new Set(byRepo.keys()),
+    waitFor: (w) => {
+      if (w.pioneer) return repoWaits.get(formatRepo(w.target));
+      return fresh.has(formatTarget(w.target)) ? formatRepo(w.target) : undefined;
+    },
+  };
 }

@@ -1,30 +1,30 @@
-// Verification after upload: one listing of each target, the files the server
-// holds wrongly sent again (a bounded number of times), and a new file that
-// stays wrong removed from the server and reported.
+// Verification after upload: one listing of each target, read as it streams
+// against what was sent; the files the server holds wrongly sent again (a
+// bounded number of times), and a new file that stays wrong removed from the
+// server and reported.
 import type { ChacraClient } from '../client/client.js';
-import { formatTarget, type BinaryTarget } from '../client/paths.js';
+import { formatTarget } from '../client/paths.js';
 import { VerificationError } from '../errors.js';
 import { runPool } from './pool.js';
 import type { UploadOptions } from './upload.js';
 import { type RunContext, uploadOne } from './upload-file.js';
-import { sameContent, type Work } from './upload-plan.js';
+import { type FileOutcome, type FileReport, sameContent, type Sending } from './upload-plan.js';
+import type { SentFiles } from './upload-sent.js';
 
-export async function verifyTarget(client: ChacraClient, target: BinaryTarget, items: readonly Work[], options: UploadOptions & RunContext): Promise<void> {
+export interface VerifyContext extends RunContext, Pick<UploadOptions, 'jobs' | 'verifyResends'> {
+  /** A file's outcome changed from `was` (and it may have sent more bytes since `bytesBefore`). */
+  retally: (report: FileReport, was: FileOutcome, bytesBefore: number) => void;
+}
+
+export async function verifyTarget(client: ChacraClient, sent: SentFiles, options: VerifyContext): Promise<void> {
+  const { target } = sent;
   const name = formatTarget(target);
-  let toCheck = items.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');
+  options.emit({ type: 'verify', target: name, files: sent.size });
+  // One listing of the target's flavor (never the mixed arch level, #40), each entry checked as it comes.
+  await client.scanChecksums(target, (entry) => sent.check(entry.name, entry.checksum), options.signal);
+  let wrong = sent.notHeldRightly();
   const resends = options.verifyResends ?? 2;
-  for (let round = 0; toCheck.length > 0; round++) {
-    options.emit({ type: 'verify', target: name, files: toCheck.length });
-    // One listing of the target's flavor (listTarget never reads the mixed arch level, #40).
-    const listing = await client.listChecksums(target, options.signal);
-    const wrong = toCheck.filter((w) => {
-      const entry = listing?.get(w.local.name);
-      const same = sameContent(entry, w.report.sha512);
-      // The report's own string when they agree: the listing's copy is not held for the rest of the run (#23).
-      w.report.serverSha512 = same ? w.report.sha512 : (entry?.checksum ?? null);
-      return !same;
-    });
-    if (wrong.length === 0) return;
+  for (let round = 0; wrong.length > 0; round++) {
     if (round >= resends) {
       for (const w of wrong) await reportWrongCopy(client, w, options);
       return;
@@ -33,23 +33,42 @@ export async function verifyTarget(client: ChacraClient, target: BinaryTarget, i
       options.logger.warn(`${w.local.name}: the server holds other contents than were sent; sending it again`);
       options.emit({ type: 'resend', file: w.report });
       w.force = true;
-      w.report.outcome = 'failed';
     }
     await runPool(wrong, options.jobs ?? 4, async (w) => {
+      const was = w.report.outcome;
+      const bytesBefore = w.report.bytesSent;
+      const { report } = w;
+      report.outcome = 'failed';
       const stopper = await uploadOne(client, w, options);
+      options.retally(report, was, bytesBefore);
       // Its line said "uploaded": a resend that failed is told, as one that stays wrong is.
-      if (w.report.outcome !== 'uploaded' && w.report.outcome !== 'replaced') options.emit({ type: 'rejected', file: w.report });
+      if (!succeeded(report)) options.emit({ type: 'rejected', file: report });
       if (stopper) throw stopper;
     });
-    toCheck = wrong.filter((w) => w.report.outcome === 'uploaded' || w.report.outcome === 'replaced');
+    const resent = wrong.filter((w) => succeeded(w.report));
+    if (resent.length === 0) return;
+    options.emit({ type: 'verify', target: name, files: resent.length });
+    const byName = new Map(resent.map((w) => [w.local.name, w]));
+    const listed = new Map<string, string>();
+    await client.scanChecksums(target, (entry) => byName.has(entry.name) && listed.set(entry.name, entry.checksum), options.signal);
+    wrong = resent.filter((w) => {
+      const checksum = listed.get(w.local.name);
+      const same = sameContent(checksum === undefined ? undefined : { checksum }, w.report.sha512);
+      w.report.serverSha512 = same ? w.report.sha512 : (checksum ?? null);
+      return !same;
+    });
   }
 }
 
-async function reportWrongCopy(client: ChacraClient, w: Work, options: RunContext): Promise<void> {
+const succeeded = (report: FileReport) => report.outcome === 'uploaded' || report.outcome === 'replaced';
+
+async function reportWrongCopy(client: ChacraClient, w: Sending, options: VerifyContext): Promise<void> {
   const { report } = w;
+  const was = report.outcome;
   const error = new VerificationError(`${report.name}: the server's sha512 is ${report.serverSha512 ?? '(missing)'}, the file's is ${report.sha512}`);
   report.outcome = 'failed';
   report.message = error.message;
+  options.retally(report, was, report.bytesSent);
   // A file this run created and the server holds wrongly must not stay as if it were good.
   if (report.action === 'upload') {
     try {

@@ -8,7 +8,21 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { runPool, runSignal } from './pool.js';
 import { uploadOne } from './upload-file.js';
-import { firstUploadsAlone, planUploads, type FileOutcome, type FileReport, type Plan, type UploadBatch, type Work } from './upload-plan.js';
+import {
+  firstUploadsAlone,
+  planUploads,
+  reportOf,
+  type FileOutcome,
+  type FileReport,
+  type Plan,
+  type PlannedAction,
+  type Sending,
+  type UploadBatch,
+  type Work,
+} from './upload-plan.js';
+import { SentFiles } from './upload-sent.js';
+import { SendQueue } from './upload-queue.js';
+import { formatRepo } from '../client/paths.js';
 import { verifyTarget } from './upload-verify.js';
 
 export type { UploadBatch, PlannedAction, FileOutcome, FileReport } from './upload-plan.js';
@@ -88,52 +102,44 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   const emit = options.onEvent ?? (() => {});
   const keep = options.keepFiles !== false;
   const reports: FileReport[] = [];
+  // Counted as each file settles: what the run holds of a file it is done with is these counts (#23).
   const counts: Record<FileOutcome, number> = { uploaded: 0, replaced: 0, unchanged: 0, skipped: 0, failed: 0, missing: 0, interrupted: 0, planned: 0 };
+  let bytesSent = 0;
   let fatal: ChacraError | undefined;
   const stopped = () => fatal !== undefined || signal?.aborted === true;
-  /** Reports counted as they settled: a file settled while still pending is not counted twice. */
-  const settled = new WeakSet<FileReport>();
+  const settle = (report: FileReport) => {
+    counts[report.outcome]++;
+    emit({ type: 'settled', file: report });
+  };
   const plan: Plan = {
-    settle: (report) => {
-      settled.add(report);
-      counts[report.outcome]++;
-      emit({ type: 'settled', file: report });
-    },
+    settle,
     onReport: keep ? (report) => reports.push(report) : undefined,
     pending: [],
-    work: [],
+    work: new SendQueue(),
     targets: new Map(),
     given: 0,
   };
   const { work } = plan;
 
-  const finish = (): UploadSummary => {
-    // Settled files were counted as they settled; the others are still held.
-    const all = { ...counts };
-    for (const w of plan.pending) if (!settled.has(w.report)) all[w.report.outcome]++;
-    for (const w of work) all[w.report.outcome]++;
-    let bytesSent = 0;
-    for (const w of work) bytesSent += w.report.bytesSent;
-    return {
-      dryRun: options.dryRun === true,
-      interrupted: signal?.aborted === true,
-      fatal,
-      files: reports,
-      counts: all,
-      given: plan.given,
-      plannedBytes: work.reduce((n, w) => n + w.local.size, 0),
-      bytesSent,
-      requests: client.requestCount - requestsBefore,
-      elapsedMs: Math.round(performance.now() - started),
-    };
-  };
+  const finish = (): UploadSummary => ({
+    dryRun: options.dryRun === true,
+    interrupted: signal?.aborted === true,
+    fatal,
+    files: reports,
+    counts: { ...counts },
+    given: plan.given,
+    plannedBytes: work.bytes,
+    bytesSent,
+    requests: client.requestCount - requestsBefore,
+    elapsedMs: Math.round(performance.now() - started),
+  });
   const unsent = () => {
-    notSent(plan.pending, signal, fatal, emit);
-    notSent(work, signal, fatal, emit);
+    notSent(plan.pending, 'none', signal, fatal, settle);
+    plan.pending.length = 0;
+    notSent(work.drain(), 'upload', signal, fatal, settle);
   };
 
   // 1. Plan: what is on disk, what the server holds, what to send.
-  const targetsOfWork = plan.targets;
   try {
     await planUploads(client, batches, plan, { force: options.force === true, jobs, signal, logger, cwd: options.cwd, stopped });
   } catch (err) {
@@ -150,39 +156,61 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
   }
 
   if (options.dryRun) {
-    for (const w of work) {
-      w.report.outcome = 'planned';
-      emit({ type: 'settled', file: w.report });
+    for (const w of work.drain()) {
+      const report = reportOf(w, 'upload');
+      report.outcome = 'planned';
+      settle(report);
     }
   }
-  emit({ type: 'planned', files: work.length, bytes: work.reduce((n, w) => n + w.local.size, 0) });
+  emit({ type: 'planned', files: work.length, bytes: work.bytes });
   if (options.dryRun) return finish();
 
   // 2. Upload, and verify each target once its last upload has finished.
-  const pending = new Map<string, number>([...targetsOfWork].map(([name, t]) => [name, t.items.length]));
+  const left = new Map([...plan.targets].map(([name, t]) => [name, t.files]));
+  const sent = new Map<string, SentFiles>();
   const verifications: Promise<void>[] = [];
-  const waitsFor = firstUploadsAlone(plan);
-  const finished = new Map([...new Set(waitsFor.values())].map((first) => [first, deferred()]));
+  const { repos, waitFor } = firstUploadsAlone(plan);
+  /** Each fresh repo's first upload, done: the rest of the repo waits for it. */
+  const firstDone = new Map([...repos].map((repo) => [repo, deferred()]));
+  const retally = (report: FileReport, was: FileOutcome, bytesBefore: number) => {
+    counts[was]--;
+    counts[report.outcome]++;
+    bytesSent += report.bytesSent - bytesBefore;
+  };
   // A lane is free once its file is sent: the next file streams while the
   // server stores and hashes the last, so a worker never waits on our turnaround.
-  await runPool(work, { limit: jobs, maxInFlight: 2 * jobs, stop: stopped }, async (w, release) => {
-    const first = waitsFor.get(w);
-    if (first) await finished.get(first)!.promise;
-    emit({ type: 'start', file: w.report });
-    const stopper = await uploadOne(client, w, { signal, logger, emit, release, retry });
-    emit({ type: 'done', file: w.report });
-    finished.get(w)?.resolve();
-    if (stopper) fatal ??= stopper;
-    const left = (pending.get(w.report.target) ?? 1) - 1;
-    pending.set(w.report.target, left);
-    if (left === 0 && !stopped()) {
-      const t = targetsOfWork.get(w.report.target);
-      if (t)
+  await runPool(work.drain(), { limit: jobs, maxInFlight: 2 * jobs, stop: stopped }, async (w, release) => {
+    try {
+      const first = waitFor(w);
+      if (first) await firstDone.get(first)!.promise;
+      // The run stopped while this file waited for the first upload of its repo.
+      if (stopped()) return notSent([w], 'upload', signal, fatal, settle);
+      const report = reportOf(w, 'upload');
+      emit({ type: 'start', file: report });
+      const stopper = await uploadOne(client, w as Sending, { signal, logger, emit, release, retry });
+      emit({ type: 'done', file: report });
+      counts[report.outcome]++;
+      bytesSent += report.bytesSent;
+      if (stopper) fatal ??= stopper;
+      const targetName = report.target;
+      if (report.outcome === 'uploaded' || report.outcome === 'replaced') {
+        const ledger = sent.get(targetName) ?? new SentFiles(w.target, keep);
+        sent.set(targetName, ledger);
+        ledger.add(report, w.local.path);
+      }
+      const remaining = (left.get(targetName) ?? 1) - 1;
+      left.set(targetName, remaining);
+      const ledger = sent.get(targetName);
+      if (remaining === 0 && ledger !== undefined && !stopped()) {
+        sent.delete(targetName);
         verifications.push(
-          verifyTarget(client, t.target, t.items, { ...options, signal, logger, emit, retry }).catch((err) => {
+          verifyTarget(client, ledger, { ...options, jobs, signal, logger, emit, retry, retally }).catch((err) => {
             if (err instanceof ChacraError && !(err instanceof InterruptedError)) fatal ??= err;
           }),
         );
+      }
+    } finally {
+      if (w.pioneer) firstDone.get(formatRepo(w.target))?.resolve();
     }
   });
   await Promise.all(verifications);
@@ -195,8 +223,17 @@ export async function uploadBinaries(client: ChacraClient, batches: readonly Upl
  * Files the run never sent, because it was interrupted or stopped, are counted
  * and listed all the same, each with the reason, and told as settled.
  */
-function notSent(items: readonly Work[], signal: AbortSignal | undefined, fatal: ChacraError | undefined, emit: (e: UploadEvent) => void): void {
-  for (const { report: r } of items) {
+function notSent(
+  items: Iterable<Work | undefined>,
+  action: PlannedAction,
+  signal: AbortSignal | undefined,
+  fatal: ChacraError | undefined,
+  settle: (report: FileReport) => void,
+): void {
+  for (const w of items) {
+    if (w === undefined) continue;
+    const r = reportOf(w, action);
+    // Settled already: unchanged, skipped, or failed with its reason.
     if (r.outcome !== 'failed' || r.message !== null) continue;
     if (signal?.aborted) {
       r.outcome = 'interrupted';
@@ -204,7 +241,7 @@ function notSent(items: readonly Work[], signal: AbortSignal | undefined, fatal:
     } else {
       r.message = `not sent: ${fatal ? fatal.message : 'the run stopped before it'}`;
     }
-    emit({ type: 'settled', file: r });
+    settle(r);
   }
 }
 

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { records } from '../../src/cli/io.js';
 import { failureKind } from '../../src/cli/upload-view.js';
 import type { ChacraClient } from '../../src/client/client.js';
@@ -111,9 +113,9 @@ test('paths from a stream are looked at in slices as they come, never read far a
   const client = {
     requestCount: 0,
     retryPolicy: { tries: 1, baseDelayMs: 1, maxDelayMs: 1 },
-    async listChecksums() {
+    async scanChecksums() {
       listings++;
-      return undefined;
+      return false;
     },
   } as unknown as ChacraClient;
   const summary = await uploadBinaries(client, [{ target: parseBinaryTarget('p/r/s/centos/9/x86_64'), files: paths(), lenient: true }], {
@@ -129,4 +131,56 @@ test('paths from a stream are looked at in slices as they come, never read far a
   assert.equal(listings, 1);
   // A slice (256) and the one being pulled: never the whole list.
   assert.ok(furthestAhead <= 257, `read ${furthestAhead} paths ahead of those settled`);
+});
+
+test('a file sent is let go: when its target is verified, the run holds none of the reports of the files it sent', async () => {
+  // The collector, asked for once the uploads are over: what it leaves is what the run holds.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const dir = mkdtempSync(join(tmpdir(), 'chacractl-held-'));
+  try {
+    const total = 2000;
+    const paths: string[] = [];
+    for (let i = 0; i < total; i++) {
+      const path = join(dir, `held-${i}.rpm`);
+      writeFileSync(path, `file ${i}`);
+      paths.push(path);
+    }
+    const stored = new Map<string, string>();
+    const sent: WeakRef<object>[] = [];
+    let held = -1;
+    let listings = 0;
+    const client = {
+      requestCount: 0,
+      retryPolicy: { tries: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      async scanChecksums(_target: unknown, visit: (entry: { name: string; checksum: string; size: number }) => void) {
+        // The plan's listing: the target is new.
+        if (listings++ === 0) return false;
+        // Verification, after the last upload: a turn of the event loop lets the weak references go.
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+        held = sent.filter((ref) => ref.deref() !== undefined).length;
+        for (const [name, checksum] of stored) visit({ name, checksum, size: 0 });
+        return true;
+      },
+      async uploadBinary(_target: unknown, file: { name: string; size: number }, options: { onSent?: () => void }) {
+        const sha512 = createHash('sha512').update(file.name).digest('hex');
+        stored.set(file.name, sha512);
+        options.onSent?.();
+        return { outcome: 'created', sha512, bytesSent: file.size };
+      },
+    } as unknown as ChacraClient;
+    const summary = await uploadBinaries(client, [{ target: parseBinaryTarget('p/r/s/centos/9/x86_64'), files: paths }], {
+      keepFiles: false,
+      onEvent: (e) => {
+        if (e.type === 'done') sent.push(new WeakRef(e.file));
+      },
+    });
+    assert.equal(summary.counts.uploaded, total);
+    assert.equal(listings, 2, 'one listing to plan, one to verify');
+    assert.equal(sent.length, total);
+    assert.equal(held, 0, `${held} of ${total} reports of files sent were still held when their target was verified`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
