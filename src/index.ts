@@ -44,7 +44,7 @@ export {
   type PlannedAction,
   type UploadEvent,
 } from './operations/upload.js';
-export type { UnusableEntry } from './operations/upload-plan.js';
+export type { UnusableEntry } from './operations/upload-types.js';
 export {
   downloadBinaries,
   downloadSucceeded,

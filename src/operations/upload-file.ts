@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { isFatal } from './fatal.js';
 import { sha512OfLocal } from './files.js';
 import type { UploadEvent } from './upload.js';
-import { sameContent, type Sending } from './upload-plan.js';
+import { sameContent, type Sending } from './upload-types.js';
 
 /**
  * The transport's rule for a request safe to repeat: a try after a failure

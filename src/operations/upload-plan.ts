@@ -4,138 +4,14 @@
 // slices as they come, and a file settled without sending (missing,
 // unchanged, skipped) is told once and not kept (#23).
 import type { ChacraClient } from '../client/client.js';
-import { DigestsByName } from './digests.js';
-import type { SendQueue } from './upload-queue.js';
-import { formatRepo, formatTarget, type BinaryTarget } from '../client/paths.js';
+import { formatTarget, type BinaryTarget } from '../client/paths.js';
 import { FileError, InterruptedError } from '../errors.js';
 import { SMALL_FILE } from '../file-sha512.js';
 import type { Logger } from '../logger.js';
-import type { BinaryMetadata } from '../types.js';
+import { DigestsByName } from './digests.js';
 import { inspectLocalFileSync, sha512OfLocal, type LocalFile } from './files.js';
 import { runPool } from './pool.js';
-
-/** An entry of the list that names no usable path (such as a name that is not UTF-8). */
-export interface UnusableEntry {
-  given: string;
-  reason: string;
-}
-
-export interface UploadBatch {
-  target: BinaryTarget;
-  /** Paths, or a stream of them read only as the plan gets to them. */
-  files: Iterable<string | UnusableEntry> | AsyncIterable<string | UnusableEntry>;
-  /**
-   * Paths that came from a `find` pipe: directories among them are passed
-   * over silently, as the Python client did. Named arguments are checked.
-   */
-  lenient?: boolean;
-  /** Entries of the list that name no usable path, reported as failed. */
-  unreadable?: readonly UnusableEntry[];
-}
-
-export type PlannedAction = 'upload' | 'replace' | 'unchanged' | 'skip' | 'none';
-export type FileOutcome = 'uploaded' | 'replaced' | 'unchanged' | 'skipped' | 'failed' | 'missing' | 'interrupted' | 'planned';
-
-export interface FileReport {
-  path: string;
-  name: string;
-  target: string;
-  action: PlannedAction;
-  outcome: FileOutcome;
-  size: number | null;
-  sha512: string | null;
-  /** The checksum the server lists for the name, when known. */
-  serverSha512: string | null;
-  /** The server holds other contents under the name, which an upload with force would replace. */
-  replaceable: boolean;
-  bytesSent: number;
-  /** POSTs sent for this file. */
-  tries: number;
-  durationMs: number;
-  message: string | null;
-}
-
-/**
- * A file the plan holds until it is sent or settled: what the upload needs,
- * and no more (#23: 100,000 files held a report each from the plan to the
- * end of the run). Its report is made when it is first needed (the upload's
- * start, a settlement), or at once when the run keeps every report.
- */
-export interface Work {
-  local: LocalFile;
-  target: BinaryTarget;
-  force: boolean;
-  report: FileReport | undefined;
-  /** The first upload of its repo, which the others there wait for. */
-  pioneer: boolean;
-}
-
-/** A file whose upload has begun: it has its report. */
-export interface Sending extends Work {
-  report: FileReport;
-}
-
-/** The file's report, made now if it has none: `action` is what the plan decided of it so far. */
-export function reportOf(w: Work, action: PlannedAction): FileReport {
-  if (w.report === undefined) {
-    w.report = newReport(w.local.path, w.local.name, formatTarget(w.target));
-    w.report.size = w.local.size;
-    w.report.action = action;
-  }
-  return w.report;
-}
-
-export function newReport(path: string, name: string, target: string): FileReport {
-  return {
-    path,
-    name,
-    target,
-    action: 'none',
-    outcome: 'failed',
-    size: null,
-    sha512: null,
-    serverSha512: null,
-    replaceable: false,
-    bytesSent: 0,
-    tries: 0,
-    durationMs: 0,
-    message: null,
-  };
-}
-
-/**
- * Contents are the same when the sha512s are: chacra writes a binary's listed
- * `size` at its first upload and never again (#94-#100), so after any
- * replacement the listed size is stale and says nothing about the contents.
- */
-export function sameContent(entry: Pick<BinaryMetadata, 'checksum'> | undefined, sha512: string | null): boolean {
-  return entry !== undefined && sha512 !== null && entry.checksum === sha512;
-}
-
-export interface Plan {
-  /** Told once of each file settled without sending (missing, unchanged, skipped, failed to read). */
-  settle: (report: FileReport) => void;
-  /** Told of each file's report as it is made, settled or not (to keep them in order, when asked). */
-  onReport?: ((report: FileReport) => void) | undefined;
-  /** Files looked at and waiting for their target's listing, until decided: not sent if the run stops meanwhile. */
-  pending: (Work | undefined)[];
-  /** Files to send, largest first within each target; a file leaves it when its upload begins. */
-  work: SendQueue;
-  targets: Map<string, PlannedTarget>;
-  /** Entries read from the list(s), usable or not. */
-  given: number;
-}
-
-/** A target with files to send. */
-export interface PlannedTarget {
-  target: BinaryTarget;
-  /** Files to send there. */
-  files: number;
-  /** The smallest of them, by its place in the plan's work: the first sent where the target is fresh. */
-  smallest: number;
-  /** The server held no binary there when planned. */
-  fresh: boolean;
-}
+import { type FileReport, newReport, type Plan, reportOf, type UnusableEntry, type UploadBatch, type Work } from './upload-types.js';
 
 /** Paths looked at between two turns of the event loop. */
 const SLICE = 256;
@@ -367,43 +243,4 @@ function sameFile(path: string, item: { dev?: number | undefined; ino?: number |
   if (item.ino === undefined) return false;
   const other = inspectLocalFileSync(path);
   return !('problem' in other) && other.dev === item.dev && other.ino === item.ino;
-}
-
-/**
- * chacra creates a binary's repo record, and its project, on the first upload
- * without a lock: concurrent first uploads into one repo leave duplicate repo
- * records that split its binaries, and concurrent first uploads into a new
- * project fail with a 500 for all but one. Both seen on a real chacra. So where
- * a target held nothing when planned, one upload, the smallest, goes first:
- * alone in its project, then one per repo, then the rest. Puts those first
- * in the plan's work, and returns, by repo, what each file waits for.
- */
-export function firstUploadsAlone(plan: Plan): { repos: ReadonlySet<string>; waitFor: (w: Work) => string | undefined } {
-  /** Each fresh repo's first upload, by its place in the plan's work. */
-  const byRepo = new Map<string, number>();
-  /** The repo whose first upload is each project's first. */
-  const byProject = new Map<string, string>();
-  /** Fresh targets: their files wait for their repo's first upload. */
-  const fresh = new Set<string>();
-  /** What each repo's first upload waits for: the first of its project. */
-  const repoWaits = new Map<string, string>();
-  for (const [name, { target, smallest, fresh: isFresh }] of plan.targets) {
-    if (!isFresh) continue;
-    fresh.add(name);
-    const repo = formatRepo(target);
-    if (byRepo.has(repo)) continue;
-    byRepo.set(repo, smallest);
-    const first = byProject.get(target.project);
-    if (first === undefined) byProject.set(target.project, repo);
-    else repoWaits.set(repo, first);
-  }
-  // The pioneers are sent first, so that nothing waits holding a lane for long.
-  if (byRepo.size > 0) plan.work.leadWith([...byRepo.values()]);
-  return {
-    repos: new Set(byRepo.keys()),
-    waitFor: (w) => {
-      if (w.pioneer) return repoWaits.get(formatRepo(w.target));
-      return fresh.has(formatTarget(w.target)) ? formatRepo(w.target) : undefined;
-    },
-  };
 }

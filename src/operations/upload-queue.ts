@@ -4,7 +4,7 @@
 // made again when it is taken, and lives only while the file is in flight.
 import { basename } from 'node:path';
 import type { BinaryTarget } from '../client/paths.js';
-import type { FileReport, Work } from './upload-plan.js';
+import type { FileReport, Work } from './upload-types.js';
 
 const FORCE = 1;
 /** The first upload of its repo: the others there wait for it (see firstUploadsAlone). */

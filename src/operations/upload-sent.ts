@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { formatTarget, type BinaryTarget } from '../client/paths.js';
 import { DigestsByName } from './digests.js';
 import { inspectLocalFileSync } from './files.js';
-import { type FileReport, newReport, type Sending } from './upload-plan.js';
+import { type FileReport, newReport, type Sending } from './upload-types.js';
 
 /** A slot's state, in its flags. */
 const REPLACED = 1;

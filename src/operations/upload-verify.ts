@@ -8,7 +8,7 @@ import { VerificationError } from '../errors.js';
 import { runPool } from './pool.js';
 import type { UploadOptions } from './upload.js';
 import { type RunContext, uploadOne } from './upload-file.js';
-import { type FileOutcome, type FileReport, sameContent, type Sending } from './upload-plan.js';
+import { type FileOutcome, type FileReport, sameContent, type Sending } from './upload-types.js';
 import type { SentFiles } from './upload-sent.js';
 
 export interface VerifyContext extends RunContext, Pick<UploadOptions, 'jobs' | 'verifyResends'> {

@@ -2,30 +2,21 @@
 // while hashing, then verify every file with one more listing per target.
 // N new files in one target cost N + 2 requests, and each is read once.
 import type { ChacraClient } from '../client/client.js';
+import { formatRepo } from '../client/paths.js';
 import type { RetryPolicy } from '../client/retry.js';
 import { ChacraError, InterruptedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { runPool, runSignal } from './pool.js';
 import { uploadOne } from './upload-file.js';
-import {
-  firstUploadsAlone,
-  planUploads,
-  reportOf,
-  type FileOutcome,
-  type FileReport,
-  type Plan,
-  type PlannedAction,
-  type Sending,
-  type UploadBatch,
-  type Work,
-} from './upload-plan.js';
-import { SentFiles } from './upload-sent.js';
+import { firstUploadsAlone } from './upload-first.js';
+import { planUploads } from './upload-plan.js';
 import { SendQueue } from './upload-queue.js';
-import { formatRepo } from '../client/paths.js';
+import { SentFiles } from './upload-sent.js';
+import { type FileOutcome, type FileReport, type Plan, type PlannedAction, reportOf, type Sending, type UploadBatch, type Work } from './upload-types.js';
 import { verifyTarget } from './upload-verify.js';
 
-export type { UploadBatch, PlannedAction, FileOutcome, FileReport } from './upload-plan.js';
+export type { UploadBatch, PlannedAction, FileOutcome, FileReport } from './upload-types.js';
 
 export interface UploadOptions {
   /** Replace binaries of the same name whose contents differ. */

@@ -6,7 +6,7 @@ import { runStatus } from '../advice.js';
 import { onBuildNode } from '../pool.js';
 import type { Context } from '../context.js';
 import { records } from '../io.js';
-import type { UnusableEntry } from '../../operations/upload-plan.js';
+import type { UnusableEntry } from '../../operations/upload-types.js';
 import type { Invocation } from '../grammar.js';
 import { summaryJson, summaryLine, UploadView } from '../upload-view.js';
 
