@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { parseUploadTarget, TARGET_SHAPE } from '../../client/paths.js';
 import { UsageError } from '../../errors.js';
 import { uploadBinaries, uploadSucceeded } from '../../operations/upload.js';
@@ -22,7 +23,7 @@ async function* readFileList(ctx: Context, nul: boolean, count: { entries: numbe
     const text = entry.toString('utf8');
     if (text.trim() === '') continue;
     count.entries++;
-    if (!Buffer.from(text, 'utf8').equals(entry)) yield { given: text, reason: 'is not valid UTF-8: chacra stores names as text' };
+    if (!isUtf8(entry)) yield { given: text, reason: 'is not valid UTF-8: chacra stores names as text' };
     else yield text;
   }
 }
