@@ -2,22 +2,18 @@
 // sha512 the server lists, and only then rename into place. A failed or
 // interrupted download never leaves a file under the final name, and a local
 // file with other contents is replaced only when the caller says so.
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Transform, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import type { ChacraClient, ListedBinary } from '../client/client.js';
-import { encodePath, formatTarget, targetSegments, type BinaryTarget } from '../client/paths.js';
+import { formatTarget, type BinaryTarget } from '../client/paths.js';
 import { formatDelay, withRetry, type RetryPolicy } from '../client/retry.js';
-import { retriesFailure, retriesStatus } from '../client/retry-rules.js';
-import { ChacraError, FileError, HttpError, InterruptedError, NetworkError, UnexpectedAnswerError, UsageError, VerificationError } from '../errors.js';
-import { sha512Hash } from '../file-sha512.js';
+import { ChacraError, FileError, HttpError, InterruptedError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { isLocalFileError, localFileError } from './files.js';
-import { checkDestination, copyTo, holdPart, partName, putInPlace } from './download-local.js';
+import { readListing, type TargetListing, Wanted } from './download-list.js';
+import { downloadOne, retryableDownload } from './download-one.js';
 import { isFatal } from './fatal.js';
-import { DigestsByName } from './digests.js';
+import { localFileError } from './files.js';
 import { runPool, runSignal } from './pool.js';
 
 export type DownloadOutcome = 'downloaded' | 'unchanged' | 'failed' | 'interrupted';
@@ -223,156 +219,10 @@ export async function downloadBinaries(client: ChacraClient, req: DownloadReques
   return finish();
 }
 
-/**
- * A target's listing as a download needs it: each binary's name, size and
- * sha512, about a hundred bytes each where a ListedBinary was 250 (#23).
- */
-interface TargetListing {
-  digests: DigestsByName;
-  /** By slot of `digests`. */
-  names: string[];
-  sizes: number[];
-}
-
-/** An empty listing when the target does not exist. */
-async function readListing(client: ChacraClient, target: BinaryTarget, signal: AbortSignal): Promise<TargetListing> {
-  const listing: TargetListing = { digests: new DigestsByName(), names: [], sizes: [] };
-  await client.scanChecksums(
-    target,
-    (entry) => {
-      const slot = listing.digests.set(entry.name, entry.checksum);
-      listing.names[slot] = entry.name;
-      listing.sizes[slot] = entry.size;
-    },
-    signal,
-  );
-  return listing;
-}
-
-/** The binaries to fetch, in order, each made whole only when its turn comes. */
-class Wanted {
-  private next = 0;
-
-  constructor(
-    private readonly listing: TargetListing,
-    private readonly order: readonly number[],
-  ) {}
-
-  get length(): number {
-    return this.order.length;
-  }
-
-  get bytes(): number {
-    return this.order.reduce((n, slot) => n + this.listing.sizes[slot]!, 0);
-  }
-
-  /** The binaries not yet handed out, each handed out once. */
-  *drain(): Generator<ListedBinary> {
-    while (this.next < this.order.length) {
-      const slot = this.order[this.next++]!;
-      yield { name: this.listing.names[slot]!, checksum: this.listing.digests.at(slot), size: this.listing.sizes[slot]! };
-    }
-  }
-}
-
-/**
- * What makes a download worth another try: a network failure before the
- * headers or in the body (a cut, a stall), a status a busy server answers,
- * bytes altered on the way. A local error (permissions, a full disk, a file
- * in the way), a TLS refusal or a verdict is not retried.
- */
-function retryableDownload(err: unknown): { reason: string } | undefined {
-  if (err instanceof VerificationError) return { reason: err.message };
-  if (err instanceof NetworkError) return retriesFailure('idempotent', err) ? { reason: err.message } : undefined;
-  if (err instanceof HttpError && !(err instanceof UnexpectedAnswerError) && retriesStatus('idempotent', err.status)) return { reason: err.message };
-  return undefined;
-}
-
 /** A name from the server is used as a file name here: it must not climb out of the directory. */
 function safeName(name: string): string {
   const base = basename(name);
   return base === '' || base === '.' || base === '..' ? '_' : base;
-}
-
-async function downloadOne(
-  client: ChacraClient,
-  req: DownloadRequest,
-  meta: ListedBinary,
-  report: DownloadReport,
-  signal: AbortSignal,
-  onBytes: (n: number) => void,
-): Promise<void> {
-  const target = req.target;
-  let existing: 'absent' | 'unchanged' | 'replace' = 'absent';
-  if (!req.to) {
-    existing = await checkDestination(report, meta, req.force === true, signal);
-    if (existing === 'unchanged') {
-      report.outcome = 'unchanged';
-      return;
-    }
-  }
-  report.bytes = 0;
-  // A stream gets the bytes only once they are checked: until then they wait in a private directory.
-  const scratch = req.to
-    ? await mkdtemp(join(tmpdir(), 'chacractl-')).catch((err: unknown) => Promise.reject(localFileError(err, tmpdir(), 'write into')))
-    : undefined;
-  const tmp = scratch ? join(scratch, 'download.part') : partName(report.path);
-  const destination = req.to ? 'the output' : report.path;
-  const hash = sha512Hash();
-  const release = holdPart(scratch ?? tmp);
-  try {
-    // The file is made before the request: a directory that cannot be written to fails before a byte is fetched.
-    const file = await open(tmp, 'wx', 0o644).catch((err: unknown) => Promise.reject(localFileError(err, scratch ? tmp : report.path, 'write')));
-    const sink = file.createWriteStream();
-    let writeError: unknown;
-    sink.on('error', (err) => (writeError ??= err));
-    try {
-      const download = await client.downloadBinary({ ...target, name: meta.name }, signal, { retry: 'never' });
-      // Content-Length is the true size; the listing's may be that of an earlier copy.
-      if (download.size !== undefined) report.size = download.size;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          report.bytes += chunk.length;
-          onBytes(chunk.length);
-          done(null, chunk);
-        },
-      });
-      await pipeline(download.body, meter, sink, { signal }).catch((err: unknown) => {
-        if (signal.aborted || err instanceof ChacraError) throw err;
-        // The disk, not the connection: named with its path and cause, and not retried.
-        if (writeError !== undefined || isLocalFileError(err)) throw localFileError(writeError ?? err, scratch ? tmp : report.path, 'write');
-        throw new NetworkError({
-          method: 'GET',
-          url: `${client.baseUrl}binaries/${encodePath([...targetSegments(target), meta.name])}`,
-          code: (err as NodeJS.ErrnoException).code,
-          reason: `the download was cut off: ${(err as Error).message}`,
-          cause: err,
-        });
-      });
-    } finally {
-      sink.destroy();
-      await file.close().catch(() => undefined);
-    }
-    const sha512 = hash.digest('hex');
-    if (sha512 !== meta.checksum)
-      throw new VerificationError(
-        `${meta.name}: the download's sha512 is ${sha512.slice(0, 16)}… (${report.bytes} bytes), the server lists ${meta.checksum.slice(0, 16)}…; not saved`,
-        {
-          hint: 'try again; if it persists, the copy on the server may be damaged',
-        },
-      );
-    if (req.to) await copyTo(tmp, req.to, destination);
-    else await putInPlace(tmp, report, meta, existing === 'replace' || req.force === true, signal);
-    if (report.outcome === 'failed') report.outcome = 'downloaded';
-    if (existing === 'replace') report.message = 'replaced a local file that held other contents';
-  } catch (err) {
-    if (signal.aborted) throw new InterruptedError();
-    throw err;
-  } finally {
-    await rm(scratch ?? tmp, { force: true, recursive: scratch !== undefined }).catch(() => undefined);
-    release();
-  }
 }
 
 /** Every binary asked for is here and checked: no failure, no interruption, no fatal error. */

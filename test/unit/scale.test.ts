@@ -17,6 +17,7 @@ import type { ChacraClient } from '../../src/client/client.js';
 import { NotAnObject, ObjectMembers } from '../../src/client/json-members.js';
 import { parseBinaryTarget } from '../../src/client/paths.js';
 import { fileSha512, fileSha512Sync, SMALL_FILE } from '../../src/file-sha512.js';
+import { DigestsByName } from '../../src/operations/digests.js';
 import { uploadBinaries } from '../../src/operations/upload.js';
 
 function members(text: string, cut: number[]): [string, unknown][] {
@@ -183,4 +184,32 @@ test('a file sent is let go: when its target is verified, the run holds none of 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('sha512s by name are held as bytes and come back as they came; a checksum of another form is kept as it came', () => {
+  const digests = new DigestsByName();
+  const lower = createHash('sha512').update('a').digest('hex');
+  const other = createHash('sha512').update('b').digest('hex');
+  const slot = digests.set('a.rpm', lower);
+  assert.equal(digests.get('a.rpm'), lower);
+  assert.ok(digests.matches(slot, lower));
+  assert.ok(!digests.matches(slot, other));
+  assert.ok(!digests.matches(slot, lower.toUpperCase()), 'compared as it came, not case-folded');
+  // Capitals, too short, not hex: kept and compared as they came.
+  for (const odd of [lower.toUpperCase(), lower.slice(2), `${lower.slice(0, 126)}zz`, '']) {
+    const at = digests.set('odd.rpm', odd);
+    assert.equal(digests.at(at), odd);
+    assert.ok(digests.matches(at, odd));
+    assert.ok(!digests.matches(at, lower));
+  }
+  // A name set again takes its place, and its new checksum.
+  assert.equal(digests.set('a.rpm', other), slot);
+  assert.equal(digests.get('a.rpm'), other);
+  assert.equal(digests.size, 2);
+  assert.equal(digests.get('missing.rpm'), undefined);
+  // Past one buffer of slots, each still its own.
+  const many = new DigestsByName();
+  const sums = Array.from({ length: 2500 }, (_, i) => createHash('sha512').update(String(i)).digest('hex'));
+  for (const [i, sum] of sums.entries()) many.set(`f${i}`, sum);
+  for (const [i, sum] of sums.entries()) assert.equal(many.get(`f${i}`), sum);
 });
