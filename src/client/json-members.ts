@@ -71,7 +71,12 @@ export class ObjectMembers {
           if (this.inString) continue;
           this.parts.push(chunk.subarray(from, i + 1));
           from = -1;
-          this.key = JSON.parse(this.take()) as string;
+          try {
+            this.key = JSON.parse(this.take()) as string;
+          } catch {
+            // A bad escape or a raw control character: a server's mistake, not ours.
+            throw new NotAnObject('a key is not a JSON string');
+          }
           this.phase = 'colon';
           continue;
         case 'colon':

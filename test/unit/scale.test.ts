@@ -52,7 +52,7 @@ test('a JSON object is read member by member, however its bytes are cut', () => 
 });
 
 test('anything but one whole JSON object is refused', () => {
-  for (const bad of ['', '[1,2]', '"s"', '{"a":1', '{"a" 1}', '{"a":1 "b":2}', '{"a":tru}', '{"a":1}x', '<html>', '{1:2}'])
+  for (const bad of ['', '[1,2]', '"s"', '{"a":1', '{"a" 1}', '{"a":1 "b":2}', '{"a":tru}', '{"a":1}x', '<html>', '{1:2}', '{"a\\x":1}', '{"a\nb":1}'])
     assert.throws(() => members(bad, []), NotAnObject, JSON.stringify(bad));
 });
 
