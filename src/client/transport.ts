@@ -279,7 +279,31 @@ async function createEngine(options: InternalTransportOptions, settings: EngineS
   if (!proxied && options.dispatcher === undefined && options.engine !== 'undici') return (await import('./light-transport.js')).nodeHttpEngine(settings);
   const { undiciEngine } = await import('./undici-engine.js');
   const urls = proxied ? { http: proxies.http?.url, https: proxies.https?.url, noProxy: proxies.noProxy } : undefined;
-  return undiciEngine(settings, urls, options.dispatcher);
+  try {
+    return undiciEngine(settings, urls, options.dispatcher);
+  } catch (err) {
+    // A proxy URL undici cannot use fails every request alike: the setting's fault, not the network's, and no retry mends it.
+    if (!proxied || options.dispatcher !== undefined) throw err;
+    throw unusableProxy(proxies, err);
+  }
+}
+
+/** The variable whose proxy URL is no http(s) URL, named without its value: the URL may hold credentials. */
+function unusableProxy(proxies: ProxyEnvironment, err: unknown): ConfigError {
+  const usable = (url: string) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(url).protocol);
+    } catch {
+      return false;
+    }
+  };
+  const bad = [proxies.http, proxies.https].filter((p) => p !== undefined && !usable(p.url)).map((p) => p!.variable);
+  const named = bad.length ? bad.join(' and ') : [proxies.http?.variable, proxies.https?.variable].filter(Boolean).join(' and ');
+  return new ConfigError(`the proxy in ${named} is not a usable URL (${(err as Error)?.message ?? String(err)})`, {
+    setting: bad[0] ?? proxies.http?.variable ?? proxies.https?.variable,
+    hint: `give ${named} as http://HOST:PORT/, or unset it`,
+    cause: err,
+  });
 }
 
 export { HttpError };

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { advice } from '../../src/cli/advice.js';
 import { toNetworkError } from '../../src/client/http-errors.js';
+import { Transport } from '../../src/client/transport.js';
 import { undiciFailureOf } from '../../src/client/undici-engine.js';
+import { ConfigError } from '../../src/errors.js';
 
 const proxy = { host: '127.0.0.1:9', variable: 'HTTPS_PROXY' };
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
@@ -44,4 +46,26 @@ test("the proxy's host that does not resolve, and its answers to CONNECT", () =>
   // A failure after the tunnel is up is the server's.
   const reset = toNetworkError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), 'GET', 'https://chacra.example/', proxy);
   assert.equal(reset.proxy, undefined);
+});
+
+test('a proxy variable that is no usable URL is a ConfigError that names the variable, at once and without its credentials', async () => {
+  for (const [variable, value] of [
+    ['http_proxy', 'http://puser:psecret@proxy.example:99999'],
+    ['HTTPS_PROXY', 'puser:psecret@proxy.example:3128'],
+  ] as const) {
+    const transport = new Transport({ url: 'https://chacra.example/', env: { [variable]: value }, retry: { baseDelayMs: 1, maxDelayMs: 1 } });
+    try {
+      await assert.rejects(transport.send({ method: 'GET', path: 'binaries/' }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.equal(err.setting, variable);
+        assert.match(err.message, new RegExp(variable));
+        assert.doesNotMatch(`${err.message} ${err.hint ?? ''}`, /psecret/);
+        return true;
+      });
+      // The same on every try: not tried again.
+      assert.equal(transport.requestCount, 1);
+    } finally {
+      await transport.close();
+    }
+  }
 });
