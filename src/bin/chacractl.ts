@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The executable: wires the process to main() and owns process exit.
+import { setMaxListeners } from 'node:events';
 import { ExitCode } from '../errors.js';
 
 const controller = new AbortController();
+// Each request in flight holds a listener on the run's signal, a dozen at once and more: not a leak past EventEmitter's 10.
+setMaxListeners(0, controller.signal);
 let interrupts = 0;
 // The signal is the abort's reason: main() answers 130 for SIGINT, 143 for SIGTERM.
 const onSignal = (signal: NodeJS.Signals) => {

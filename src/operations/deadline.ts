@@ -2,6 +2,7 @@
 // request of the wait is given: a request in flight when the wait's time is up
 // is cut there, so that --timeout 10s holds within a few seconds whatever the
 // server does, instead of after the transport's own tries (4 x 30 s).
+import { setMaxListeners } from 'node:events';
 import { InterruptedError, NetworkError } from '../errors.js';
 
 export class Deadline {
@@ -24,6 +25,8 @@ export class Deadline {
       this.timer.unref();
     }
     this.signal = outer ? AbortSignal.any([outer, this.expiry.signal]) : this.expiry.signal;
+    // Every request of a look holds a listener on it (a dozen platforms, each node of a pool): not a leak past 10.
+    setMaxListeners(0, this.signal);
   }
 
   /** Milliseconds left, 0 once passed. */
