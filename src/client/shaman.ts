@@ -139,15 +139,21 @@ export class ShamanClient {
     return unexpectedAnswer('GET', this.transport.urlOf(path), what, detail);
   }
 
-  /** shaman's own health: 204 when fine (#2), 500 while its trigger file exists (#36). */
+  /**
+   * shaman's own health: 204 when fine (#2), 500 while its trigger file
+   * exists (#36). As chacra's: any other answer (a 404 of a wrong url, a
+   * proxy's 401 or redirect, a portal's page) is no verdict, and throws.
+   */
   async health(signal?: AbortSignal): Promise<{ healthy: boolean; status: number; message?: string | undefined }> {
     const res = await this.transport.send({ method: 'GET', path: '_health/', retry: 'never', signal });
     if (res.status >= 200 && res.status < 300) {
       await res.body.dump();
+      if (res.status !== 204 && isHtml(res.headers['content-type'])) throw this.unexpected('_health/', "shaman's health answer", 'an HTML page');
       return { healthy: true, status: res.status };
     }
     const error = await httpErrorOf(res, 'GET');
-    return { healthy: false, status: res.status, message: error.serverMessage };
+    if (res.status >= 500) return { healthy: false, status: res.status, message: error.serverMessage };
+    throw error;
   }
 }
 

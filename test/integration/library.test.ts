@@ -3,8 +3,19 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ChacraClient, HttpError, NetworkError, parseBinaryTarget, uploadBinaries, uploadSucceeded, type UploadEvent } from '../../src/index.js';
+import {
+  ChacraClient,
+  HttpError,
+  NetworkError,
+  parseBinaryTarget,
+  ShamanClient,
+  UnexpectedAnswerError,
+  uploadBinaries,
+  uploadSucceeded,
+  type UploadEvent,
+} from '../../src/index.js';
 import { serverFixture, sha512, writeFiles } from '../helpers/env.js';
+import { misbehaving } from '../helpers/misbehaving.js';
 
 const fixture = serverFixture();
 
@@ -71,4 +82,23 @@ test('a download streams the stored bytes', async () => {
   assert.equal(d.filename, 'a2.rpm');
   assert.equal(sha512(Buffer.concat(chunks)), sha512(Buffer.alloc(20, 'a2.rpm')));
   await c.close();
+});
+
+test("shaman's health: a 2xx is healthy, a 5xx is not, and any other answer is no verdict on it", async () => {
+  const ask = async (kind: Parameters<typeof misbehaving>[0]) => {
+    const server = await misbehaving(kind);
+    const shaman = new ShamanClient({ url: server.url });
+    try {
+      return await shaman.health();
+    } finally {
+      await shaman.close();
+      await server.close();
+    }
+  };
+  assert.deepEqual(await ask('5xx'), { healthy: false, status: 502, message: '502 Bad Gateway' });
+  // A wrong url (404), a proxy that wants credentials, a redirect elsewhere: shaman was not asked.
+  for (const kind of ['404', '401', '3xx'] as const)
+    await assert.rejects(ask(kind), (err: unknown) => err instanceof HttpError && !(err instanceof UnexpectedAnswerError), kind);
+  // A portal's page says nothing of shaman's health.
+  await assert.rejects(ask('html'), UnexpectedAnswerError);
 });
