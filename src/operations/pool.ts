@@ -74,9 +74,8 @@ export async function runPool<T>(items: Iterable<T>, options: PoolOptions | numb
  * puts one on it per request in flight, more than EventEmitter's default 10.
  */
 export function runSignal(outer: AbortSignal | undefined): AbortSignal {
-  const inner = new AbortController();
-  setMaxListeners(0, inner.signal);
-  if (outer?.aborted) inner.abort();
-  outer?.addEventListener('abort', () => inner.abort(), { once: true });
-  return inner.signal;
+  // AbortSignal.any holds no listener on `outer`: a caller's signal that outlives many runs keeps none of them.
+  const inner = outer ? AbortSignal.any([outer]) : new AbortController().signal;
+  setMaxListeners(0, inner);
+  return inner;
 }

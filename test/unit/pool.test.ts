@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
-import { runPool } from '../../src/operations/pool.js';
+import { runPool, runSignal } from '../../src/operations/pool.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,4 +45,16 @@ test('stop() ends the intake', async () => {
     n++;
   });
   assert.equal(n, 3);
+});
+
+test("a run's signal follows the caller's, and leaves nothing on it when the run is over", () => {
+  const outer = new AbortController();
+  // A service that runs uploads for hours under one signal: a listener per run would pile up (and warn past 10).
+  const signals = Array.from({ length: 20 }, () => runSignal(outer.signal));
+  assert.equal(getEventListeners(outer.signal, 'abort').length, 0);
+  assert.ok(signals.every((s) => !s.aborted));
+  outer.abort();
+  assert.ok(signals.every((s) => s.aborted));
+  assert.ok(runSignal(outer.signal).aborted, 'a signal aborted already gives an aborted run');
+  assert.equal(runSignal(undefined).aborted, false);
 });
