@@ -17,11 +17,19 @@ export function nodeMemoryPath(env: NodeJS.ProcessEnv): string {
   return join(base, 'chacractl', 'nodes.json');
 }
 
+function isEntry(e: unknown): e is Entries[string] {
+  if (typeof e !== 'object' || e === null) return false;
+  const { node, at } = e as { node?: unknown; at?: unknown };
+  return typeof at === 'number' && typeof node === 'string' && URL.canParse(node) && /^https?:$/.test(new URL(node).protocol);
+}
+
 export function fileNodeMemory(path: string, now: () => number = Date.now): NodeMemory {
   const read = (): Entries => {
     try {
       const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Entries) : {};
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+      // Only entries as they were written: an edited or foreign file must not crash a run, nor send it to a node that is no URL.
+      return Object.fromEntries(Object.entries(parsed).filter(([, e]) => isEntry(e))) as Entries;
     } catch {
       return {};
     }

@@ -72,3 +72,21 @@ test("the node memory keeps a build's node for a day, in a file, and forgets on 
     home.cleanup();
   }
 });
+
+test('a node memory file holding what it never wrote is read as empty where it is, never a crash', () => {
+  const home = tempDir();
+  try {
+    const now = 1_000_000;
+    const path = join(home.path, 'nodes.json');
+    writeFileSync(path, JSON.stringify({ a: null, b: { node: 'not a url', at: now }, c: 5, d: { node: 'https://d/', at: 'soon' }, e: { node: 'https://e/', at: now } }));
+    const memory = fileNodeMemory(path, () => now);
+    for (const build of ['a', 'b', 'c', 'd']) assert.equal(memory.get(build), undefined, build);
+    assert.equal(memory.get('e'), 'https://e/');
+    memory.set('f', 'https://f/');
+    memory.forget('e');
+    assert.equal(memory.get('f'), 'https://f/');
+    assert.equal(memory.get('e'), undefined);
+  } finally {
+    home.cleanup();
+  }
+});
