@@ -41,7 +41,7 @@ export class Transport {
   requestCount = 0;
 
   constructor(options: TransportOptions) {
-    const url = new URL(options.url);
+    const url = clientUrl(options.url);
     url.username = '';
     url.password = '';
     this.baseUrl = url.toString().replace(/\/+$/, '') + '/';
@@ -242,6 +242,21 @@ async function answeredOnTlsPort(url: string, method: string, page: Buffer): Pro
 }
 
 const USER_AGENT = 'chacractl (node)';
+
+/** The server's URL: an http(s) URL with a host, or a ConfigError that never repeats it (it may hold credentials). */
+function clientUrl(text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    // said below
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return url;
+  throw new ConfigError(url ? `the server url is not an http(s) URL with a host (${url.protocol})` : 'the server url is not a URL', {
+    setting: 'url',
+    hint: 'give the url as https://HOST/ or http://HOST:PORT/',
+  });
+}
 
 /** The engine's settings; a CA bundle that cannot be read is a ConfigError at once, not at the first request. */
 function engineSettings(options: InternalTransportOptions): EngineSettings {

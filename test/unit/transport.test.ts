@@ -7,7 +7,8 @@ import { advice } from '../../src/cli/advice.js';
 import { exitStatusOf } from '../../src/cli/exit-status.js';
 import { backoffDelay, parseRetryAfter } from '../../src/client/retry.js';
 import { serverMessageOf, toNetworkError } from '../../src/client/http-errors.js';
-import { HttpError, NetworkError } from '../../src/errors.js';
+import { Transport } from '../../src/client/transport.js';
+import { ConfigError, HttpError, NetworkError } from '../../src/errors.js';
 
 test('backoff doubles from the base delay, with jitter in the upper half, capped', () => {
   const policy = { tries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -96,4 +97,14 @@ test("webob's pages, HTML or plain, give their title and the application's detai
   assert.equal(serverMessageOf(plain, 'text/plain; charset=UTF-8'), '404 Not Found: There are no healthy chacra nodes available.');
   const noDetail = '401 Unauthorized\n\nThis server could not verify that you are authorized.\n\n   ';
   assert.equal(serverMessageOf(noDetail, 'text/plain'), '401 Unauthorized');
+});
+
+test('a client url that is no http(s) URL is a ConfigError when the client is made, not a TypeError or a retried failure', () => {
+  for (const url of ['chacra.example', 'ftp://chacra.example/', 'https://'])
+    assert.throws(
+      () => new Transport({ url }),
+      (err: unknown) => err instanceof ConfigError && err.setting === 'url',
+      url,
+    );
+  assert.throws(() => new Transport({ url: 'https://u:secret@/' }), (err: unknown) => err instanceof ConfigError && !err.message.includes('secret'));
 });
