@@ -191,7 +191,10 @@ describe('locate --wait and latest', { concurrency: false }, () => {
   test('a look over many platforms asks them at once and warns of no listeners leaking', async () => {
     // One abort listener per request on the run's signal: more than EventEmitter's 10 is the design, not a leak.
     const distros = Array.from({ length: 12 }, (_, i) => `centos/${i + 20}/x86_64`).join(',');
-    for (const how of [['--wait', '--timeout', '0'], ['--build-url', JOB]]) {
+    for (const how of [
+      ['--wait', '--timeout', '0'],
+      ['--build-url', JOB],
+    ]) {
       const r = status(await cli(['locate', 'wt', '--sha1', A, '--distros', distros, ...how]), 1);
       assert.match(r.stderr, /centos\/31\/x86_64 \(no matching repo\)/);
       assert.doesNotMatch(r.stderr, /MaxListenersExceeded|memory leak/, r.stderr);

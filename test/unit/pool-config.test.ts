@@ -78,7 +78,10 @@ test('a node memory file holding what it never wrote is read as empty where it i
   try {
     const now = 1_000_000;
     const path = join(home.path, 'nodes.json');
-    writeFileSync(path, JSON.stringify({ a: null, b: { node: 'not a url', at: now }, c: 5, d: { node: 'https://d/', at: 'soon' }, e: { node: 'https://e/', at: now } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ a: null, b: { node: 'not a url', at: now }, c: 5, d: { node: 'https://d/', at: 'soon' }, e: { node: 'https://e/', at: now } }),
+    );
     const memory = fileNodeMemory(path, () => now);
     for (const build of ['a', 'b', 'c', 'd']) assert.equal(memory.get(build), undefined, build);
     assert.equal(memory.get('e'), 'https://e/');

@@ -106,5 +106,8 @@ test('a client url that is no http(s) URL is a ConfigError when the client is ma
       (err: unknown) => err instanceof ConfigError && err.setting === 'url',
       url,
     );
-  assert.throws(() => new Transport({ url: 'https://u:secret@/' }), (err: unknown) => err instanceof ConfigError && !err.message.includes('secret'));
+  assert.throws(
+    () => new Transport({ url: 'https://u:secret@/' }),
+    (err: unknown) => err instanceof ConfigError && !err.message.includes('secret'),
+  );
 });
