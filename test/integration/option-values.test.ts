@@ -25,6 +25,14 @@ const cases: { name: string; args: () => string[]; message: RegExp }[] = [
     args: () => ['repo', 'update', '--wait', '--interval', '-1', 'optvalues/main/1a2b3c/centos/9'],
     message: /--interval takes a duration/,
   },
+  // Past a timer's 32 bits Node fires at once: the wait ended after 0.1 s saying it waited 2160000 s.
+  {
+    name: '--timeout 600h',
+    args: () => ['repo', 'wait', '--timeout', '600h', 'optvalues/main/1a2b3c/centos/9'],
+    message: /--timeout is at most 24 days, not "600h"/,
+  },
+  { name: '--interval 600h', args: () => ['repo', 'wait', '--interval', '600h', 'optvalues/main/1a2b3c/centos/9'], message: /--interval is at most 24 days/ },
+  { name: '--retry-delay 600h', args: () => ['ls', '--retry-delay', '600h'], message: /--retry-delay is at most 24 days/ },
   { name: '--url ftp://x', args: () => ['exists', '--url', 'ftp://x', `binaries/${T}`], message: /--url takes an http or https URL/ },
   { name: '--retry-delay soon', args: () => ['binary', 'download', '--retry-delay', 'soon', `${T}/a.rpm`], message: /--retry-delay takes a duration/ },
   {
