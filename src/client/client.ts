@@ -123,7 +123,8 @@ export class ChacraClient {
    * arch level mixes every flavor and keeps one binary per name (#40).
    */
   async listTarget(target: BinaryTarget, signal?: AbortSignal, options: ListingOptions = {}): Promise<BinaryListing | undefined> {
-    const listing: BinaryListing = {};
+    // Keyed by the server's names: no prototype, so that "__proto__" is kept and "constructor" is not found where it is not listed.
+    const listing: BinaryListing = Object.create(null) as BinaryListing;
     const found = await scanTargetListing(this.transport, target, signal, options, (name, entry) => (listing[name] = entry));
     return found ? listing : undefined;
   }

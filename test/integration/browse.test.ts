@@ -64,6 +64,12 @@ describe('ls and binary show', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).flavor, 'crimson');
     assert.equal((await cli(['binary', 'show', `${T}/nope.rpm`])).code, 1);
+    // Names an object has of its own kind are names like any other: not there, whatever JavaScript objects inherit.
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const r = await cli(['binary', 'show', `${T}/${name}`]);
+      assert.equal(r.code, 1, `${name}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${name}/? does not exist`));
+    }
   });
 });
 
