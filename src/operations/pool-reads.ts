@@ -142,30 +142,32 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * metadata or document stands for a name that several nodes hold.
  */
 export function unionOfListings(held: readonly { node: string; data: unknown }[]): PoolListing {
-  const holders: Record<string, string[]> = {};
+  // Maps, not objects: the names are the server's, and "__proto__" or "constructor" must be names like any other.
+  const holders = new Map<string, string[]>();
   const hold = (name: string, node: string) => {
-    const list = holders[name] ?? [];
+    const list = holders.get(name) ?? [];
     if (!list.includes(node)) list.push(node);
-    holders[name] = list;
+    holders.set(name, list);
   };
   const repo = held.find((h) => isObject(h.data) && 'needs_update' in h.data);
   if (repo) {
     for (const h of held) hold('', h.node);
-    return { listing: repo.data, holders };
+    return { listing: repo.data, holders: Object.fromEntries(holders) };
   }
   if (held.every((h) => Array.isArray(h.data))) {
     for (const h of held) for (const name of h.data as string[]) hold(name, h.node);
-    return { listing: Object.keys(holders).sort(), holders };
+    return { listing: [...holders.keys()].sort(), holders: Object.fromEntries(holders) };
   }
-  const listing: Record<string, unknown> = {};
+  const listing = new Map<string, unknown>();
   for (const { node, data } of held) {
     const entries: [string, unknown][] = Array.isArray(data) ? data.map((name: string) => [name, []]) : Object.entries(data as Record<string, unknown>);
     for (const [name, value] of entries) {
       hold(name, node);
-      const before = listing[name];
-      if (before === undefined) listing[name] = Array.isArray(value) ? [...value] : value;
+      const before = listing.get(name);
+      if (before === undefined) listing.set(name, Array.isArray(value) ? [...value] : value);
       else if (Array.isArray(before) && Array.isArray(value)) for (const v of value) if (!before.includes(v)) before.push(v);
     }
   }
-  return { listing, holders };
+  // Object.fromEntries defines each name as an own property: "__proto__" included.
+  return { listing: Object.fromEntries(listing), holders: Object.fromEntries(holders) };
 }

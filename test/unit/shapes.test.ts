@@ -83,6 +83,24 @@ test('the union of the nodes: names merged, each with the nodes that hold it', (
   ]);
   assert.deepEqual(Object.keys(binaries.listing as object), ['a.rpm', 'b.rpm']);
   assert.deepEqual(binaries.holders, { 'a.rpm': ['https://a/'], 'b.rpm': ['https://b/'] });
+  // The server's names are data: one that is also a name of JavaScript's objects is merged as any other.
+  const odd = unionOfListings([
+    { node: 'https://a/', data: ['__proto__', 'constructor'] },
+    { node: 'https://b/', data: ['constructor'] },
+  ]);
+  assert.deepEqual(odd.listing, ['__proto__', 'constructor']);
+  assert.deepEqual(Object.entries(odd.holders), [
+    ['__proto__', ['https://a/']],
+    ['constructor', ['https://a/', 'https://b/']],
+  ]);
+  const oddObjects = unionOfListings([
+    { node: 'https://a/', data: JSON.parse('{"__proto__": ["x"], "toString": ["y"]}') as unknown },
+    { node: 'https://b/', data: { toString: ['z'] } },
+  ]);
+  assert.deepEqual(Object.entries(oddObjects.listing as object), [
+    ['__proto__', ['x']],
+    ['toString', ['y', 'z']],
+  ]);
 });
 
 test("a server's text on a terminal: control characters escaped, nothing else changed", () => {
