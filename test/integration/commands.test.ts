@@ -223,6 +223,17 @@ describe('usage, configuration and secrets', () => {
     assert.ok(r.stderr.includes(`${conf}:2:`), r.stderr);
   });
 
+  test('a malformed key line is named by file and line, never quoted (the key would reach the log)', async () => {
+    for (const bad of ['key = hunter22', 'key = "hunter22"x', 'key: "hunter22"', 'shaman_key = hunter22']) {
+      const conf = join(home.path, `bad-${++n}.conf`);
+      writeFileSync(conf, `url = "http://x"\nuser = "admin"\n${bad}\n`, { mode: 0o600 });
+      const r = await runCli(['--json', 'exists', 'binaries/x'], { home: home.path, env: { CHACRACTL_CONFIG: conf } });
+      assert.equal(r.code, 2, bad);
+      assert.ok(r.stderr.includes(`${conf}:3:`), r.stderr);
+      assert.doesNotMatch(r.stderr + r.stdout, /hunter22/, bad);
+    }
+  });
+
   test('the config file written by ceph-build scripts works as it is', async () => {
     const conf = join(home.path, '.chacractl');
     writeFileSync(conf, `url = "${server.url}"\nuser = "admin"\nkey = "secret"\nssl_verify = True\n`, { mode: 0o600 });
