@@ -234,6 +234,16 @@ function httpUrl(raw: string, what: string, example: string, file: string | unde
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
     throw new ConfigError(`${what} ${JSON.stringify(raw)} must start with http:// or https://`, { file });
+  // Paths are appended to the API root as text: after a ? or # they would be a
+  // query or fragment, and every request would go to the root itself.
+  if (/[?#]/.test(raw)) {
+    parsed.username = '';
+    parsed.password = '';
+    throw new ConfigError(`${what} ${JSON.stringify(parsed.toString())} holds a query or fragment (? or #): it must be the API root alone`, {
+      file,
+      hint: `write it such as ${example}`,
+    });
+  }
   return parsed;
 }
 

@@ -251,6 +251,21 @@ describe('usage, configuration and secrets', () => {
     assert.doesNotMatch(loud.stderr + loud.stdout, /secret|YWRtaW46c2VjcmV0|authorization/i);
   });
 
+  test('a url with a query or fragment is refused: every request would go to the root, and exists said "exists"', async () => {
+    for (const url of [`${server.url}/#x`, `${server.url}/?a=1`, `${server.url}/r?a=1`]) {
+      const r = await cli(['exists', 'binaries/nothing-here'], { env: { CHACRA_URL: url } });
+      assert.equal(r.code, 2, `${url}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /query or fragment/);
+      assert.equal(r.stdout, '');
+    }
+    const conf = join(home.path, `fragment-${++n}.conf`);
+    writeFileSync(conf, `shaman_url = "https://shaman:hunter22@shaman.example/#x"\n`, { mode: 0o600 });
+    const s = await runCli(['node', 'next'], { home: home.path, env: { CHACRACTL_CONFIG: conf } });
+    assert.equal(s.code, 2, s.stderr);
+    assert.match(s.stderr, /query or fragment/);
+    assert.doesNotMatch(s.stderr, /hunter22/);
+  });
+
   test('credentials in a --url are used, and never printed', async () => {
     const { target } = await uploaded();
     const url = server.url.replace('http://', 'http://admin:secret@');
