@@ -38,12 +38,13 @@ const OPTIONS: OptionTable = {
   quiet: { kind: 'flag', short: 'q', description: 'print only errors and the summary' },
   timeout: {
     kind: 'duration',
+    max: MAX_TIMER_MS,
     value: 'DURATION',
     description:
       'how long the server may stay silent before a try is given up (default 30s; with the default 3 retries, a server that never answers is left after about 2 minutes; a transfer that keeps moving is never cut short); with --wait and repo wait, how long to wait for the repo (default 30m)',
   },
   retries: { kind: 'count', value: 'N', description: 'retries of a failed request (default 3)' },
-  'retry-delay': { kind: 'duration', value: 'DURATION', description: 'first backoff between retries, doubled each time (default 500ms)' },
+  'retry-delay': { kind: 'duration', max: MAX_TIMER_MS, value: 'DURATION', description: 'first backoff between retries, doubled each time (default 500ms)' },
   help: { kind: 'flag', short: 'h', description: 'show help' },
   version: { kind: 'flag', short: 'V', description: 'print the version' },
   force: { kind: 'flag', description: 'replace what is there' },
@@ -52,7 +53,7 @@ const OPTIONS: OptionTable = {
   yes: { kind: 'flag', short: 'y', description: 'do not ask for confirmation on a terminal' },
   null: { kind: 'flag', short: '0', description: 'file names on standard input are NUL-separated (find -print0)' },
   wait: { kind: 'flag', description: 'then wait until the repo is built (see --timeout, --interval)' },
-  interval: { kind: 'duration', value: 'DURATION', description: 'time between polls (default 5s)' },
+  interval: { kind: 'duration', max: MAX_TIMER_MS, value: 'DURATION', description: 'time between polls (default 5s)' },
   port: { kind: 'count', value: 'N', description: 'port to listen on (default 8080; 0 picks a free one)' },
   host: { kind: 'string', value: 'ADDRESS', description: 'address to listen on (default 127.0.0.1)' },
   data: { kind: 'path', value: 'DIR', description: 'data directory, kept (default: a temporary one, removed at exit)' },

@@ -27,6 +27,10 @@ const cases: { name: string; args: () => string[]; message: RegExp }[] = [
   },
   { name: '--url ftp://x', args: () => ['exists', '--url', 'ftp://x', `binaries/${T}`], message: /--url takes an http or https URL/ },
   { name: '--retry-delay soon', args: () => ['binary', 'download', '--retry-delay', 'soon', `${T}/a.rpm`], message: /--retry-delay takes a duration/ },
+  // Past 2^31-1 ms (24.8 days) a Node timer fires at once: the wait ended before it began, exit 3.
+  { name: '--timeout 600h', args: () => ['repo', 'wait', '--timeout', '600h', 'optvalues/main/1a2b3c/centos/9'], message: /--timeout is at most 24 days/ },
+  { name: '--interval 600h', args: () => ['repo', 'wait', '--interval', '600h', 'optvalues/main/1a2b3c/centos/9'], message: /--interval is at most 24 days/ },
+  { name: '--retry-delay 600h', args: () => ['exists', '--retry-delay', '600h', `binaries/${T}`], message: /--retry-delay is at most 24 days/ },
   {
     name: '--log loud',
     args: () => ['search', '--name', 'x', '--log', 'loud'],
