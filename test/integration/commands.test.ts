@@ -266,6 +266,22 @@ describe('usage, configuration and secrets', () => {
     assert.doesNotMatch(s.stderr, /hunter22/);
   });
 
+  test('--log critical still says why a run failed: an exit status alone leaves a log without a reason', async () => {
+    const closed = await runCli(['--log', 'critical', '--retries', '0', 'exists', 'binaries/x'], {
+      home: home.path,
+      env: { CHACRA_URL: 'http://127.0.0.1:1', CHACRA_USER: 'admin', CHACRA_KEY: 'secret' },
+    });
+    assert.equal(closed.code, 3);
+    assert.match(closed.stderr, /\[ERROR {2}\] .*127\.0\.0\.1:1/);
+    const usage = await cli(['--log', 'critical', 'repo', 'update', 'not/a/repo']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /\[ERROR {2}\] /);
+    // Below errors, still nothing: no request line, no warning.
+    const fine = await cli(['--log', 'critical', 'binary', 'delete', 'nothing/main/abc/centos/9/x86_64/gone.rpm']);
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.equal(fine.stderr, '');
+  });
+
   test('credentials in a --url are used, and never printed', async () => {
     const { target } = await uploaded();
     const url = server.url.replace('http://', 'http://admin:secret@');
