@@ -42,3 +42,15 @@ test("repo show escapes the control characters of the server's document", async 
   assert.match(r.stdout, /\\x1b\[2J/, 'shown, escaped');
   assert.doesNotMatch(r.stdout, /[\u001b\u0007\r\u009b\u202e]/, JSON.stringify(r.stdout));
 });
+
+test("build ls escapes the control characters of shaman's names", async () => {
+  const shaman = await startMisbehavingServer({ behaviour: { json: ['main\u001b[2J', 'wip\rX'] } });
+  try {
+    const r = await runCli(['build', 'ls', 'ceph'], { home: home.path, env: { CHACRA_SHAMAN_URL: shaman.url } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /main\\x1b\[2J/);
+    assert.doesNotMatch(r.stdout, /[\u001b\r]/, JSON.stringify(r.stdout));
+  } finally {
+    await shaman.close();
+  }
+});
