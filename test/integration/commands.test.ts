@@ -1,6 +1,6 @@
 // Every command but binary create, with its exit statuses, against the local server.
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
@@ -280,6 +280,19 @@ describe('usage, configuration and secrets', () => {
     const fine = await cli(['--log', 'critical', 'binary', 'delete', 'nothing/main/abc/centos/9/x86_64/gone.rpm']);
     assert.equal(fine.code, 0, fine.stderr);
     assert.equal(fine.stderr, '');
+  });
+
+  test('credentials in CHACRA_URL are complete settings: no template is written beside them', async () => {
+    const fresh = tempDir();
+    try {
+      const url = server.url.replace('http://', 'http://admin:secret@');
+      const r = await runCli(['project', 'create', `viaurl${++n}`], { home: fresh.path, env: { CHACRA_URL: url } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /template/);
+      assert.equal(existsSync(join(fresh.path, '.chacractl')), false, 'no ~/.chacractl written');
+    } finally {
+      fresh.cleanup();
+    }
   });
 
   test('credentials in a --url are used, and never printed', async () => {
