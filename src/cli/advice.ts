@@ -22,9 +22,9 @@ export function runStatus(
 ): number {
   if (run.interrupted) return stoppedStatus(ctx.signal);
   if (run.fatal) {
-    ctx.logger.error(run.fatal.message);
+    ctx.logger.fatal(run.fatal.message);
     const hint = advice(run.fatal, ctx.settings());
-    if (hint) ctx.logger.error(`hint: ${hint}`);
+    if (hint) ctx.logger.fatal(`hint: ${hint}`);
     ctx.failure(run.fatal);
     return exitStatusOf(run.fatal);
   }

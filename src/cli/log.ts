@@ -41,9 +41,10 @@ export class CliLogger implements Logger {
     return LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(this.level);
   }
 
-  private log(level: LogLevel, message: string): void {
+  /** `shownAs` labels a line whose severity (`level`) is not its label's: the reason a run failed. */
+  private log(level: LogLevel, message: string, shownAs: LogLevel = level): void {
     if (!this.enabled(level)) return;
-    const label = level.toUpperCase().padEnd(7);
+    const label = shownAs.toUpperCase().padEnd(7);
     const color = level === 'debug' ? this.paint.dim : level === 'info' ? (s: string) => s : level === 'warning' ? this.paint.yellow : this.paint.red;
     this.beforeWrite?.();
     // Messages carry servers' words: no escape sequence of theirs reaches the terminal.
@@ -62,5 +63,13 @@ export class CliLogger implements Logger {
   }
   error(message: string): void {
     this.log('error', message);
+  }
+  /**
+   * Why the run ends in failure, and what to do: said at every level, as
+   * nothing else is said under --log critical, where an exit status alone
+   * would leave a script's log without a reason.
+   */
+  fatal(message: string): void {
+    this.log('critical', message, 'error');
   }
 }

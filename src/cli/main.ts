@@ -255,16 +255,16 @@ async function reportError(err: unknown, logger: CliLogger, signal: AbortSignal,
   }
   if (err instanceof ChacraError) {
     // Expected failures: the message and what to do, no stack.
-    logger.error(err.message);
+    logger.fatal(err.message);
     // The advice and the statuses know every operation's errors: loaded on failure only.
     const [{ advice }, { exitStatusOf }] = await Promise.all([import('./advice.js'), import('./exit-status.js')]);
     const hint = advice(err, settings);
-    if (hint) logger.error(`hint: ${hint}`);
+    if (hint) logger.fatal(`hint: ${hint}`);
     if (err.cause) logger.debug(`cause: ${(err.cause as Error).stack ?? String(err.cause)}`);
     return { code: exitStatusOf(err), err, hint };
   }
-  logger.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
-  logger.error('this is a bug in chacractl; please report it with the output of --log debug');
+  logger.fatal(`internal error: ${(err as Error)?.message ?? String(err)}`);
+  logger.fatal('this is a bug in chacractl; please report it with the output of --log debug');
   logger.debug((err as Error)?.stack ?? '');
   return { code: ExitCode.failed, err, hint: 'this is a bug in chacractl; please report it with the output of --log debug' };
 }

@@ -12,6 +12,12 @@ export interface ParsedConfigFile {
 
 const LINE = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
 
+/**
+ * A line that holds a key (key, shaman_key, or a misspelling of one): its text
+ * never goes into a message, which reaches stderr, CI logs and --json.
+ */
+const SECRET = /key/i;
+
 export function parseConfigText(text: string, file: string): ParsedConfigFile {
   const values = new Map<string, { value: ConfigValue; line: number }>();
   const lines = text.split(/\r?\n/);
@@ -20,17 +26,22 @@ export function parseConfigText(text: string, file: string): ParsedConfigFile {
     const stripped = raw.trim();
     if (stripped === '' || stripped.startsWith('#')) return;
     const match = LINE.exec(stripped);
-    if (!match) throw new ConfigError(`cannot read ${JSON.stringify(raw.trim())}: expected key = "value"`, { file, line });
+    if (!match) {
+      const shown = SECRET.test(stripped) ? 'this line (not shown: it may hold a key)' : JSON.stringify(stripped);
+      throw new ConfigError(`cannot read ${shown}: expected key = "value"`, { file, line });
+    }
     const [, key, rest] = match as unknown as [string, string, string];
-    const { value, remainder } = readValue(rest, file, line);
+    const secret = SECRET.test(key);
+    const { value, remainder } = readValue(rest, file, line, key, secret);
     const tail = remainder.trim();
-    if (tail !== '' && !tail.startsWith('#')) throw new ConfigError(`unexpected ${JSON.stringify(tail)} after the value of ${key}`, { file, line });
+    if (tail !== '' && !tail.startsWith('#'))
+      throw new ConfigError(`unexpected ${secret ? 'text' : JSON.stringify(tail)} after the value of ${key}`, { file, line });
     values.set(key, { value, line });
   });
   return { values };
 }
 
-function readValue(text: string, file: string, line: number): { value: ConfigValue; remainder: string } {
+function readValue(text: string, file: string, line: number, key: string, secret: boolean): { value: ConfigValue; remainder: string } {
   const bare = /^(True|False)\b(.*)$/.exec(text);
   if (bare) return { value: bare[1] === 'True', remainder: bare[2] ?? '' };
   let quote = text[0];
@@ -43,7 +54,7 @@ function readValue(text: string, file: string, line: number): { value: ConfigVal
     body = text.slice(1);
   }
   if (quote !== '"' && quote !== "'")
-    throw new ConfigError(`cannot read the value ${JSON.stringify(text)}: use a quoted string, True or False`, {
+    throw new ConfigError(`cannot read the value of ${key}${secret ? '' : ` ${JSON.stringify(text)}`}: use a quoted string, True or False`, {
       file,
       line,
     });

@@ -151,7 +151,10 @@ export async function resolveConfig({ flags, env, needsCredentials = true, allow
   // As in the Python client, CHACRA_USER and CHACRA_KEY replace the file's only as a pair.
   const envCreds = envUser !== undefined && envKey !== undefined;
   const urlGiven = flags.url ?? (env.CHACRA_URL || undefined) ?? flags.shaman ?? (env.CHACRA_SHAMAN_URL || undefined);
-  const haveEverything = urlGiven !== undefined && (!needsCredentials || (flags.user ?? (envCreds || undefined)) !== undefined);
+  // A chacra url with user:key@ in it gives the credentials too.
+  const chacraUrl = flags.url ?? (env.CHACRA_URL || undefined);
+  const urlCreds = chacraUrl !== undefined && credentialsFromUrl(chacraUrl.trim()).key !== undefined;
+  const haveEverything = urlGiven !== undefined && (!needsCredentials || (flags.user ?? (envCreds || undefined)) !== undefined || urlCreds);
 
   const exposed: { text?: string } = {};
   let fileValues = await readConfigFile(file, explicitFile !== undefined, warnings, exposed);
@@ -234,6 +237,16 @@ function httpUrl(raw: string, what: string, example: string, file: string | unde
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
     throw new ConfigError(`${what} ${JSON.stringify(raw)} must start with http:// or https://`, { file });
+  // Paths are appended to the API root as text: after a ? or # they would be a
+  // query or fragment, and every request would go to the root itself.
+  if (/[?#]/.test(raw)) {
+    parsed.username = '';
+    parsed.password = '';
+    throw new ConfigError(`${what} ${JSON.stringify(parsed.toString())} holds a query or fragment (? or #): it must be the API root alone`, {
+      file,
+      hint: `write it such as ${example}`,
+    });
+  }
   return parsed;
 }
 

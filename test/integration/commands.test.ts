@@ -1,6 +1,6 @@
 // Every command but binary create, with its exit statuses, against the local server.
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { runCli, tempDir, testServer, writeFiles, type TempDir, type TestServer } from '../helpers/env.js';
@@ -223,6 +223,17 @@ describe('usage, configuration and secrets', () => {
     assert.ok(r.stderr.includes(`${conf}:2:`), r.stderr);
   });
 
+  test('a malformed key line is named by file and line, never quoted (the key would reach the log)', async () => {
+    for (const bad of ['key = hunter22', 'key = "hunter22"x', 'key: "hunter22"', 'shaman_key = hunter22']) {
+      const conf = join(home.path, `bad-${++n}.conf`);
+      writeFileSync(conf, `url = "http://x"\nuser = "admin"\n${bad}\n`, { mode: 0o600 });
+      const r = await runCli(['--json', 'exists', 'binaries/x'], { home: home.path, env: { CHACRACTL_CONFIG: conf } });
+      assert.equal(r.code, 2, bad);
+      assert.ok(r.stderr.includes(`${conf}:3:`), r.stderr);
+      assert.doesNotMatch(r.stderr + r.stdout, /hunter22/, bad);
+    }
+  });
+
   test('the config file written by ceph-build scripts works as it is', async () => {
     const conf = join(home.path, '.chacractl');
     writeFileSync(conf, `url = "${server.url}"\nuser = "admin"\nkey = "secret"\nssl_verify = True\n`, { mode: 0o600 });
@@ -238,6 +249,50 @@ describe('usage, configuration and secrets', () => {
     const loud = await cli(['--log', 'debug', 'repo', 'update', repo], { env: { CHACRA_KEY: 'secret' } });
     assert.match(loud.stderr, /POST http:\/\/127\.0\.0\.1:\d+\/repos\/.*update\/ -> 200/);
     assert.doesNotMatch(loud.stderr + loud.stdout, /secret|YWRtaW46c2VjcmV0|authorization/i);
+  });
+
+  test('a url with a query or fragment is refused: every request would go to the root, and exists said "exists"', async () => {
+    for (const url of [`${server.url}/#x`, `${server.url}/?a=1`, `${server.url}/r?a=1`]) {
+      const r = await cli(['exists', 'binaries/nothing-here'], { env: { CHACRA_URL: url } });
+      assert.equal(r.code, 2, `${url}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /query or fragment/);
+      assert.equal(r.stdout, '');
+    }
+    const conf = join(home.path, `fragment-${++n}.conf`);
+    writeFileSync(conf, `shaman_url = "https://shaman:hunter22@shaman.example/#x"\n`, { mode: 0o600 });
+    const s = await runCli(['node', 'next'], { home: home.path, env: { CHACRACTL_CONFIG: conf } });
+    assert.equal(s.code, 2, s.stderr);
+    assert.match(s.stderr, /query or fragment/);
+    assert.doesNotMatch(s.stderr, /hunter22/);
+  });
+
+  test('--log critical still says why a run failed: an exit status alone leaves a log without a reason', async () => {
+    const closed = await runCli(['--log', 'critical', '--retries', '0', 'exists', 'binaries/x'], {
+      home: home.path,
+      env: { CHACRA_URL: 'http://127.0.0.1:1', CHACRA_USER: 'admin', CHACRA_KEY: 'secret' },
+    });
+    assert.equal(closed.code, 3);
+    assert.match(closed.stderr, /\[ERROR {2}\] .*127\.0\.0\.1:1/);
+    const usage = await cli(['--log', 'critical', 'repo', 'update', 'not/a/repo']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /\[ERROR {2}\] /);
+    // Below errors, still nothing: no request line, no warning.
+    const fine = await cli(['--log', 'critical', 'binary', 'delete', 'nothing/main/abc/centos/9/x86_64/gone.rpm']);
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.equal(fine.stderr, '');
+  });
+
+  test('credentials in CHACRA_URL are complete settings: no template is written beside them', async () => {
+    const fresh = tempDir();
+    try {
+      const url = server.url.replace('http://', 'http://admin:secret@');
+      const r = await runCli(['project', 'create', `viaurl${++n}`], { home: fresh.path, env: { CHACRA_URL: url } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /template/);
+      assert.equal(existsSync(join(fresh.path, '.chacractl')), false, 'no ~/.chacractl written');
+    } finally {
+      fresh.cleanup();
+    }
   });
 
   test('credentials in a --url are used, and never printed', async () => {

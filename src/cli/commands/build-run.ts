@@ -5,6 +5,7 @@ import { BUILD_STATES, type ShamanBuild } from '../../client/shaman-builds.js';
 import { ExitCode, HttpError, UsageError } from '../../errors.js';
 import { buildReportOf, jenkinsExtra, parseBuildTarget, reportBuild } from '../../operations/build-report.js';
 import type { Context } from '../context.js';
+import { shown } from '../format.js';
 import { CommandFailure } from '../json.js';
 import type { Invocation } from '../grammar.js';
 
@@ -85,7 +86,7 @@ export async function runBuildLs({ args }: Invocation, ctx: Context): Promise<nu
     const projects = Object.entries(await shaman.buildProjects(ctx.signal)).filter(([, refs]) => refs.length > 0);
     if (projects.length === 0) return none(`shaman at ${shaman.baseUrl} has no builds`, { projects: {} });
     if (ctx.json) ctx.printJson({ projects: Object.fromEntries(projects) });
-    else for (const [p] of projects.sort(([a], [b]) => a.localeCompare(b))) ctx.print(p);
+    else for (const [p] of projects.sort(([a], [b]) => a.localeCompare(b))) ctx.print(shown(p));
     return ExitCode.ok;
   }
   if (ref === undefined || sha1 === undefined) {
@@ -94,7 +95,7 @@ export async function runBuildLs({ args }: Invocation, ctx: Context): Promise<nu
     if (names === undefined) return none(`shaman knows no project ${project}`, { [key]: [] });
     if (names.length === 0) return none(`no builds of ${path}`, { [key]: [] });
     if (ctx.json) ctx.printJson({ [key]: [...names].sort() });
-    else for (const n of [...names].sort()) ctx.print(n);
+    else for (const n of [...names].sort()) ctx.print(shown(n));
     return ExitCode.ok;
   }
   const builds = await shaman.builds(project, ref, sha1, ctx.signal);
@@ -105,7 +106,10 @@ export async function runBuildLs({ args }: Invocation, ctx: Context): Promise<nu
     ctx.printJson({ builds: newest });
     return ExitCode.ok;
   }
-  const rows = newest.map((b) => [platformOf(b), b.flavor, b.status, (b.started ?? '-').slice(0, 19), (b.completed ?? '-').slice(0, 19), b.url ?? '-']);
+  // shaman's words: no escape sequence of theirs reaches the terminal.
+  const rows = newest.map((b) =>
+    [platformOf(b), b.flavor, b.status, (b.started ?? '-').slice(0, 19), (b.completed ?? '-').slice(0, 19), b.url ?? '-'].map((c) => shown(c)),
+  );
   const head = ['PLATFORM', 'FLAVOR', 'STATUS', 'STARTED (UTC)', 'COMPLETED (UTC)', 'URL'];
   const all = ctx.io.stdout.isTTY ? [head, ...rows] : rows;
   const widths = head.map((_, i) => Math.max(0, ...all.map((r) => r[i]!.length)));

@@ -16,6 +16,7 @@ import {
 } from '../../operations/build-wait.js';
 import { PoolNoVerdictError } from '../../operations/pool-reads.js';
 import type { Context } from '../context.js';
+import { shown } from '../format.js';
 import { CommandFailure } from '../json.js';
 import type { Invocation } from '../grammar.js';
 
@@ -104,7 +105,9 @@ export async function runLocateWait({ args, values }: Pick<Invocation, 'args' | 
   const rows = result.platforms.flatMap((p) => p.repos.map((r) => ({ platform: p.platform, node: repoLocation(r)?.node ?? nodeOfRepo(r), ...r })));
   if (ctx.json) ctx.printJson({ repos: rows });
   // -q: only the sha1, for SHA1=$(chacractl locate ... --sha1 latest --wait -q).
-  else if (ctx.quiet) ctx.print(result.sha1 ?? [...new Set(rows.map((r) => r.sha1))].join('\n'));
-  else for (const r of rows) ctx.print(`${r.platform}  ${r.sha1}  ${r.status}  ${r.archs.join(',') || '-'}  ${r.modified.slice(0, 19)}  ${r.node}  ${r.url}`);
+  else if (ctx.quiet) ctx.print(shown(result.sha1 ?? [...new Set(rows.map((r) => r.sha1))].join('\n'), '\n'));
+  else
+    for (const r of rows)
+      ctx.print(shown(`${r.platform}  ${r.sha1}  ${r.status}  ${r.archs.join(',') || '-'}  ${r.modified.slice(0, 19)}  ${r.node}  ${r.url}`));
   return ExitCode.ok;
 }

@@ -8,6 +8,7 @@ import { applyRepoDelete, planRepoDelete, type RepoDeletePlan } from '../../oper
 import { NoSuchRepoError, rebuildRepo, setRepoType, updateExistingRepo } from '../../operations/simple.js';
 import { repoState, type RepoDocument } from '../../types.js';
 import type { Context } from '../context.js';
+import { shown } from '../format.js';
 import { confirm, readAll } from '../io.js';
 import { resolveLatestRepo } from '../latest.js';
 import { NotInPoolError, readClient } from '../pool.js';
@@ -29,7 +30,10 @@ async function existingRepo(ctx: Context, ref: RepoRef, needsCredentials: boolea
 
 function describe(doc: RepoDocument): string {
   const flavor = doc.flavor === 'default' ? '' : `/flavors/${doc.flavor}`;
-  return `${doc.project_name}/${doc.ref}/${doc.sha1}/${doc.distro}/${doc.distro_version}${flavor}: ${repoState(doc)} (${doc.type}, archs ${doc.archs.join(' ') || '-'})`;
+  // The server's words: no escape sequence of theirs reaches the terminal.
+  return shown(
+    `${doc.project_name}/${doc.ref}/${doc.sha1}/${doc.distro}/${doc.distro_version}${flavor}: ${repoState(doc)} (${doc.type}, archs ${doc.archs.join(' ') || '-'})`,
+  );
 }
 
 /**
@@ -208,8 +212,8 @@ export async function runRepoShow({ args }: Invocation, ctx: Context): Promise<n
   }
   ctx.print(describe(doc));
   for (const key of ['type', 'path', 'needs_update', 'is_queued', 'is_updating', 'modified', 'size', 'signed'] as const)
-    ctx.print(`  ${key.padEnd(13)} ${String(doc[key])}`);
-  if (Object.keys(doc.extra).length) ctx.print(`  ${'extra'.padEnd(13)} ${JSON.stringify(doc.extra)}`);
+    ctx.print(`  ${key.padEnd(13)} ${shown(String(doc[key]))}`);
+  if (Object.keys(doc.extra).length) ctx.print(`  ${'extra'.padEnd(13)} ${shown(JSON.stringify(doc.extra))}`);
   return ExitCode.ok;
 }
 
