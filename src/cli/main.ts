@@ -1,7 +1,7 @@
 // main(argv) parses, runs one command and returns its exit status. It never
 // calls process.exit, so tests can run it; bin/chacractl.ts is the only caller
 // that touches the process.
-import { ChacraError, ExitCode, InterruptedError } from '../errors.js';
+import { ChacraError, ExitCode, InterruptedError, UsageError } from '../errors.js';
 import { binaryCreate, binaryDelete } from './commands/binary.js';
 import { exists, projectCreate } from './commands/misc.js';
 import { repoDelete, repoExtra, repoFile, repoRecreate, repoSetRaw, repoShow, repoUpdate, repoWait } from './commands/repo.js';
@@ -182,6 +182,11 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
       logger.addSecret(io.env.SHAMAN_API_KEY);
       // --timeout bounds each request, or, where a command waits for a repo, the wait.
       const waits = command.waitsForRepo?.(values) === true;
+      // 0 is "one look" where --timeout is a wait's; as each request's, it gave none any time, and the verdict was chance.
+      if (!waits && values.timeout === 0)
+        throw new UsageError('--timeout 0 leaves each request no time at all', {
+          hint: 'give each request a time, such as --timeout 30s; 0 means "one look" only where a command waits (locate --wait, repo wait, --wait)',
+        });
       const ctx = createContext(
         {
           io,

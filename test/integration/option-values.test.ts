@@ -33,6 +33,8 @@ const cases: { name: string; args: () => string[]; message: RegExp }[] = [
   },
   { name: '--interval 600h', args: () => ['repo', 'wait', '--interval', '600h', 'optvalues/main/1a2b3c/centos/9'], message: /--interval is at most 24 days/ },
   { name: '--retry-delay 600h', args: () => ['ls', '--retry-delay', '600h'], message: /--retry-delay is at most 24 days/ },
+  // As each request's time, 0 timed every try out at once: the verdict depended on which try beat its timer.
+  { name: '--timeout 0', args: () => ['exists', '--timeout', '0', `binaries/${T}`], message: /--timeout 0 leaves each request no time at all/ },
   { name: '--url ftp://x', args: () => ['exists', '--url', 'ftp://x', `binaries/${T}`], message: /--url takes an http or https URL/ },
   { name: '--retry-delay soon', args: () => ['binary', 'download', '--retry-delay', 'soon', `${T}/a.rpm`], message: /--retry-delay takes a duration/ },
   {
