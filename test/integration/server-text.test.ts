@@ -54,3 +54,19 @@ test("build ls escapes the control characters of shaman's names", async () => {
     await shaman.close();
   }
 });
+
+test("node ls never prints a node name holding control characters: shaman's answer is refused, and said escaped", async () => {
+  const host = 'evil\u001b[2J:8443';
+  const shaman = await startMisbehavingServer({
+    behaviour: { json: { [host]: { host, last_used: '2026-12-05 01:00:00.000000', last_check: '2026-12-05 01:00:00.000000', healthy: true, down_count: 0 } } },
+  });
+  try {
+    const r = await runCli(['node', 'ls'], { home: home.path, env: { CHACRA_SHAMAN_URL: shaman.url } });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /is not a node/);
+    assert.doesNotMatch(r.stderr, /\u001b/, JSON.stringify(r.stderr));
+  } finally {
+    await shaman.close();
+  }
+});
